@@ -1,0 +1,1 @@
+//! The simulated MyStocks application (owned by the app half of the sim).
