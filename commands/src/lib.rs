@@ -1,10 +1,23 @@
 //! mystocks-commands — the command core: grammar, policy, approvals, audit, the store, and execution against the
 //! cluster. Adapters hand it an [`Invocation`] and a [`ReplySink`]; it answers through the sink.
 
+pub mod audit;
 pub mod clock;
+pub mod cluster;
+pub mod command;
+pub mod coordinator;
+pub mod directory;
+pub mod engine;
+pub mod grammar;
+pub mod handler;
+pub mod help;
 pub mod invocation;
+pub mod policy;
+pub mod present;
 pub mod render;
 pub mod reply;
+pub mod store;
 
+pub use handler::Handler;
 pub use invocation::{Actor, Addressing, Conversation, Identity, Invocation};
 pub use reply::{MessageRef, Reply, ReplySink};
