@@ -1,1 +1,43 @@
-fn main() {}
+//! mystocks-bot: the binary — parses the command line, sets up telemetry and runs `demo`, `sim`, `run` or
+//! `check-config`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use mystocks_bot::cli::{Cli, Command};
+use mystocks_bot::{check_config, telemetry};
+
+fn main() -> ExitCode {
+    // ring and aws-lc may both be compiled in; rustls cannot choose on its own.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let default_filter = match cli.command {
+        Command::Demo(_) => "warn",
+        _ => "info",
+    };
+    telemetry::init(cli.log_format, default_filter);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::CheckConfig(args) => Ok(check_config::check(&args.config)),
+        Command::Run(args) => check_config::run(&args.config).await,
+        Command::Demo(_) => anyhow::bail!("demo is not wired yet"),
+        Command::Sim(_) => anyhow::bail!("sim is not wired yet"),
+    }
+}

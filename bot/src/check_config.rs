@@ -1,0 +1,44 @@
+//! `check-config` (validate a config and show what would connect where) and, for now, `run`'s start-up checks.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::settings::{Settings, SettingsError};
+
+/// Validates `path`: prints the summary and exits 0, or prints every problem and exits 1.
+pub fn check(path: &Path) -> ExitCode {
+    match Settings::load(path) {
+        Ok(settings) => {
+            println!(
+                "config {} is valid; the bot would connect to:",
+                path.display()
+            );
+            print!("{}", settings.summary());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `run`: loads the settings; the chat adapters are not built yet, so it stops with a clear message.
+pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
+    let settings = match Settings::load(path) {
+        Ok(s) => s,
+        Err(SettingsError::Invalid(problems)) => {
+            anyhow::bail!(
+                "config {} is invalid:\n  - {}",
+                path.display(),
+                problems.join("\n  - ")
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(summary = %settings.summary(), "settings loaded");
+    anyhow::bail!(
+        "no chat adapter configured: this build has no Slack or Matrix adapter yet; \
+         use `mystocks-bot demo` to try the bot in a terminal"
+    )
+}

@@ -1,0 +1,270 @@
+//! Typed settings, layered: one TOML file, then `MYSTOCKS_BOT__SECTION__KEY` environment overrides.
+//!
+//! Every field is documented in `deploy/config.example.toml`. Secrets are `SecretString`s and URLs that may carry
+//! credentials are [`CredentialUrl`]s, so `Debug` of [`Settings`] never shows a secret.
+
+mod secret;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+pub use secret::{CredentialUrl, redact_url};
+pub use validate::Summary;
+
+/// The prefix of environment overrides: `MYSTOCKS_BOT__AUDIT__HMAC_KEY` sets `[audit] hmac_key`.
+pub const ENV_PREFIX: &str = "MYSTOCKS_BOT__";
+
+/// All settings of `mystocks-bot run`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub service: ServiceSettings,
+    #[serde(default)]
+    pub kubernetes: KubernetesSettings,
+    #[serde(default)]
+    pub store: StoreSettings,
+    #[serde(default)]
+    pub coordinator: CoordinatorSettings,
+    #[serde(default)]
+    pub audit: AuditSettings,
+    /// Roles, quorum, expiry, bounds. TODO: switch to `mystocks_commands::policy::PolicyConfig` when it lands.
+    #[serde(default = "empty_table")]
+    pub policy: serde_json::Value,
+    /// Persons, identities, groups. TODO: switch to `mystocks_commands::directory::DirectoryConfig` when it lands.
+    #[serde(default = "empty_table")]
+    pub people: serde_json::Value,
+    #[serde(default)]
+    pub rate_limit: RateLimitSettings,
+    /// Slack; absent means Slack is off.
+    pub slack: Option<SlackSettings>,
+    /// Matrix; absent means Matrix is off.
+    pub matrix: Option<MatrixSettings>,
+    #[serde(default)]
+    pub server: ServerSettings,
+}
+
+fn empty_table() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// The service the bot operates (defaults: the MyStocks API).
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceSettings {
+    pub namespace: String,
+    pub deployment: String,
+    pub container: String,
+    /// Label selector of the service's pods.
+    pub selector: String,
+    /// Base URL of the service's HTTP API (health checks).
+    pub api_url: String,
+    /// The service's own database (table sizes, VACUUM); database commands answer "not configured" without it.
+    pub database_url: Option<CredentialUrl>,
+    /// The service's cache (Redis PING).
+    pub cache_url: Option<CredentialUrl>,
+    /// Prometheus, for metrics queries.
+    pub prometheus_url: Option<String>,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        ServiceSettings {
+            namespace: "mystocks".into(),
+            deployment: "mystocks-api".into(),
+            container: "mystocks-api".into(),
+            selector: "app=mystocks-api".into(),
+            api_url: "http://mystocks-api.mystocks:8000".into(),
+            database_url: None,
+            cache_url: None,
+            prometheus_url: None,
+        }
+    }
+}
+
+/// How to reach the Kubernetes API.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KubernetesSettings {
+    /// A kubeconfig file; none means kube's default (`KUBECONFIG`, `~/.kube/config`, or in-cluster).
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context; none means its current context.
+    pub context: Option<String>,
+    /// Use the pod's service account (when the bot runs in the cluster it operates).
+    pub in_cluster: bool,
+}
+
+/// The bot's own store.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`; none means a SQLite file in `data_dir`.
+    pub url: Option<CredentialUrl>,
+    /// Where the default SQLite file lives.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            url: None,
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+impl StoreSettings {
+    /// The URL the store connects to: the configured one, or the SQLite file in `data_dir`.
+    pub fn effective_url(&self) -> CredentialUrl {
+        match &self.url {
+            Some(url) => url.clone(),
+            None => CredentialUrl::new(format!(
+                "sqlite://{}",
+                self.data_dir.join("mystocks-bot.db").display()
+            )),
+        }
+    }
+}
+
+/// Coordination between replicas.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoordinatorSettings {
+    /// `redis://…`; none means in-process (one replica only).
+    pub redis_url: Option<CredentialUrl>,
+}
+
+/// The audit log.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// The HMAC key of the audit chain (required for `run`; never stored in the database).
+    #[serde(deserialize_with = "secret::lenient_secret")]
+    pub hmac_key: Option<SecretString>,
+}
+
+/// Commands per person per minute, by class.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub read_per_minute: u32,
+    pub destructive_per_minute: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            read_per_minute: 30,
+            destructive_per_minute: 5,
+        }
+    }
+}
+
+/// Slack (placeholder until the Slack adapter lands).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackSettings {
+    /// Bot token (`xoxb-…`).
+    #[serde(default, deserialize_with = "secret::lenient_secret")]
+    pub bot_token: Option<SecretString>,
+    /// Signing secret for the Events API (not needed with Socket Mode).
+    #[serde(default, deserialize_with = "secret::lenient_secret")]
+    pub signing_secret: Option<SecretString>,
+    /// App-level token (`xapp-…`): set it to use Socket Mode instead of the Events API.
+    #[serde(default, deserialize_with = "secret::lenient_secret")]
+    pub app_token: Option<SecretString>,
+    /// Slack Web API base URL (tests point it at a fake Slack).
+    #[serde(default = "default_slack_api")]
+    pub api_url: String,
+}
+
+fn default_slack_api() -> String {
+    "https://slack.com/api".into()
+}
+
+/// Matrix (placeholder until the Matrix adapter lands).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixSettings {
+    pub homeserver_url: String,
+    /// The bot's user id, `@mystocks:example.org`.
+    pub user_id: String,
+    #[serde(default, deserialize_with = "secret::lenient_secret")]
+    pub password: Option<SecretString>,
+    #[serde(default, deserialize_with = "secret::lenient_secret")]
+    pub access_token: Option<SecretString>,
+    /// Rooms the bot answers in (ids `!abc:example.org`); others are ignored.
+    #[serde(default)]
+    pub rooms: Vec<String>,
+    /// The crypto store (keep it on a persistent volume).
+    #[serde(default = "default_matrix_store")]
+    pub store_dir: PathBuf,
+}
+
+fn default_matrix_store() -> PathBuf {
+    PathBuf::from("data/matrix")
+}
+
+/// Listen addresses.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Slack Events API endpoints, `/healthz`, `/readyz`, `/metrics`.
+    pub listen: SocketAddr,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+        }
+    }
+}
+
+/// Why settings could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("config file {path} cannot be read: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("config is malformed: {0}")]
+    Malformed(Box<figment::Error>),
+    #[error("config is invalid:\n  - {}", .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+impl Settings {
+    /// The layered sources: the TOML file, then the environment.
+    pub fn figment(path: &Path) -> Figment {
+        Figment::new()
+            .merge(Toml::file_exact(path))
+            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+    }
+
+    /// Loads and validates the settings from `path` plus the environment.
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        if let Err(e) = std::fs::metadata(path) {
+            return Err(SettingsError::File {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            });
+        }
+        let settings: Settings = Settings::figment(path)
+            .extract()
+            .map_err(|e| SettingsError::Malformed(Box::new(e)))?;
+        let problems = settings.problems();
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(SettingsError::Invalid(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+//! Settings tests: file + environment layering, clear errors naming the key, no secret in `Debug`.
+
+use figment::Jail;
+use secrecy::ExposeSecret;
+
+use super::*;
+
+const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+fn valid_file() -> String {
+    format!(
+        r#"
+[service]
+namespace = "shop"
+
+[store]
+url = "postgres://bot:db-password-1@db.internal:5432/bot"
+
+[coordinator]
+redis_url = "redis://:redis-password-2@cache:6379/0"
+
+[audit]
+hmac_key = "{KEY}"
+
+[slack]
+bot_token = "xoxb-slack-token-3"
+signing_secret = "signing-secret-4"
+"#
+    )
+}
+
+fn load(jail: &Jail) -> Result<Settings, SettingsError> {
+    Settings::load(&jail.directory().join("bot.toml"))
+}
+
+#[test]
+fn file_values_and_defaults_load() {
+    Jail::expect_with(|jail| {
+        jail.create_file("bot.toml", &valid_file())?;
+        let s = load(jail).map_err(|e| e.to_string())?;
+        assert_eq!(s.service.namespace, "shop");
+        assert_eq!(s.service.deployment, "mystocks-api");
+        assert_eq!(s.service.selector, "app=mystocks-api");
+        assert_eq!(s.store.effective_url().scheme(), "postgres");
+        assert_eq!(
+            s.audit
+                .hmac_key
+                .as_ref()
+                .map(|k| k.expose_secret().to_string()),
+            Some(KEY.to_string())
+        );
+        assert_eq!(s.server.listen.port(), 8080);
+        Ok(())
+    });
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    Jail::expect_with(|jail| {
+        jail.create_file("bot.toml", &valid_file())?;
+        jail.set_env("MYSTOCKS_BOT__SERVICE__NAMESPACE", "other");
+        jail.set_env("MYSTOCKS_BOT__RATE_LIMIT__READ_PER_MINUTE", "7");
+        // an all-digit secret is parsed as a number by figment; it must still be taken as the secret
+        jail.set_env(
+            "MYSTOCKS_BOT__AUDIT__HMAC_KEY",
+            "11111111111111111111111111111111111",
+        );
+        let s = load(jail).map_err(|e| e.to_string())?;
+        assert_eq!(s.service.namespace, "other");
+        assert_eq!(s.service.deployment, "mystocks-api");
+        assert_eq!(s.rate_limit.read_per_minute, 7);
+        let key = s
+            .audit
+            .hmac_key
+            .as_ref()
+            .map(|k| k.expose_secret().to_string());
+        assert_eq!(key.as_deref(), Some("11111111111111111111111111111111111"));
+        Ok(())
+    });
+}
+
+#[test]
+fn missing_hmac_key_names_the_key_and_the_variable() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "bot.toml",
+            &valid_file().replace(&format!("hmac_key = \"{KEY}\""), ""),
+        )?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("audit.hmac_key is missing"), "{err}");
+        assert!(err.contains("MYSTOCKS_BOT__AUDIT__HMAC_KEY"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "bot.toml",
+            "[store]\nurl = \"mysql://u:p@h/db\"\n[service]\napi_url = \"ftp://x\"\n",
+        )?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        for needle in [
+            "store.url",
+            "service.api_url",
+            "audit.hmac_key",
+            "no chat adapter configured",
+        ] {
+            assert!(err.contains(needle), "{needle} not in {err}");
+        }
+        assert!(!err.contains(":p@"), "password shown: {err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_name_the_key() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "bot.toml",
+            &format!("{}\n[server]\nlisten = 5\n", valid_file()),
+        )?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("server.listen"), "{err}");
+        jail.create_file(
+            "bot.toml",
+            &format!("{}\n[rate_limit]\nread_per_minit = 3\n", valid_file()),
+        )?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("read_per_minit"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    Jail::expect_with(|jail| {
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("bot.toml cannot be read"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn debug_and_summary_show_no_secret() {
+    Jail::expect_with(|jail| {
+        jail.create_file("bot.toml", &valid_file())?;
+        let s = load(jail).map_err(|e| e.to_string())?;
+        let shown = format!("{s:?}\n{}", s.summary());
+        for secret in [
+            KEY,
+            "db-password-1",
+            "redis-password-2",
+            "xoxb-slack-token-3",
+            "signing-secret-4",
+        ] {
+            assert!(!shown.contains(secret), "{secret} leaked in:\n{shown}");
+        }
+        assert!(
+            shown.contains("postgres://bot:***@db.internal:5432/bot"),
+            "{shown}"
+        );
+        Ok(())
+    });
+}
