@@ -36,7 +36,9 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
-    tracing::info!(summary = %settings.summary(), "settings loaded");
+    for (what, place) in settings.summary().lines {
+        tracing::info!(%what, %place, "configured");
+    }
     anyhow::bail!(
         "no chat adapter configured: this build has no Slack or Matrix adapter yet; \
          use `mystocks-bot demo` to try the bot in a terminal"
