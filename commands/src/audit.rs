@@ -1,1 +1,231 @@
-//! (placeholder; being written)
+//! The audit log's records and its HMAC chain: every row carries `mac = HMAC-SHA256(key, canonical(row) ‖
+//! prev_mac)`, and a chain head kept outside the audit table records the last sequence number under the same key.
+//! The key comes from the settings and is never stored in the database, so an attacker with write access to the
+//! database can neither edit, delete nor re-hash rows without `verify` noticing.
+//!
+//! The canonical encoding is length-prefixed (never JSON of a map), so no two different rows encode alike.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::store::StoreError;
+
+pub use crate::store::verify::{AuditProblem, AuditProblemKind, ChainVerifier, VerifyReport};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Domain-separation tags, so a row MAC can never pass as a head MAC or the reverse.
+const ROW_TAG: &[u8] = b"mystocks-audit-row-v1\0";
+const HEAD_TAG: &[u8] = b"mystocks-audit-head-v1\0";
+
+/// The `prev_mac` of the first row.
+pub const GENESIS_MAC: &str = "";
+
+/// The secret that keys the audit chain. Never printed: `Debug` shows `AuditKey(***)`.
+#[derive(Clone)]
+pub struct AuditKey(SecretString);
+
+impl AuditKey {
+    /// Wraps the key from the settings; refuses an empty or very short one (at least 16 bytes).
+    pub fn new(secret: SecretString) -> Result<Self, StoreError> {
+        let len = secret.expose_secret().len();
+        if len < 16 {
+            return Err(StoreError::BadKey(format!(
+                "the audit HMAC key has {len} bytes; give at least 16 (e.g. `openssl rand -hex 32`)"
+            )));
+        }
+        Ok(AuditKey(secret))
+    }
+
+    /// A fresh random key (for a throw-away demo store; a persistent store needs the same key every start).
+    pub fn random() -> Self {
+        let bytes: [u8; 32] = rand::random();
+        AuditKey(SecretString::from(hex::encode(bytes)))
+    }
+
+    fn hmac(&self) -> HmacSha256 {
+        // HMAC takes keys of any length, so this cannot fail.
+        <HmacSha256 as Mac>::new_from_slice(self.0.expose_secret().as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(***)")
+    }
+}
+
+/// One invocation (or step of one) to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAuditEntry {
+    pub at: DateTime<Utc>,
+    /// The person the actor maps to; `None` for an unknown identity.
+    pub actor_person: Option<String>,
+    /// The chat identity, e.g. `slack:T1/U2`.
+    pub actor_identity: String,
+    /// The conversation (channel, thread) as JSON.
+    pub conversation: Value,
+    /// The text as typed.
+    pub text: String,
+    /// The canonical command, when the text parsed.
+    pub command: Option<String>,
+    /// `allowed`, `refused`, `requested`, `approved`, `denied`, `executed`, …
+    pub decision: String,
+    /// What came of it (`ok`, `failed: …`), when known.
+    pub outcome: Option<String>,
+    pub duration_ms: Option<i64>,
+    /// The approval request this concerns, if any.
+    pub approval_id: Option<String>,
+    /// Anything else worth keeping.
+    pub detail: Value,
+}
+
+/// A stored audit row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuditRow {
+    /// 1, 2, 3, … with no gaps.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_person: Option<String>,
+    pub actor_identity: String,
+    pub conversation: Value,
+    pub text: String,
+    pub command: Option<String>,
+    pub decision: String,
+    pub outcome: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub approval_id: Option<String>,
+    pub detail: Value,
+    /// The previous row's `mac` (empty for the first row), hex.
+    pub prev_mac: String,
+    /// HMAC-SHA256 over the canonical encoding of this row and `prev_mac`, hex.
+    pub mac: String,
+}
+
+impl AuditRow {
+    /// Builds the row that follows `prev_mac` at `seq`, with its MAC. Times are cut to microseconds, which both
+    /// databases store exactly, so the MAC verifies after a round trip.
+    pub fn seal(key: &AuditKey, seq: i64, prev_mac: &str, entry: NewAuditEntry) -> AuditRow {
+        let mut row = AuditRow {
+            seq,
+            at: entry.at.trunc_subsecs(6),
+            actor_person: entry.actor_person,
+            actor_identity: entry.actor_identity,
+            conversation: entry.conversation,
+            text: entry.text,
+            command: entry.command,
+            decision: entry.decision,
+            outcome: entry.outcome,
+            duration_ms: entry.duration_ms,
+            approval_id: entry.approval_id,
+            detail: entry.detail,
+            prev_mac: prev_mac.to_string(),
+            mac: String::new(),
+        };
+        row.mac = hex::encode(row_mac(key, &row).finalize().into_bytes());
+        row
+    }
+
+    /// True when `mac` is the MAC of this row's fields and `prev_mac` under `key` (constant-time compare).
+    pub fn mac_is_valid(&self, key: &AuditKey) -> bool {
+        match hex::decode(&self.mac) {
+            Ok(stored) => row_mac(key, self).verify_slice(&stored).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// The chain head, kept in its own one-row table and updated in the same transaction as each append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditHead {
+    pub last_seq: i64,
+    pub last_mac: String,
+    /// HMAC over `last_seq` and `last_mac`.
+    pub head_mac: String,
+}
+
+impl AuditHead {
+    /// The head after appending `row`.
+    pub fn after(key: &AuditKey, row: &AuditRow) -> AuditHead {
+        let mac = head_mac(key, row.seq, &row.mac);
+        AuditHead {
+            last_seq: row.seq,
+            last_mac: row.mac.clone(),
+            head_mac: hex::encode(mac.finalize().into_bytes()),
+        }
+    }
+
+    /// True when `head_mac` matches under `key`.
+    pub fn mac_is_valid(&self, key: &AuditKey) -> bool {
+        match hex::decode(&self.head_mac) {
+            Ok(stored) => head_mac(key, self.last_seq, &self.last_mac)
+                .verify_slice(&stored)
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+fn row_mac(key: &AuditKey, row: &AuditRow) -> HmacSha256 {
+    let mut mac = key.hmac();
+    mac.update(ROW_TAG);
+    mac.update(&canonical_row(row));
+    mac
+}
+
+fn head_mac(key: &AuditKey, last_seq: i64, last_mac: &str) -> HmacSha256 {
+    let mut mac = key.hmac();
+    mac.update(HEAD_TAG);
+    mac.update(&last_seq.to_be_bytes());
+    let mut encoded = Vec::new();
+    put_str(&mut encoded, last_mac);
+    mac.update(&encoded);
+    mac
+}
+
+/// The canonical encoding of a row (every field but `mac`): fixed-width integers and length-prefixed strings
+/// with a presence byte for optional ones, in a fixed order. JSON payloads are encoded as serde_json writes a
+/// `Value` (map keys sorted), which is also exactly the text the stores keep.
+pub fn canonical_row(row: &AuditRow) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + row.text.len());
+    out.extend_from_slice(&row.seq.to_be_bytes());
+    out.extend_from_slice(&row.at.timestamp_micros().to_be_bytes());
+    put_opt_str(&mut out, row.actor_person.as_deref());
+    put_str(&mut out, &row.actor_identity);
+    put_str(&mut out, &row.conversation.to_string());
+    put_str(&mut out, &row.text);
+    put_opt_str(&mut out, row.command.as_deref());
+    put_str(&mut out, &row.decision);
+    put_opt_str(&mut out, row.outcome.as_deref());
+    match row.duration_ms {
+        Some(ms) => {
+            out.push(1);
+            out.extend_from_slice(&ms.to_be_bytes());
+        }
+        None => out.push(0),
+    }
+    put_opt_str(&mut out, row.approval_id.as_deref());
+    put_str(&mut out, &row.detail.to_string());
+    put_str(&mut out, &row.prev_mac);
+    out
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u64).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            out.push(1);
+            put_str(out, s);
+        }
+        None => out.push(0),
+    }
+}

@@ -1,0 +1,231 @@
+//! Checking the audit chain: rows are fed one at a time in `seq` order (so a store can stream them), then the chain
+//! head is compared with where the rows ended. Re-exported from `crate::audit`.
+
+use serde::Serialize;
+
+use crate::audit::{AuditHead, AuditKey, AuditRow, GENESIS_MAC};
+
+/// What kind of tampering a problem points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditProblemKind {
+    /// The row's content no longer matches its MAC (its MAC still links into the chain).
+    EditedRow,
+    /// Sequence numbers jump: rows in the middle were deleted.
+    MissingRows,
+    /// A run of rows carries MACs made without the key (re-hashed or forged rows).
+    ForgedChain,
+    /// The chain head records more rows than exist: the newest rows were deleted.
+    TruncatedTail,
+    /// The chain head is missing, was not written with the key, or does not match the rows.
+    BadHead,
+}
+
+impl std::fmt::Display for AuditProblemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AuditProblemKind::EditedRow => "edited row",
+            AuditProblemKind::MissingRows => "missing rows",
+            AuditProblemKind::ForgedChain => "forged chain",
+            AuditProblemKind::TruncatedTail => "truncated tail",
+            AuditProblemKind::BadHead => "bad chain head",
+        })
+    }
+}
+
+/// One finding of `verify_audit`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditProblem {
+    /// The first sequence number concerned.
+    pub seq: i64,
+    pub kind: AuditProblemKind,
+    /// A sentence for people.
+    pub detail: String,
+}
+
+impl std::fmt::Display for AuditProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}: {} — {}", self.seq, self.kind, self.detail)
+    }
+}
+
+/// The result of checking the whole audit log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub rows_checked: u64,
+    /// The last sequence number the chain head records, if there is a head.
+    pub head_seq: Option<i64>,
+    pub problems: Vec<AuditProblem>,
+}
+
+impl VerifyReport {
+    /// True when nothing was found.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Rows whose MAC failed, each linking to the one before.
+struct BadRun {
+    seqs: Vec<i64>,
+    last_mac: String,
+}
+
+/// Checks rows fed in ascending `seq` order, then the head (`finish`).
+pub struct ChainVerifier<'k> {
+    key: &'k AuditKey,
+    report: VerifyReport,
+    expected_seq: i64,
+    last: Option<(i64, String)>,
+    run: Option<BadRun>,
+}
+
+impl<'k> ChainVerifier<'k> {
+    pub fn new(key: &'k AuditKey) -> Self {
+        ChainVerifier {
+            key,
+            report: VerifyReport::default(),
+            expected_seq: 1,
+            last: None,
+            run: None,
+        }
+    }
+
+    /// Checks the next row.
+    pub fn push(&mut self, row: &AuditRow) {
+        self.report.rows_checked += 1;
+        let gap = row.seq != self.expected_seq;
+        if gap {
+            self.problem(
+                self.expected_seq.min(row.seq),
+                AuditProblemKind::MissingRows,
+                format!(
+                    "expected row #{} but the next row is #{}: rows were deleted",
+                    self.expected_seq, row.seq
+                ),
+            );
+        }
+        let expected_prev = self
+            .last
+            .as_ref()
+            .map_or(GENESIS_MAC, |(_, mac)| mac.as_str());
+        let linked = !gap && row.prev_mac == expected_prev;
+        if row.mac_is_valid(self.key) {
+            // A valid row after bad ones anchors them if it links to them: their MACs are the originals.
+            let had_run = self.run.is_some();
+            self.close_run(linked);
+            if !gap && !linked && !had_run {
+                self.problem(
+                    row.seq,
+                    AuditProblemKind::ForgedChain,
+                    "the row does not link to the row before it".into(),
+                );
+            }
+        } else {
+            match self.run.as_mut() {
+                Some(run) if linked => run.seqs.push(row.seq),
+                _ => {
+                    self.close_run(false);
+                    self.run = Some(BadRun {
+                        seqs: vec![row.seq],
+                        last_mac: String::new(),
+                    });
+                }
+            }
+            if let Some(run) = self.run.as_mut() {
+                run.last_mac = row.mac.clone();
+            }
+        }
+        self.expected_seq = row.seq.saturating_add(1);
+        self.last = Some((row.seq, row.mac.clone()));
+    }
+
+    /// Compares the head with the rows seen and returns the report.
+    pub fn finish(mut self, head: Option<&AuditHead>) -> VerifyReport {
+        let head_valid = head.is_some_and(|h| h.mac_is_valid(self.key));
+        let anchored = match (head, &self.run) {
+            (Some(h), Some(run)) => head_valid && h.last_mac == run.last_mac,
+            _ => false,
+        };
+        self.close_run(anchored);
+        let last_seq = self.last.as_ref().map(|(seq, _)| *seq);
+        self.report.head_seq = head.map(|h| h.last_seq);
+        match head {
+            None => {
+                if let Some(last) = last_seq {
+                    self.problem(
+                        last,
+                        AuditProblemKind::BadHead,
+                        "the chain head is missing".into(),
+                    );
+                }
+            }
+            Some(h) => self.check_head(h, head_valid),
+        }
+        self.report
+    }
+
+    fn check_head(&mut self, head: &AuditHead, head_valid: bool) {
+        let (last_seq, last_mac) = self.last.clone().unwrap_or((0, GENESIS_MAC.to_string()));
+        if !head_valid {
+            self.problem(
+                head.last_seq,
+                AuditProblemKind::BadHead,
+                "the chain head was not written with the audit key".into(),
+            );
+        }
+        if head.last_seq > last_seq {
+            self.problem(
+                last_seq + 1,
+                AuditProblemKind::TruncatedTail,
+                format!(
+                    "the chain head records {} rows but the log ends at #{last_seq}: the newest rows were deleted",
+                    head.last_seq
+                ),
+            );
+        } else if head.last_seq < last_seq {
+            self.problem(
+                head.last_seq + 1,
+                AuditProblemKind::BadHead,
+                format!(
+                    "rows after #{} are not covered by the chain head",
+                    head.last_seq
+                ),
+            );
+        } else if head.last_mac != last_mac && head_valid {
+            self.problem(
+                last_seq,
+                AuditProblemKind::BadHead,
+                "the chain head does not match the last row".into(),
+            );
+        }
+    }
+
+    /// Ends the current run of bad rows: anchored rows were edited in place; an unanchored run was re-hashed.
+    fn close_run(&mut self, anchored: bool) {
+        let Some(run) = self.run.take() else { return };
+        if anchored {
+            for seq in run.seqs {
+                self.problem(
+                    seq,
+                    AuditProblemKind::EditedRow,
+                    "the row's content does not match its MAC: it was edited".into(),
+                );
+            }
+        } else {
+            let first = run.seqs.first().copied().unwrap_or_default();
+            let last = run.seqs.last().copied().unwrap_or_default();
+            self.problem(
+                first,
+                AuditProblemKind::ForgedChain,
+                format!("rows #{first}..#{last} carry MACs not made with the audit key"),
+            );
+        }
+    }
+
+    fn problem(&mut self, seq: i64, kind: AuditProblemKind, detail: String) {
+        self.report
+            .problems
+            .push(AuditProblem { seq, kind, detail });
+    }
+}
