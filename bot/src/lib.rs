@@ -3,5 +3,7 @@
 
 pub mod check_config;
 pub mod cli;
+pub mod demo;
 pub mod settings;
+pub mod shutdown;
 pub mod telemetry;

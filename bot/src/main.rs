@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use mystocks_bot::cli::{Cli, Command};
-use mystocks_bot::{check_config, telemetry};
+use mystocks_bot::{check_config, demo, telemetry};
 
 fn main() -> ExitCode {
     // ring and aws-lc may both be compiled in; rustls cannot choose on its own.
@@ -24,20 +24,23 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    let code = match runtime.block_on(dispatch(cli.command)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // A terminal read may still be blocked in a worker thread after Ctrl-C: do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }
 
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::CheckConfig(args) => Ok(check_config::check(&args.config)),
         Command::Run(args) => check_config::run(&args.config).await,
-        Command::Demo(_) => anyhow::bail!("demo is not wired yet"),
+        Command::Demo(args) => demo::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Sim(_) => anyhow::bail!("sim is not wired yet"),
     }
 }
