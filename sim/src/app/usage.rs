@@ -47,7 +47,8 @@ pub fn pod_usage(
         (150.0, 140.0)
     } else {
         let share = profile.shared_cpu_millicores / serving_pods.max(1) as f64;
-        let uptime_hours = (now - started).num_seconds().max(0) as f64 / 3600.0;
+        let minute_start = now.timestamp().div_euclid(60) * 60;
+        let uptime_hours = (minute_start - started.timestamp()).max(0) as f64 / 3600.0;
         let growth = (uptime_hours * 4.0).min(40.0);
         (
             IDLE_MILLICORES + share,

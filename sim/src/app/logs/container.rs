@@ -87,7 +87,7 @@ impl Container {
             version: version(pod).to_string(),
             pod: pod.name.clone(),
             profile: Profile::of(mode),
-            started: started.max(pod.created_at),
+            started,
             end,
             receives_traffic: true,
             ready: true,
