@@ -1,58 +1,44 @@
 //! `mystocks-bot demo`: the simulated cluster in-process, a SQLite store (temporary or `--data DIR`), the demo
 //! people, and the console adapter reading chat lines from the terminal or a pipe.
 
+mod data;
 mod echo;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use mystocks_adapters::console::{Console, Format};
 use mystocks_commands::Handler;
+use mystocks_commands::store::{self, Store};
 use tokio::io::BufReader;
 
 use crate::cli::{DemoArgs, OutputFormat};
 
+pub use data::{AUDIT_KEY_FILE, DataDir};
 pub use echo::EchoHandler;
 
 /// What the demo runs against, built before the handler.
 pub struct DemoParts {
-    /// Where the demo keeps its store.
-    pub data_dir: PathBuf,
-    /// `sqlite://…` URL of the demo store, in `data_dir`.
-    pub store_url: String,
-    /// Removed when the demo ends (absent with `--data DIR`).
-    _temp: Option<tempfile::TempDir>,
+    /// Where the store (and, when kept, its audit key) lives.
+    pub data: DataDir,
+    /// The demo store (SQLite in `data`), migrated.
+    pub store: Arc<dyn Store>,
 }
 
 impl DemoParts {
     /// Prepares the data directory and starts what the demo needs.
     pub async fn start(args: &DemoArgs) -> anyhow::Result<DemoParts> {
-        let (data_dir, temp) = match &args.data {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).with_context(|| {
-                    format!("cannot create the data directory {}", dir.display())
-                })?;
-                (dir.clone(), None)
-            }
-            None => {
-                let temp = tempfile::Builder::new()
-                    .prefix("mystocks-demo-")
-                    .tempdir()
-                    .context("cannot create a temporary data directory")?;
-                (temp.path().to_path_buf(), Some(temp))
-            }
-        };
-        let store_url = format!("sqlite://{}", data_dir.join("mystocks-demo.db").display());
-        Ok(DemoParts {
-            data_dir,
-            store_url,
-            _temp: temp,
-        })
+        let data = DataDir::open(args.data.as_deref())?;
+        let store = store::connect(&data.store_url(), data.audit_key()?)
+            .await
+            .with_context(|| format!("cannot open the demo store in {}", data.path.display()))?;
+        Ok(DemoParts { data, store })
     }
 
     /// Stops what `start` started.
-    pub async fn shutdown(self) {}
+    pub async fn shutdown(self) {
+        self.store.close().await;
+    }
 }
 
 /// The handler the demo talks to. The one line to change when the command core's `Core` lands.

@@ -50,21 +50,17 @@ impl fmt::Display for CredentialUrl {
     }
 }
 
-/// Replaces the password of a URL with `***` (`postgres://u:pw@h/db` → `postgres://u:***@h/db`); a URL with only
-/// a user part (`redis://token@host`) has that part hidden too, since some services take a token there.
-/// Text that is not a URL is hidden whole when it contains `@`, since it may still hold a credential.
+/// Replaces the credentials of a URL with `***` (`postgres://u:pw@h/db` → `postgres://u:***@h/db`, secret query
+/// parameters too — `mystocks_commands::store::redact_url`); a URL with only a user part (`redis://token@host`)
+/// has that part hidden as well, since some services take a token there.
 pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) => {
-            if url.password().is_some() {
-                let _ = url.set_password(Some("***"));
-            } else if !url.username().is_empty() {
-                let _ = url.set_username("***");
-            }
+    let redacted = mystocks_commands::store::redact_url(raw);
+    match url::Url::parse(&redacted) {
+        Ok(mut url) if url.password().is_none() && !url.username().is_empty() => {
+            let _ = url.set_username("***");
             url.to_string()
         }
-        Err(_) if raw.contains('@') => "*** (unparseable URL hidden)".to_string(),
-        Err(_) => raw.to_string(),
+        _ => redacted,
     }
 }
 
@@ -121,6 +117,10 @@ mod tests {
         assert_eq!(redact_url("sqlite://data/bot.db"), "sqlite://data/bot.db");
         assert_eq!(redact_url("not a url"), "not a url");
         assert!(!redact_url("weird u:pw@ thing").contains("pw"));
+        assert_eq!(
+            redact_url("postgres://h/db?password=pw"),
+            "postgres://h/db?password=***"
+        );
     }
 
     #[test]
