@@ -650,3 +650,4 @@ async fn the_cache_speaks_inline_and_survives_garbage() {
         "dropping the server closes the port"
     );
 }
+
