@@ -1,1 +1,44 @@
-//! (placeholder; being written)
+//! Cluster operations through kube-rs, with kubectl's semantics: the read-only commands' data, previews of
+//! destructive changes (each also sent as a server-side dry run), their execution with a resourceVersion
+//! precondition, and following a rollout.
+
+pub mod age;
+pub mod binding;
+pub mod deploy;
+pub mod deployment;
+pub mod error;
+pub mod execute;
+pub mod history;
+pub mod image_ref;
+pub mod log_5xx;
+pub mod log_errors;
+pub mod logs;
+pub mod patches;
+pub mod plan;
+pub mod pods;
+pub mod quantity;
+pub mod restart;
+pub mod rollback;
+pub mod scale;
+pub mod status;
+pub mod target;
+pub mod template;
+pub mod top;
+
+pub use binding::{check_binding, check_binding_at};
+pub use deploy::plan_deploy;
+pub use error::{ClusterError, Refusal, Stale};
+pub use execute::{Executed, Reconciled, act, execute, reconcile_after_crash};
+pub use history::{Revision, history};
+pub use log_5xx::{FivexxGroup, fivexx};
+pub use log_errors::{ErrorGroup, errors};
+pub use logs::{LogLine, Logs, logs};
+pub use patches::FIELD_MANAGER;
+pub use plan::{Binding, Change, Plan};
+pub use pods::{PodRow, pods};
+pub use restart::plan_restart;
+pub use rollback::plan_rollback;
+pub use scale::plan_scale;
+pub use status::{RolloutProgress, RolloutState, rollout_status};
+pub use target::Target;
+pub use top::{PodUsage, top};
