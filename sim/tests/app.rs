@@ -139,12 +139,9 @@ async fn a_pod_that_is_not_up_refuses_like_the_pod_proxy() {
 #[tokio::test]
 async fn bad_release_pod_answers_500_and_counts_them_until_it_crashes() {
     let view = FakeCluster::new(vec![], Scenario::BadRelease);
-    let crashing = pod(
-        "bad-1",
-        "mystocks/api:v1.0.2",
-        PodState::Running { ready: false },
-        Some(5),
-    );
+    let running = PodState::Running { ready: false };
+    let mut crashing = pod("bad-1", "mystocks/api:v1.0.2", running, None);
+    crashing.started_at = Some(t0() - Duration::milliseconds(800));
     let (status, body) = pod_body(&view, &crashing, "/health").await;
     assert_eq!(status, 500);
     assert!(
@@ -650,4 +647,3 @@ async fn the_cache_speaks_inline_and_survives_garbage() {
         "dropping the server closes the port"
     );
 }
-

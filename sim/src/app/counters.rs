@@ -8,7 +8,7 @@ use std::sync::{LazyLock, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use super::profile::{Profile, STARTUP_SECS, container_window, share_within};
+use super::profile::{Profile, container_window, share_within, traffic_start_ms};
 use crate::world::PodView;
 
 /// Histogram bucket upper bounds of `http_request_duration_seconds`, in seconds (+Inf is implied).
@@ -105,7 +105,7 @@ pub(crate) fn with<T>(
         *process = fresh(started, clock);
     }
     process.touched = clock;
-    let traffic_from = started + chrono::Duration::seconds(STARTUP_SECS);
+    let traffic_from = started + chrono::Duration::milliseconds(traffic_start_ms(profile.mode));
     let until = died.map_or(now, |d| d.min(now));
     let from = process.integrated_to.max(traffic_from);
     if until > from {

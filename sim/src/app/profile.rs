@@ -4,11 +4,22 @@
 use crate::world::{ImageFate, PodView, Scenario, ScenarioState, image_tag};
 
 /// Seconds a container of a crashing image (see [`ImageFate::Crash`]) stays up before it dies with a fatal
-/// error. The app's logs and endpoints follow it; the cluster may use it to time CrashLoopBackOff.
-pub const CRASH_AFTER_SECS: i64 = 6;
+/// error. The app's logs and endpoints follow it; it matches the cluster's default `crash_after`, and a
+/// cluster that times CrashLoopBackOff differently should use this constant so logs and pod status agree.
+pub const CRASH_AFTER_SECS: i64 = 1;
 
-/// Seconds after a container starts before it serves traffic (startup lines are logged meanwhile).
+/// Seconds after a container starts before it serves traffic and is probed (startup lines meanwhile).
 pub(crate) const STARTUP_SECS: i64 = 2;
+
+/// Milliseconds after a container starts before clients' requests reach it. The bad release starts fast and
+/// fails requests at once, so its short life shows 500s.
+pub(crate) fn traffic_start_ms(mode: Mode) -> i64 {
+    if mode == Mode::Crashing {
+        300
+    } else {
+        STARTUP_SECS * 1000
+    }
+}
 
 /// The size of the app's database connection pool (SQLAlchemy `pool_size`, no overflow).
 pub(crate) const POOL_MAX: u32 = 20;
@@ -161,6 +172,7 @@ impl Profile {
         match mode {
             Mode::Normal => base,
             Mode::Crashing => Profile {
+                rps: 6.0,
                 classes: CRASHING,
                 pool_active: (1, 3),
                 pool_wait_per_request: 0.0,

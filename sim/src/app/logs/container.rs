@@ -8,7 +8,7 @@ use super::text;
 use crate::app::health;
 use crate::app::noise::Noise;
 use crate::app::profile::{
-    CRASH_AFTER_SECS, Mode, Profile, STARTUP_SECS, container_window, version,
+    CRASH_AFTER_SECS, Mode, Profile, STARTUP_SECS, container_window, traffic_start_ms, version,
 };
 use crate::world::{PodState, PodView, ScenarioState};
 
@@ -155,8 +155,9 @@ impl Container {
             }
         }
         let since_start = s - self.started.timestamp();
-        if since_start >= STARTUP_SECS {
-            self.serving_second(s, since_start, &mut out);
+        let traffic_from = start_ms + traffic_start_ms(self.profile.mode);
+        if base_ms + 1000 > traffic_from {
+            self.serving_second(s, since_start, traffic_from, &mut out);
         }
         let died = self.died().map(|d| d.timestamp_millis());
         if let Some(died) = died {
@@ -185,8 +186,14 @@ impl Container {
             .collect()
     }
 
-    /// Requests, probes, scrapes and warnings of one second after startup.
-    fn serving_second(&self, s: i64, since_start: i64, out: &mut Vec<(i64, String)>) {
+    /// Requests (from `traffic_from`, unix ms), probes, scrapes and warnings of one second after startup.
+    fn serving_second(
+        &self,
+        s: i64,
+        since_start: i64,
+        traffic_from: i64,
+        out: &mut Vec<(i64, String)>,
+    ) {
         let mut noise = Noise::at(&self.key, s, "log");
         let base_ms = s * 1000;
         if self.receives_traffic {
@@ -194,8 +201,13 @@ impl Container {
             let n = (rps.floor() as u64).saturating_sub(1) + noise.range(0, 2);
             for _ in 0..n {
                 let at = base_ms + noise.range(0, 999) as i64;
-                self.request(at, &mut noise, out);
+                let mut request = Vec::new();
+                self.request(at, &mut noise, &mut request);
+                out.extend(request.into_iter().filter(|_| at >= traffic_from));
             }
+        }
+        if since_start < STARTUP_SECS {
+            return;
         }
         if since_start % 10 == 5 {
             let (status, _) = health::health(

@@ -121,8 +121,12 @@ pub(crate) fn startup(version: &str, mode: Mode) -> Vec<(i64, String)> {
     ));
     lines.push((910, "INFO Application startup complete.".to_string()));
     if mode == Mode::Crashing {
+        // The bad release starts in a fifth of the time and warns before it fails.
+        for line in &mut lines {
+            line.0 /= 5;
+        }
         lines.push((
-            1600,
+            200,
             "WARN schema check: migration 0042_add_exchange_code has not been applied".to_string(),
         ));
     }
