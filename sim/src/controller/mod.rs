@@ -1,0 +1,77 @@
+//! The controllers that make the store behave like a cluster, run on the sim clock: pod lifecycle, ReplicaSets,
+//! Deployments. One `tick` reconciles everything once; `run` ticks until shut down.
+
+pub mod deployment;
+pub mod pods;
+pub mod replicaset;
+pub mod template;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+
+use crate::cluster::Cluster;
+use crate::store::Store;
+use crate::world::ScenarioState;
+
+/// How often the controllers run in real time when nothing wakes them.
+const TICK: Duration = Duration::from_millis(20);
+
+/// Runs the controllers until the task is aborted.
+pub async fn run(cluster: Arc<Cluster>) {
+    loop {
+        tick(&cluster);
+        let _ = tokio::time::timeout(TICK, cluster.changed.notified()).await;
+    }
+}
+
+/// Reconciles everything once.
+pub fn tick(cluster: &Cluster) {
+    let now = cluster.clock.now();
+    let scenario = cluster.scenario_state();
+    let mut store = cluster.store();
+    advance_pods(&mut store, now, cluster, &scenario);
+    deployment::sync_all(&mut store, now);
+    replicaset::sync_all(&mut store, now, &cluster.delays);
+    // A second deployment pass picks up the ReplicaSet status just written, so status follows in one tick.
+    deployment::sync_all(&mut store, now);
+}
+
+fn advance_pods(
+    store: &mut Store,
+    now: chrono::DateTime<chrono::Utc>,
+    cluster: &Cluster,
+    scenario: &ScenarioState,
+) {
+    let keys: Vec<_> = store.pod_runtime.keys().cloned().collect();
+    for key in keys {
+        let Some(pod) = store.pods.get(&key) else {
+            store.pod_runtime.remove(&key);
+            continue;
+        };
+        let image = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers.first())
+            .and_then(|c| c.image.clone())
+            .unwrap_or_default();
+        let fate = scenario.image_fate(&image);
+        let Some(rt) = store.pod_runtime.get_mut(&key) else {
+            continue;
+        };
+        if let pods::Stage::Terminating { until } = rt.stage {
+            if until <= now {
+                store.remove::<Pod>(&key.0, &key.1);
+            }
+            continue;
+        }
+        if rt.advance(now, &cluster.delays, fate) {
+            let rt = rt.clone();
+            if let Some(mut pod) = store.pods.get(&key).cloned() {
+                pods::render_status(&mut pod, &rt);
+                store.put(pod);
+            }
+        }
+    }
+}

@@ -1,0 +1,437 @@
+//! Pod lifecycle: Pending → ContainerCreating → Running → Ready after configurable delays; a bad image goes
+//! ErrImagePull ⇄ ImagePullBackOff, a crashing one CrashLoopBackOff with restarts counting up; deleted pods
+//! terminate gracefully. The status written to each Pod object is rendered from its [`PodRuntime`].
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::core::v1::{
+    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
+    ContainerStatus, Pod, PodCondition, PodIP, PodStatus,
+};
+
+use crate::clock::{from_ktime, ktime};
+use crate::world::{ImageFate, PodState, PodView};
+
+/// How long each step of a pod's life takes, in simulated time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodDelays {
+    /// Pending (scheduling) before the container is being created.
+    pub scheduling: Duration,
+    /// ContainerCreating (pulling, starting) before the container runs.
+    pub container_creating: Duration,
+    /// Running before the readiness probe passes.
+    pub readiness: Duration,
+    /// How long a crashing container runs before it exits.
+    pub crash_after: Duration,
+    /// Terminating before a deleted pod disappears.
+    pub termination: Duration,
+}
+
+impl Default for PodDelays {
+    fn default() -> Self {
+        PodDelays {
+            scheduling: Duration::from_secs(1),
+            container_creating: Duration::from_secs(2),
+            readiness: Duration::from_secs(2),
+            crash_after: Duration::from_secs(1),
+            termination: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Where a pod is in its life (simulation-only state, not part of the Pod object).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Pending,
+    ContainerCreating,
+    /// Running, readiness probe not passed yet.
+    Starting,
+    Ready,
+    /// Crashed; restarts at `until`.
+    CrashBackOff {
+        until: DateTime<Utc>,
+    },
+    ErrImagePull,
+    /// Retries the pull at `until`.
+    ImagePullBackOff {
+        until: DateTime<Utc>,
+    },
+    /// Deleted; disappears at `until`.
+    Terminating {
+        until: DateTime<Utc>,
+    },
+}
+
+/// Simulation-only state of one pod.
+#[derive(Clone, Debug)]
+pub struct PodRuntime {
+    pub stage: Stage,
+    /// When the current stage began.
+    pub since: DateTime<Utc>,
+    pub restarts: u32,
+    /// When the current container started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// The last container's (start, exit) times, for `lastState.terminated`.
+    pub last_exit: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The pod IP.
+    pub ip: String,
+    /// Whether the pod was Ready when it was deleted (Terminating pods keep a phase).
+    pub was_running: bool,
+}
+
+impl PodRuntime {
+    /// A pod that was just created.
+    pub fn new(now: DateTime<Utc>, ip: String) -> PodRuntime {
+        PodRuntime {
+            stage: Stage::Pending,
+            since: now,
+            restarts: 0,
+            started_at: None,
+            last_exit: None,
+            ip,
+            was_running: false,
+        }
+    }
+
+    /// A pod that has been Ready since `started`.
+    pub fn ready_since(started: DateTime<Utc>, ip: String) -> PodRuntime {
+        PodRuntime {
+            stage: Stage::Ready,
+            since: started,
+            started_at: Some(started),
+            ..PodRuntime::new(started, ip)
+        }
+    }
+
+    /// The state the application side sees.
+    pub fn pod_state(&self) -> PodState {
+        match self.stage {
+            Stage::Pending => PodState::Pending,
+            Stage::ContainerCreating => PodState::ContainerCreating,
+            Stage::Starting => PodState::Running { ready: false },
+            Stage::Ready => PodState::Running { ready: true },
+            Stage::CrashBackOff { .. } => PodState::CrashLoopBackOff,
+            Stage::ErrImagePull | Stage::ImagePullBackOff { .. } => PodState::ImagePullBackOff,
+            Stage::Terminating { .. } => PodState::Terminating,
+        }
+    }
+
+    /// Starts graceful termination.
+    pub fn terminate(&mut self, now: DateTime<Utc>, delays: &PodDelays) {
+        if matches!(self.stage, Stage::Terminating { .. }) {
+            return;
+        }
+        self.was_running = matches!(
+            self.stage,
+            Stage::Starting | Stage::Ready | Stage::CrashBackOff { .. }
+        );
+        self.stage = Stage::Terminating {
+            until: now + chrono_dur(delays.termination),
+        };
+        self.since = now;
+    }
+
+    /// Moves the pod forward to `now`. `fate` tells what the image does (asked at each step, so a scenario
+    /// switch applies from the next step). Returns whether the stage changed.
+    pub fn advance(&mut self, now: DateTime<Utc>, delays: &PodDelays, fate: ImageFate) -> bool {
+        let mut changed = false;
+        // Several steps may be due at once when the clock runs fast; stop at the first that is not.
+        for _ in 0..8 {
+            match self.step(now, delays, fate) {
+                Some((stage, at)) => {
+                    self.stage = stage;
+                    self.since = at;
+                    changed = true;
+                }
+                None => break,
+            }
+        }
+        changed
+    }
+
+    fn step(
+        &mut self,
+        now: DateTime<Utc>,
+        d: &PodDelays,
+        fate: ImageFate,
+    ) -> Option<(Stage, DateTime<Utc>)> {
+        let due = |delay: Duration| {
+            let at = self.since + chrono_dur(delay);
+            (at <= now).then_some(at)
+        };
+        match self.stage {
+            Stage::Pending => due(d.scheduling).map(|at| (Stage::ContainerCreating, at)),
+            Stage::ContainerCreating => {
+                let at = due(d.container_creating)?;
+                Some(self.start_or_fail(at, d, fate))
+            }
+            Stage::Starting => match fate {
+                ImageFate::Crash => {
+                    let at = due(d.crash_after)?;
+                    Some(self.crash(at))
+                }
+                _ => due(d.readiness).map(|at| (Stage::Ready, at)),
+            },
+            Stage::Ready => (fate == ImageFate::Crash).then(|| self.crash(now)),
+            Stage::CrashBackOff { until } => {
+                (until <= now).then(|| self.start_or_fail(until, d, fate))
+            }
+            Stage::ErrImagePull => {
+                let at = due(Duration::from_secs(5))?;
+                let backoff = backoff(self.restarts.max(1));
+                Some((
+                    Stage::ImagePullBackOff {
+                        until: at + backoff,
+                    },
+                    at,
+                ))
+            }
+            Stage::ImagePullBackOff { until } => {
+                (until <= now).then(|| self.start_or_fail(until, d, fate))
+            }
+            Stage::Terminating { .. } => None,
+        }
+    }
+
+    fn start_or_fail(
+        &mut self,
+        at: DateTime<Utc>,
+        _d: &PodDelays,
+        fate: ImageFate,
+    ) -> (Stage, DateTime<Utc>) {
+        if fate == ImageFate::PullError {
+            return (Stage::ErrImagePull, at);
+        }
+        self.started_at = Some(at);
+        (Stage::Starting, at)
+    }
+
+    fn crash(&mut self, at: DateTime<Utc>) -> (Stage, DateTime<Utc>) {
+        self.restarts += 1;
+        self.last_exit = Some((self.started_at.unwrap_or(at), at));
+        self.started_at = None;
+        (
+            Stage::CrashBackOff {
+                until: at + backoff(self.restarts),
+            },
+            at,
+        )
+    }
+}
+
+/// Kubelet's back-off: 10 s doubling per restart, capped at 5 minutes.
+fn backoff(restarts: u32) -> chrono::Duration {
+    let secs = 10u64
+        .saturating_mul(1u64 << restarts.saturating_sub(1).min(10))
+        .min(300);
+    chrono::Duration::seconds(secs as i64)
+}
+
+/// A std duration as a chrono one (saturating).
+pub fn chrono_dur(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Writes the pod's `status` from its runtime state.
+pub fn render_status(pod: &mut Pod, rt: &PodRuntime) {
+    let created = pod.metadata.creation_timestamp.clone();
+    let image = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default();
+    let container = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let stage = rt.stage;
+    let terminating = matches!(stage, Stage::Terminating { .. });
+    let running = match stage {
+        Stage::Starting | Stage::Ready => true,
+        Stage::Terminating { .. } => rt.was_running,
+        _ => false,
+    };
+    let ready = stage == Stage::Ready;
+    let phase = if running || matches!(stage, Stage::CrashBackOff { .. }) {
+        "Running"
+    } else {
+        "Pending"
+    };
+    let since = ktime(rt.since);
+    let waiting = |reason: &str, message: Option<String>| ContainerState {
+        waiting: Some(ContainerStateWaiting {
+            reason: Some(reason.into()),
+            message,
+        }),
+        ..Default::default()
+    };
+    let state = match stage {
+        Stage::Pending => None,
+        Stage::ContainerCreating => Some(waiting("ContainerCreating", None)),
+        Stage::ErrImagePull => Some(waiting("ErrImagePull", Some(pull_message(&image)))),
+        Stage::ImagePullBackOff { .. } => Some(waiting(
+            "ImagePullBackOff",
+            Some(format!("Back-off pulling image \"{image}\"")),
+        )),
+        Stage::CrashBackOff { .. } => Some(waiting(
+            "CrashLoopBackOff",
+            Some(format!(
+                "back-off restarting failed container {container} in pod {}",
+                pod_name(pod)
+            )),
+        )),
+        Stage::Starting | Stage::Ready | Stage::Terminating { .. } => Some(ContainerState {
+            running: Some(ContainerStateRunning {
+                started_at: rt.started_at.map(ktime),
+            }),
+            ..Default::default()
+        }),
+    };
+    let last_state = rt.last_exit.map(|(started, finished)| ContainerState {
+        terminated: Some(ContainerStateTerminated {
+            exit_code: 1,
+            reason: Some("Error".into()),
+            started_at: Some(ktime(started)),
+            finished_at: Some(ktime(finished)),
+            container_id: Some(format!("containerd://{}", short_id(pod, rt.restarts))),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let container_statuses = state.map(|state| {
+        vec![ContainerStatus {
+            name: container.clone(),
+            image: image.clone(),
+            image_id: if running {
+                format!("docker.io/{image}@sha256:{}", fake_digest(&image))
+            } else {
+                String::new()
+            },
+            container_id: running
+                .then(|| format!("containerd://{}", short_id(pod, rt.restarts + 1))),
+            ready,
+            started: Some(running),
+            restart_count: rt.restarts as i32,
+            state: Some(state),
+            last_state,
+            ..Default::default()
+        }]
+    });
+    let cond = |type_: &str, ok: bool| PodCondition {
+        type_: type_.into(),
+        status: if ok { "True" } else { "False" }.into(),
+        last_transition_time: Some(if ok {
+            since.clone()
+        } else {
+            created.clone().unwrap_or(since.clone())
+        }),
+        reason: (!ok && (type_ == "Ready" || type_ == "ContainersReady"))
+            .then(|| "ContainersNotReady".into()),
+        ..Default::default()
+    };
+    let scheduled = stage != Stage::Pending || terminating;
+    let mut conditions = vec![cond("PodScheduled", true)];
+    if scheduled {
+        conditions.push(cond(
+            "PodReadyToStartContainers",
+            running || stage != Stage::ContainerCreating,
+        ));
+        conditions.push(cond("Initialized", true));
+        conditions.push(cond("ContainersReady", ready));
+        conditions.push(cond("Ready", ready));
+    }
+    pod.status = Some(PodStatus {
+        phase: Some(phase.into()),
+        conditions: Some(conditions),
+        container_statuses,
+        host_ip: scheduled.then(|| "10.0.0.11".into()),
+        pod_ip: scheduled.then(|| rt.ip.clone()),
+        pod_ips: scheduled.then(|| vec![PodIP { ip: rt.ip.clone() }]),
+        start_time: created,
+        qos_class: Some("Burstable".into()),
+        ..Default::default()
+    });
+}
+
+fn pull_message(image: &str) -> String {
+    format!(
+        "failed to pull and unpack image \"docker.io/{image}\": failed to resolve reference \"docker.io/{image}\": \
+         not found"
+    )
+}
+
+fn pod_name(pod: &Pod) -> &str {
+    pod.metadata.name.as_deref().unwrap_or("")
+}
+
+fn short_id(pod: &Pod, n: u32) -> String {
+    format!("{:016x}{:016x}", fnv(pod_name(pod).as_bytes()), n)
+}
+
+fn fake_digest(image: &str) -> String {
+    format!(
+        "{:016x}{:016x}{:016x}{:016x}",
+        fnv(image.as_bytes()),
+        1,
+        2,
+        3
+    )
+}
+
+/// FNV-1a, for stable made-up identifiers.
+pub fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// How the application side sees a pod.
+pub fn pod_view(pod: &Pod, rt: &PodRuntime) -> PodView {
+    let c = pod.spec.as_ref().and_then(|s| s.containers.first());
+    PodView {
+        name: pod.metadata.name.clone().unwrap_or_default(),
+        uid: pod.metadata.uid.clone().unwrap_or_default(),
+        image: c.and_then(|c| c.image.clone()).unwrap_or_default(),
+        container: c.map(|c| c.name.clone()).unwrap_or_default(),
+        state: rt.pod_state(),
+        started_at: rt.started_at,
+        created_at: pod
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(from_ktime)
+            .unwrap_or(rt.since),
+        restarts: rt.restarts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_pod_becomes_ready_and_crashing_pod_loops() {
+        let t0 = Utc::now();
+        let d = PodDelays::default();
+        let mut rt = PodRuntime::new(t0, "10.244.0.2".into());
+        rt.advance(t0 + chrono::Duration::seconds(2), &d, ImageFate::Good);
+        assert_eq!(rt.stage, Stage::ContainerCreating);
+        rt.advance(t0 + chrono::Duration::seconds(10), &d, ImageFate::Good);
+        assert_eq!(rt.stage, Stage::Ready);
+
+        let mut bad = PodRuntime::new(t0, "10.244.0.3".into());
+        bad.advance(t0 + chrono::Duration::seconds(5), &d, ImageFate::Crash);
+        assert!(matches!(bad.stage, Stage::CrashBackOff { .. }));
+        bad.advance(t0 + chrono::Duration::seconds(300), &d, ImageFate::Crash);
+        assert!(bad.restarts >= 3, "restarts {}", bad.restarts);
+
+        let mut pull = PodRuntime::new(t0, "10.244.0.4".into());
+        pull.advance(t0 + chrono::Duration::seconds(4), &d, ImageFate::PullError);
+        assert_eq!(pull.stage, Stage::ErrImagePull);
+        assert_eq!(pull.pod_state(), PodState::ImagePullBackOff);
+    }
+}
