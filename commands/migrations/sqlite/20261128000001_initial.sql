@@ -63,7 +63,7 @@ CREATE TABLE claimed_events (
 );
 
 -- The freeze switch: a row while frozen.
-CREATE TABLE freeze (
+CREATE TABLE freeze_state (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
     frozen_by TEXT NOT NULL,
     reason    TEXT NOT NULL,

@@ -180,7 +180,7 @@ impl Store for PostgresStore {
         match freeze {
             Some(f) => {
                 sqlx::query(
-                    "INSERT INTO freeze (singleton, frozen_by, reason, frozen_at) VALUES (1, $1, $2, $3) \
+                    "INSERT INTO freeze_state (singleton, frozen_by, reason, frozen_at) VALUES (1, $1, $2, $3) \
                      ON CONFLICT (singleton) DO UPDATE SET frozen_by = excluded.frozen_by, \
                      reason = excluded.reason, frozen_at = excluded.frozen_at",
                 )
@@ -191,7 +191,7 @@ impl Store for PostgresStore {
                 .await?;
             }
             None => {
-                sqlx::query("DELETE FROM freeze")
+                sqlx::query("DELETE FROM freeze_state")
                     .execute(&self.pool)
                     .await?;
             }
@@ -200,10 +200,11 @@ impl Store for PostgresStore {
     }
 
     async fn freeze(&self) -> Result<Option<FreezeState>, StoreError> {
-        let row: Option<(String, String, DateTime<Utc>)> =
-            sqlx::query_as("SELECT frozen_by, reason, frozen_at FROM freeze WHERE singleton = 1")
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(String, String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT frozen_by, reason, frozen_at FROM freeze_state WHERE singleton = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|(by, reason, at)| FreezeState { by, reason, at }))
     }
 

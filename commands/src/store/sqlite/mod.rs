@@ -216,7 +216,7 @@ impl Store for SqliteStore {
         match freeze {
             Some(f) => {
                 sqlx::query(
-                    "INSERT INTO freeze (singleton, frozen_by, reason, frozen_at) VALUES (1, ?, ?, ?) \
+                    "INSERT INTO freeze_state (singleton, frozen_by, reason, frozen_at) VALUES (1, ?, ?, ?) \
                      ON CONFLICT (singleton) DO UPDATE SET frozen_by = excluded.frozen_by, \
                      reason = excluded.reason, frozen_at = excluded.frozen_at",
                 )
@@ -227,7 +227,7 @@ impl Store for SqliteStore {
                 .await?;
             }
             None => {
-                sqlx::query("DELETE FROM freeze")
+                sqlx::query("DELETE FROM freeze_state")
                     .execute(&self.pool)
                     .await?;
             }
@@ -236,10 +236,11 @@ impl Store for SqliteStore {
     }
 
     async fn freeze(&self) -> Result<Option<FreezeState>, StoreError> {
-        let row =
-            sqlx::query("SELECT frozen_by, reason, frozen_at FROM freeze WHERE singleton = 1")
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT frozen_by, reason, frozen_at FROM freeze_state WHERE singleton = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|row| {
             Ok(FreezeState {
                 by: row.try_get("frozen_by")?,
