@@ -52,12 +52,10 @@ pub async fn respond_as_pod(
         );
     }
     let profile = Profile::of(mode);
+    // `health`, `/health` and `/health/` all name the same endpoint.
     let path = path_and_query.split(['?', '#']).next().unwrap_or("");
-    let path = if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
-    };
+    let path = format!("/{}", path.trim_matches('/'));
+    let path = path.as_str();
     let known = matches!(path, "/health" | "/api/health/database" | "/metrics");
     if known && method != Method::GET && method != Method::HEAD {
         return json_response(
