@@ -4,10 +4,12 @@
 
 pub mod age;
 pub mod binding;
+pub mod client;
 pub mod deploy;
 pub mod deployment;
 pub mod error;
 pub mod execute;
+pub mod follow;
 pub mod history;
 pub mod image_ref;
 pub mod log_5xx;
@@ -26,9 +28,11 @@ pub mod template;
 pub mod top;
 
 pub use binding::{check_binding, check_binding_at};
+pub use client::client_from_kubeconfig_yaml;
 pub use deploy::plan_deploy;
 pub use error::{ClusterError, Refusal, Stale};
 pub use execute::{Executed, Reconciled, act, execute, reconcile_after_crash};
+pub use follow::{PodProblem, RolloutOutcome, follow_rollout};
 pub use history::{Revision, history};
 pub use log_5xx::{FivexxGroup, fivexx};
 pub use log_errors::{ErrorGroup, errors};

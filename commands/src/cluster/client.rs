@@ -1,0 +1,34 @@
+//! Building a kube-rs `Client` from a kubeconfig (the sim's, or a file), with the bot's connect timeout.
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+use super::error::{API_TIMEOUT, ClusterError};
+
+/// A client for the kubeconfig in `yaml` (its current context). Callers using HTTPS must have installed a rustls
+/// crypto provider first (`rustls::crypto::ring::default_provider().install_default()`).
+pub async fn client_from_kubeconfig_yaml(yaml: &str) -> Result<kube::Client, ClusterError> {
+    let internal = |what: &str, e: &dyn std::fmt::Display| ClusterError::Internal {
+        message: format!("{what}: {e}"),
+    };
+    let kubeconfig =
+        Kubeconfig::from_yaml(yaml).map_err(|e| internal("reading the kubeconfig", &e))?;
+    let mut config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .map_err(|e| internal("using the kubeconfig", &e))?;
+    config.connect_timeout = Some(API_TIMEOUT);
+    kube::Client::try_from(config).map_err(|e| internal("building the Kubernetes client", &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bad_kubeconfig_is_an_error_not_a_panic() {
+        let Err(err) = client_from_kubeconfig_yaml("::: not yaml").await else {
+            panic!("an invalid kubeconfig gave a client");
+        };
+        assert!(err.to_string().contains("kubeconfig"), "{err}");
+    }
+}
