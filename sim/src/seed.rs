@@ -62,8 +62,9 @@ pub fn seed(store: &mut Store, now: DateTime<Utc>) {
     for i in 0..3 {
         let key = create_pod(store, &rs2, rolled + Duration::seconds(i));
         let started = rolled + Duration::seconds(i + 4);
-        let rt = PodRuntime::ready_since(started, format!("10.244.0.{}", 11 + i));
         if let Some(mut pod) = store.pods.get(&key).cloned() {
+            let ip = crate::app::pod_ip(pod.metadata.uid.as_deref().unwrap_or("")).to_string();
+            let rt = PodRuntime::ready_since(started, ip);
             render_status(&mut pod, &rt);
             store.pod_runtime.insert(key, rt);
             store.put(pod);

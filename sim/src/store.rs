@@ -39,6 +39,9 @@ pub struct WatchEvent {
     pub object: serde_json::Value,
 }
 
+/// The retained events newer than a resourceVersion, and a receiver for the ones to come.
+pub type WatchStart = (Vec<Arc<WatchEvent>>, broadcast::Receiver<Arc<WatchEvent>>);
+
 /// A stored object type.
 pub trait Object:
     k8s_openapi::Resource
@@ -158,10 +161,11 @@ impl Store {
             &key,
             &obj,
         );
-        if K::STORE_KIND == Kind::Event && self.events.len() > MAX_EVENTS {
-            if let Some(oldest) = self.events.keys().next().cloned() {
-                self.events.remove(&oldest);
-            }
+        if K::STORE_KIND == Kind::Event
+            && self.events.len() > MAX_EVENTS
+            && let Some(oldest) = self.events.keys().next().cloned()
+        {
+            self.events.remove(&oldest);
         }
         obj
     }
@@ -222,10 +226,7 @@ impl Store {
     /// Starts a watch from `since` (exclusive): the retained events newer than it, and a receiver for the rest.
     /// `Err(())` when `since` is older than the retained history (the caller answers 410 Gone).
     #[allow(clippy::result_unit_err)]
-    pub fn watch_from(
-        &self,
-        since: u64,
-    ) -> Result<(Vec<Arc<WatchEvent>>, broadcast::Receiver<Arc<WatchEvent>>), ()> {
+    pub fn watch_from(&self, since: u64) -> Result<WatchStart, ()> {
         if since < self.compacted_rv {
             return Err(());
         }

@@ -3,6 +3,13 @@
 
 use serde_json::{Value, json};
 
+/// A subresource: `(name, (group, version, kind) of the answer, verbs)`.
+pub type Subresource = (
+    &'static str,
+    (&'static str, &'static str, &'static str),
+    &'static [&'static str],
+);
+
 /// One served resource.
 pub struct ResourceInfo {
     pub group: &'static str,
@@ -15,11 +22,7 @@ pub struct ResourceInfo {
     pub verbs: &'static [&'static str],
     pub short_names: &'static [&'static str],
     /// `(name, (group, version, kind) of the answer, verbs)`.
-    pub subresources: &'static [(
-        &'static str,
-        (&'static str, &'static str, &'static str),
-        &'static [&'static str],
-    )],
+    pub subresources: &'static [Subresource],
 }
 
 const RW: &[&str] = &[
@@ -98,7 +101,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
         singular: "replicaset",
         kind: "ReplicaSet",
         namespaced: true,
-        verbs: &["get", "list", "watch", "delete"],
+        verbs: &["get", "list", "watch"],
         short_names: &["rs"],
         subresources: &[("status", ("apps", "v1", "ReplicaSet"), &["get"])],
     },

@@ -213,12 +213,13 @@ fn validate(d: &Deployment, old: &Deployment, name: &str) -> ApiResult<()> {
             serde_json::to_string(&labels).unwrap_or_default()
         ));
     }
-    if let Some(t) = spec.strategy.as_ref().and_then(|s| s.type_.as_deref()) {
-        if t != "RollingUpdate" && t != "Recreate" {
-            return invalid(format!(
-                "spec.strategy.type: Unsupported value: {t:?}: supported values: \"Recreate\", \"RollingUpdate\""
-            ));
-        }
+    if let Some(t) = spec.strategy.as_ref().and_then(|s| s.type_.as_deref())
+        && t != "RollingUpdate"
+        && t != "Recreate"
+    {
+        return invalid(format!(
+            "spec.strategy.type: Unsupported value: {t:?}: supported values: \"Recreate\", \"RollingUpdate\""
+        ));
     }
     if spec.progress_deadline_seconds.is_some_and(|p| p <= 0) {
         return invalid(

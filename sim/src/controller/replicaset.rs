@@ -127,11 +127,8 @@ pub fn create_pod(store: &mut Store, rs: &ReplicaSet, now: DateTime<Utc>) -> Key
         spec: Some(pod_spec(template.spec.unwrap_or_default())),
         status: None,
     };
-    let ip = format!(
-        "10.244.{}.{}",
-        rand::random::<u8>() % 4,
-        2 + rand::random::<u8>() % 250
-    );
+    // The same address the application side reports for this pod.
+    let ip = crate::app::pod_ip(pod.metadata.uid.as_deref().unwrap_or("")).to_string();
     let rt = PodRuntime::new(now, ip);
     render_status(&mut pod, &rt);
     let key = key_of(&pod.metadata);
