@@ -14,7 +14,9 @@ pub(crate) mod verify;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
@@ -106,13 +108,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Saves a checkpoint (e.g. the `MessageRef` being updated) if `owner` holds the job.
     async fn update_job(&self, id: i64, owner: &str, state: Value) -> Result<bool, StoreError>;
 
-    /// Marks the job done or failed if `owner` holds it.
+    /// Marks the job done or failed if `owner` holds it (`finished_at` is the wall clock: a record, not a
+    /// decision).
     async fn finish_job(
         &self,
         id: i64,
         owner: &str,
         outcome: JobOutcome,
-        at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
     /// Gives the job back (graceful shutdown): queued again, claimable at once by anyone.
@@ -144,8 +146,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// serialised across processes, so `seq` runs 1, 2, 3, … without gaps.
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditRow, StoreError>;
 
-    /// The newest `n` rows, oldest first (for display).
-    async fn audit_tail(&self, n: u32) -> Result<Vec<AuditRow>, StoreError>;
+    /// The newest `n` rows, oldest first (for display); `n` ≤ 0 gives none.
+    async fn audit_tail(&self, n: i64) -> Result<Vec<AuditRow>, StoreError>;
 
     /// Checks the whole chain and its head under `key`, streaming the rows in `seq` order.
     async fn verify_audit(&self, key: &AuditKey) -> Result<VerifyReport, StoreError>;
@@ -188,14 +190,17 @@ pub async fn connect_with(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreE
     connect(config.url.expose_secret(), config.audit_key.clone()).await
 }
 
-/// A lease end, refusing negative or absurd leases.
+/// A lease end, refusing empty or absurd leases.
 pub(crate) fn lease_end(now: DateTime<Utc>, lease: Duration) -> Result<DateTime<Utc>, StoreError> {
-    if lease <= Duration::zero() {
-        return Err(StoreError::Invalid(format!(
-            "a job lease must be positive, got {lease}"
-        )));
+    if lease.is_zero() {
+        return Err(StoreError::Invalid(
+            "a job lease must be longer than zero".into(),
+        ));
     }
-    now.checked_add_signed(lease).ok_or_else(|| {
-        StoreError::Invalid(format!("a lease of {lease} from {now} is out of range"))
-    })
+    chrono::Duration::from_std(lease)
+        .ok()
+        .and_then(|lease| now.checked_add_signed(lease))
+        .ok_or_else(|| {
+            StoreError::Invalid(format!("a lease of {lease:?} from {now} is out of range"))
+        })
 }

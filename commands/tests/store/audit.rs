@@ -63,6 +63,7 @@ pub async fn appends_chain_and_verify(db: &TestDb) {
     assert_eq!(tail, rows[3..].to_vec(), "newest last, exactly as appended");
     assert_eq!(store.audit_tail(100).await.expect("tail"), rows);
     assert!(store.audit_tail(0).await.expect("tail").is_empty());
+    assert!(store.audit_tail(-3).await.expect("tail").is_empty());
 
     let report = store.verify_audit(&audit_key()).await.expect("verify");
     assert!(report.is_ok(), "an untouched log passes: {report:?}");

@@ -89,13 +89,13 @@ async fn chain_end(tx: &mut Transaction<'static, Postgres>) -> Result<(i64, Stri
     })
 }
 
-pub(super) async fn tail(pool: &PgPool, n: u32) -> Result<Vec<AuditRow>, StoreError> {
+pub(super) async fn tail(pool: &PgPool, n: i64) -> Result<Vec<AuditRow>, StoreError> {
     let rows = sqlx::query(concat!(
         "SELECT * FROM (SELECT ",
         columns!(),
         " FROM audit_log ORDER BY seq DESC LIMIT $1) AS newest ORDER BY seq"
     ))
-    .bind(i64::from(n))
+    .bind(n.max(0))
     .fetch_all(pool)
     .await?;
     rows.iter().map(|row| decode(row, false)).collect()

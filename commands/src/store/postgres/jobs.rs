@@ -1,7 +1,9 @@
 //! Jobs with a claim and a lease in PostgreSQL: the claim picks the oldest due job with
 //! `FOR UPDATE SKIP LOCKED`, so concurrent claimers take different jobs and never the same one.
 
-use chrono::{DateTime, Duration, Utc};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgRow};
@@ -96,15 +98,13 @@ pub(super) async fn finish(
     id: i64,
     owner: &str,
     outcome: JobOutcome,
-    at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE jobs SET status = $1, outcome = $2, finished_at = $3, lease_until = NULL \
-         WHERE id = $4 AND owner = $5 AND status = 'running'",
+        "UPDATE jobs SET status = $1, outcome = $2, finished_at = now(), lease_until = NULL \
+         WHERE id = $3 AND owner = $4 AND status = 'running'",
     )
     .bind(outcome.status().as_str())
     .bind(outcome.text())
-    .bind(at)
     .bind(id)
     .bind(owner)
     .execute(pool)

@@ -8,7 +8,7 @@ mod jobs;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
@@ -130,7 +130,7 @@ impl Store for PostgresStore {
         &self,
         owner: &str,
         now: DateTime<Utc>,
-        lease: Duration,
+        lease: StdDuration,
     ) -> Result<Option<Job>, StoreError> {
         jobs::claim(&self.pool, owner, now, lease).await
     }
@@ -140,7 +140,7 @@ impl Store for PostgresStore {
         id: i64,
         owner: &str,
         now: DateTime<Utc>,
-        lease: Duration,
+        lease: StdDuration,
     ) -> Result<bool, StoreError> {
         jobs::renew(&self.pool, id, owner, now, lease).await
     }
@@ -154,9 +154,8 @@ impl Store for PostgresStore {
         id: i64,
         owner: &str,
         outcome: JobOutcome,
-        at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        jobs::finish(&self.pool, id, owner, outcome, at).await
+        jobs::finish(&self.pool, id, owner, outcome).await
     }
 
     async fn release_job(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
@@ -229,7 +228,7 @@ impl Store for PostgresStore {
         audit::append(&self.pool, &self.key, entry).await
     }
 
-    async fn audit_tail(&self, n: u32) -> Result<Vec<AuditRow>, StoreError> {
+    async fn audit_tail(&self, n: i64) -> Result<Vec<AuditRow>, StoreError> {
         audit::tail(&self.pool, n).await
     }
 

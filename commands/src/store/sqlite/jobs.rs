@@ -1,7 +1,9 @@
 //! Jobs with a claim and a lease in SQLite. A claim is one `UPDATE … WHERE id = (SELECT …) RETURNING`: SQLite
 //! takes the write lock before the statement reads, so two claimers can never pick the same job.
 
-use chrono::{DateTime, Duration, Utc};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
@@ -98,7 +100,6 @@ pub(super) async fn finish(
     id: i64,
     owner: &str,
     outcome: JobOutcome,
-    at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE jobs SET status = ?, outcome = ?, finished_at = ?, lease_until = NULL \
@@ -106,7 +107,7 @@ pub(super) async fn finish(
     )
     .bind(outcome.status().as_str())
     .bind(outcome.text())
-    .bind(ts(at))
+    .bind(ts(Utc::now()))
     .bind(id)
     .bind(owner)
     .execute(pool)

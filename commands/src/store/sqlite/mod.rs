@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::sqlite::{
@@ -166,7 +166,7 @@ impl Store for SqliteStore {
         &self,
         owner: &str,
         now: DateTime<Utc>,
-        lease: Duration,
+        lease: StdDuration,
     ) -> Result<Option<Job>, StoreError> {
         jobs::claim(&self.pool, owner, now, lease).await
     }
@@ -176,7 +176,7 @@ impl Store for SqliteStore {
         id: i64,
         owner: &str,
         now: DateTime<Utc>,
-        lease: Duration,
+        lease: StdDuration,
     ) -> Result<bool, StoreError> {
         jobs::renew(&self.pool, id, owner, now, lease).await
     }
@@ -190,9 +190,8 @@ impl Store for SqliteStore {
         id: i64,
         owner: &str,
         outcome: JobOutcome,
-        at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        jobs::finish(&self.pool, id, owner, outcome, at).await
+        jobs::finish(&self.pool, id, owner, outcome).await
     }
 
     async fn release_job(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
@@ -272,7 +271,7 @@ impl Store for SqliteStore {
         audit::append(&self.pool, &self.key, entry).await
     }
 
-    async fn audit_tail(&self, n: u32) -> Result<Vec<AuditRow>, StoreError> {
+    async fn audit_tail(&self, n: i64) -> Result<Vec<AuditRow>, StoreError> {
         audit::tail(&self.pool, n).await
     }
 
