@@ -437,6 +437,48 @@ fn a_crashing_release_logs_500s_then_a_traceback_and_keeps_it_for_previous() {
 }
 
 #[test]
+fn a_finished_run_keeps_the_lines_it_wrote_while_running() {
+    let st = ScenarioState {
+        scenario: Scenario::BadRelease,
+        ..Default::default()
+    };
+    let running = PodState::Running { ready: false };
+    let mut p = pod("log-run", "mystocks/api:v1.0.2", running, None);
+    let started = t0() - Duration::milliseconds(900);
+    p.started_at = Some(started);
+    let while_up = logs::lines(&p, &st, started, t0());
+    assert!(!while_up.is_empty());
+    assert!(
+        !texts(&while_up).contains(&"Traceback (most recent call last):"),
+        "not crashed yet"
+    );
+    // The crash: the cluster records the run and the container waits in CrashLoopBackOff.
+    let run = logs::FinishedRun {
+        started_at: started,
+        finished_at: started + Duration::seconds(1),
+    };
+    p.state = PodState::CrashLoopBackOff;
+    p.started_at = None;
+    p.restarts = 1;
+    let after = logs::run_lines(&p, &st, run);
+    assert_eq!(
+        &after[..while_up.len()],
+        while_up.as_slice(),
+        "the run's lines do not change"
+    );
+    assert!(
+        after
+            .last()
+            .is_some_and(|l| l.text.starts_with("CRITICAL") && l.at >= run.finished_at)
+    );
+    assert_eq!(after, logs::run_lines(&p, &st, run));
+    assert!(
+        logs::lines(&p, &st, started, t0() + Duration::seconds(5)).is_empty(),
+        "nothing runs now"
+    );
+}
+
+#[test]
 fn usage_follows_the_load_and_the_scenario() {
     let p = ready("use-1", "mystocks/api:v1.0.1");
     let hot = ScenarioState {

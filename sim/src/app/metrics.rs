@@ -115,7 +115,11 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
         "gauge",
         "The running version.",
     );
-    let version = s.version.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    let version = s
+        .version
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n");
     let _ = writeln!(out, "mystocks_api_info{{version=\"{version}\"}} 1");
     out
 }

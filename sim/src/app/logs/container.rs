@@ -25,7 +25,7 @@ enum End {
 
 /// A container whose log can be generated.
 pub(super) struct Container {
-    /// Seeds the noise: the pod uid, plus the restart count for previous containers.
+    /// Seeds the noise: the pod uid and the run's start.
     key: String,
     version: String,
     pod: String,
@@ -46,19 +46,29 @@ impl Container {
             pod.state,
             PodState::Running { ready: true } | PodState::Terminating
         );
-        Some(Container {
-            key: pod.uid.clone(),
-            version: version(pod).to_string(),
-            pod: pod.name.clone(),
-            profile: Profile::of(mode),
-            started,
-            end: died.map_or(End::Running, End::Crashed),
-            receives_traffic: ready || mode == Mode::Crashing,
-            ready,
-        })
+        let end = died.map_or(End::Running, End::Crashed);
+        Some(Container::new(pod, mode, started, end, ready))
     }
 
-    /// The container that ran before the current one, None when the pod never restarted.
+    /// A run of the pod's container that ended at `finished`: with the bad release's traceback when the image
+    /// crashes under `scenario`, else killed for memory.
+    pub(super) fn finished(
+        pod: &PodView,
+        scenario: &ScenarioState,
+        started: DateTime<Utc>,
+        finished: DateTime<Utc>,
+    ) -> Container {
+        let mode = Mode::of(pod, scenario);
+        let end = if mode == Mode::Crashing {
+            End::Crashed(finished)
+        } else {
+            End::Killed(finished)
+        };
+        Container::new(pod, mode, started, end, mode != Mode::Crashing)
+    }
+
+    /// The container that ran before the current one, guessed from the restart count and the kubelet's
+    /// back-off (10 s doubling per restart, at most 5 minutes); None when the pod never restarted.
     pub(super) fn previous(
         pod: &PodView,
         scenario: &ScenarioState,
@@ -67,31 +77,31 @@ impl Container {
         if pod.restarts == 0 {
             return None;
         }
-        let mode = Mode::of(pod, scenario);
         let current_start = pod.started_at.unwrap_or(now);
-        // The kubelet's back-off before the current start: 10 s doubling per restart, at most 5 minutes.
         let backoff = 10i64
             .saturating_mul(1 << (pod.restarts - 1).min(5))
             .min(300);
         let died = current_start - Duration::seconds(backoff);
-        let (started, end) = if mode == Mode::Crashing {
-            (
-                died - Duration::seconds(CRASH_AFTER_SECS),
-                End::Crashed(died),
-            )
+        let life = if Mode::of(pod, scenario) == Mode::Crashing {
+            Duration::seconds(CRASH_AFTER_SECS)
         } else {
-            (died - Duration::minutes(10), End::Killed(died))
+            Duration::minutes(10)
         };
-        Some(Container {
-            key: format!("{}#{}", pod.uid, pod.restarts - 1),
+        Some(Container::finished(pod, scenario, died - life, died))
+    }
+
+    fn new(pod: &PodView, mode: Mode, started: DateTime<Utc>, end: End, ready: bool) -> Container {
+        Container {
+            // One run of one pod: the same run gives the same lines, whichever way it is asked for.
+            key: format!("{}@{}", pod.uid, started.timestamp_millis()),
             version: version(pod).to_string(),
             pod: pod.name.clone(),
             profile: Profile::of(mode),
             started,
             end,
-            receives_traffic: true,
-            ready: true,
-        })
+            receives_traffic: ready || mode == Mode::Crashing,
+            ready,
+        }
     }
 
     /// When it started.

@@ -46,8 +46,29 @@ pub fn tail(pod: &PodView, scenario: &ScenarioState, to: DateTime<Utc>, n: usize
     }
 }
 
-/// The lines of the previous container of `pod` (for `kubectl logs --previous`): empty when the pod has not
-/// restarted yet; otherwise ends with a traceback or fatal error.
+/// A finished run of a pod's container, as `status.containerStatuses[].lastState.terminated` records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FinishedRun {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// Every line of a finished run (the last [`RETAINED_SECS`] of it), oldest first, ending with its traceback
+/// (an image that crashes under `scenario`) or fatal error. What the kubelet serves for `--previous`, and also
+/// for plain `kubectl logs` while the container waits in CrashLoopBackOff. Deterministic per run; a run that
+/// is still the current container gives the same lines as [`lines`] did.
+pub fn run_lines(pod: &PodView, scenario: &ScenarioState, run: FinishedRun) -> Vec<LogLine> {
+    let c = Container::finished(pod, scenario, run.started_at, run.finished_at);
+    let end = run.finished_at + Duration::seconds(1);
+    c.lines(
+        run.started_at.max(end - Duration::seconds(RETAINED_SECS)),
+        end,
+    )
+}
+
+/// The lines of the previous container of `pod` (for `kubectl logs --previous`) when the cluster does not
+/// track the run (prefer [`run_lines`]): its times are guessed from the restart count and the kubelet's
+/// back-off. Empty when the pod has not restarted yet; otherwise ends with a traceback or fatal error.
 pub fn previous_lines(pod: &PodView, scenario: &ScenarioState, now: DateTime<Utc>) -> Vec<LogLine> {
     match Container::previous(pod, scenario, now) {
         Some(c) => c.lines(c.started(), now),
