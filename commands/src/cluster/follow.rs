@@ -58,6 +58,18 @@ pub enum RolloutOutcome {
         progress: Option<RolloutProgress>,
         message: String,
     },
+    /// The cluster could not be watched any more (unreachable, forbidden); the rollout may still be going on.
+    Interrupted {
+        progress: Option<RolloutProgress>,
+        message: String,
+    },
+}
+
+impl RolloutOutcome {
+    /// Whether the rollout completed.
+    pub fn is_complete(&self) -> bool {
+        matches!(self, RolloutOutcome::Complete { .. })
+    }
 }
 
 /// Watches the target deployment until its rollout completes, fails, or `timeout` passes, calling `on_progress`
@@ -67,7 +79,7 @@ pub async fn follow_rollout(
     target: &Target,
     timeout: Duration,
     mut on_progress: impl FnMut(&RolloutProgress),
-) -> Result<RolloutOutcome, ClusterError> {
+) -> RolloutOutcome {
     let api: Api<Deployment> = Api::namespaced(client.clone(), &target.namespace);
     let config = watcher::Config::default().fields(&format!("metadata.name={}", target.deployment));
     let mut events = pin!(watcher(api, config).default_backoff().applied_objects());
@@ -81,7 +93,7 @@ pub async fn follow_rollout(
         tokio::select! {
             _ = &mut deadline => {
                 let message = latest.as_ref().map(|d| rollout_state(d).message().to_string()).unwrap_or_default();
-                return Ok(RolloutOutcome::TimedOut { progress: last, message });
+                return RolloutOutcome::TimedOut { progress: last, message };
             }
             event = events.next() => match event {
                 Some(Ok(dep)) => {
@@ -93,11 +105,11 @@ pub async fn follow_rollout(
                     }
                     match rollout_state(&dep) {
                         RolloutState::Complete { progress, message } => {
-                            return Ok(RolloutOutcome::Complete { progress, message });
+                            return RolloutOutcome::Complete { progress, message };
                         }
                         RolloutState::Failed { progress, reason, message } => {
                             let pods = problems(client, target, &dep).await.unwrap_or_default();
-                            return Ok(failed(progress, reason, message, pods));
+                            return failed(progress, reason, message, pods);
                         }
                         RolloutState::Progressing { .. } => latest = Some(dep),
                     }
@@ -105,10 +117,14 @@ pub async fn follow_rollout(
                 Some(Err(e)) => {
                     errors += 1;
                     if errors >= MAX_WATCH_ERRORS {
-                        return Err(ClusterError::Unreachable { message: format!("watching the deployment: {e}") });
+                        let message = format!("lost the watch on the deployment: {e}");
+                        return RolloutOutcome::Interrupted { progress: last, message };
                     }
                 }
-                None => return Err(ClusterError::Internal { message: "the deployment watch ended".into() }),
+                None => {
+                    let message = "the deployment watch ended".to_string();
+                    return RolloutOutcome::Interrupted { progress: last, message };
+                }
             },
             _ = pod_check.tick() => {
                 if let Some(dep) = &latest
@@ -117,7 +133,7 @@ pub async fn follow_rollout(
                 {
                     let p = progress(dep);
                     let message = format!("new pods of deployment \"{}\" are failing: {reason}", target.deployment);
-                    return Ok(failed(p, reason, message, pods));
+                    return failed(p, reason, message, pods);
                 }
             }
         }
