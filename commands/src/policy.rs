@@ -170,9 +170,9 @@ pub struct PolicyConfig {
     /// Roles whose holders may approve or deny (default `approver`, `admin`).
     pub approver_roles: Vec<String>,
     /// Least replicas `scale` may ask for (default 1).
-    pub scale_min: u32,
+    pub scale_min: i32,
     /// Most replicas `scale` may ask for (default 20).
-    pub scale_max: u32,
+    pub scale_max: i32,
     /// The repository `deploy` takes images from; a bare tag means a tag of it (default `mystocks/api`).
     pub allowed_repository: String,
     /// Allow `deploy` of images from other repositories too (default false).

@@ -38,6 +38,11 @@ fn text() -> impl Strategy<Value = String> {
         })
 }
 
+/// 4,000 cases per property, or `PROPTEST_CASES` for a longer run.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(4000)
+}
+
 fn assert_round_trip(command: &Command) {
     let canonical = command.canonical();
     assert_eq!(
@@ -53,7 +58,7 @@ fn assert_round_trip(command: &Command) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4000))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn arbitrary_strings_never_panic(input in any::<String>()) {

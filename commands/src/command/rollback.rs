@@ -27,15 +27,21 @@ pub static SPEC: CommandSpec = CommandSpec {
     parse,
 };
 
-/// Roll back to `to_revision`, or to the previous revision when `None`.
+/// Roll back to `to_revision` (`i64`, as Kubernetes numbers revisions), or to the previous one when `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rollback {
-    pub to_revision: Option<u64>,
+    pub to_revision: Option<i64>,
 }
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let to_revision = match args.flag("to-revision") {
-        Some(given) => Some(args.number("revision", &given, 1, MAX_REVISION)?),
+        Some(given) => {
+            let revision = args.number("revision", &given, 1, MAX_REVISION)?;
+            Some(
+                i64::try_from(revision)
+                    .map_err(|_| args.bad_value("revision", &given, "too large"))?,
+            )
+        }
         None => None,
     };
     args.finish()?;

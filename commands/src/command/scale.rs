@@ -24,17 +24,17 @@ pub static SPEC: CommandSpec = CommandSpec {
     parse,
 };
 
-/// Scale the API deployment to `replicas` pods.
+/// Scale the API deployment to `replicas` pods (`i32`, as Kubernetes counts replicas).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scale {
-    pub replicas: u32,
+    pub replicas: i32,
 }
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let given = args.required("number of replicas (N)")?;
     let replicas = args.number("number of replicas", &given, 0, MAX_REPLICAS)?;
     args.finish()?;
-    let replicas = u32::try_from(replicas)
+    let replicas = i32::try_from(replicas)
         .map_err(|_| args.bad_value("number of replicas", &given, "too large"))?;
     Ok(Command::Scale(Scale { replicas }))
 }

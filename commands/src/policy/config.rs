@@ -20,6 +20,9 @@ impl PolicyConfig {
         if self.quorum == 0 {
             return Err(invalid("policy.quorum", "at least 1 approval is needed"));
         }
+        if self.scale_min < 0 {
+            return Err(invalid("policy.scale_min", "must not be negative"));
+        }
         if self.scale_min > self.scale_max {
             return Err(invalid("policy.scale_min", "must not be above scale_max"));
         }
@@ -128,12 +131,12 @@ impl PolicyConfig {
     }
 
     /// The replica counts `scale` may ask for.
-    pub fn scale_bounds(&self) -> RangeInclusive<u32> {
+    pub fn scale_bounds(&self) -> RangeInclusive<i32> {
         self.scale_min..=self.scale_max
     }
 
     /// Refuses a replica count outside the bounds, saying what is allowed.
-    pub fn check_replicas(&self, replicas: u32) -> Result<(), String> {
+    pub fn check_replicas(&self, replicas: i32) -> Result<(), String> {
         if self.scale_bounds().contains(&replicas) {
             Ok(())
         } else {

@@ -156,6 +156,7 @@ fn validate_names_the_mistake() {
     };
     bad(r#"{"quorum": 0}"#, "policy.quorum");
     bad(r#"{"scale_min": 5, "scale_max": 2}"#, "scale_min");
+    bad(r#"{"scale_min": -1}"#, "must not be negative");
     bad(r#"{"approver_roles": ["boss"]}"#, "unknown role `boss`");
     bad(
         r#"{"overrides": {"pods": {"quorum": 2}}}"#,
