@@ -6,4 +6,5 @@ pub mod cli;
 pub mod demo;
 pub mod settings;
 pub mod shutdown;
+pub mod simulator;
 pub mod telemetry;

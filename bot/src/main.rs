@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use mystocks_bot::cli::{Cli, Command};
-use mystocks_bot::{check_config, demo, telemetry};
+use mystocks_bot::{check_config, demo, simulator, telemetry};
 
 fn main() -> ExitCode {
     // ring and aws-lc may both be compiled in; rustls cannot choose on its own.
@@ -41,6 +41,6 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::CheckConfig(args) => Ok(check_config::check(&args.config)),
         Command::Run(args) => check_config::run(&args.config).await,
         Command::Demo(args) => demo::run(args).await.map(|()| ExitCode::SUCCESS),
-        Command::Sim(_) => anyhow::bail!("sim is not wired yet"),
+        Command::Sim(args) => simulator::run(args).await.map(|()| ExitCode::SUCCESS),
     }
 }

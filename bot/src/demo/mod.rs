@@ -9,7 +9,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use mystocks_adapters::console::{Console, Format};
 use mystocks_commands::Handler;
+use mystocks_commands::audit::AuditKey;
+use mystocks_commands::cluster::client::client_from_kubeconfig_yaml;
 use mystocks_commands::store::{self, Store};
+use mystocks_sim::world::ScenarioState;
+use mystocks_sim::{Sim, SimConfig};
 use tokio::io::BufReader;
 
 use crate::cli::{DemoArgs, OutputFormat};
@@ -19,8 +23,14 @@ pub use echo::EchoHandler;
 
 /// What the demo runs against, built before the handler.
 pub struct DemoParts {
+    /// The simulated cluster, on loopback.
+    pub sim: Sim,
+    /// A client for the sim's API server.
+    pub kube: kube::Client,
     /// Where the store (and, when kept, its audit key) lives.
     pub data: DataDir,
+    /// The key of the store's audit chain (the core needs it too, to verify).
+    pub audit_key: AuditKey,
     /// The demo store (SQLite in `data`), migrated.
     pub store: Arc<dyn Store>,
 }
@@ -28,16 +38,38 @@ pub struct DemoParts {
 impl DemoParts {
     /// Prepares the data directory and starts what the demo needs.
     pub async fn start(args: &DemoArgs) -> anyhow::Result<DemoParts> {
+        let sim_config = SimConfig {
+            scenario: ScenarioState {
+                scenario: args.scenario,
+                ..ScenarioState::default()
+            },
+            speed: args.speed,
+            ..SimConfig::default()
+        };
+        let sim = Sim::start(sim_config)
+            .await
+            .context("cannot start the simulated cluster")?;
+        let kube = client_from_kubeconfig_yaml(&sim.kubeconfig_yaml())
+            .await
+            .context("cannot build a Kubernetes client for the simulated cluster")?;
         let data = DataDir::open(args.data.as_deref())?;
-        let store = store::connect(&data.store_url(), data.audit_key()?)
+        let audit_key = data.audit_key()?;
+        let store = store::connect(&data.store_url(), audit_key.clone())
             .await
             .with_context(|| format!("cannot open the demo store in {}", data.path.display()))?;
-        Ok(DemoParts { data, store })
+        Ok(DemoParts {
+            sim,
+            kube,
+            data,
+            audit_key,
+            store,
+        })
     }
 
     /// Stops what `start` started.
     pub async fn shutdown(self) {
         self.store.close().await;
+        self.sim.shutdown().await;
     }
 }
 

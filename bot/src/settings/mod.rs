@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+use mystocks_commands::directory::DirectoryConfig;
+use mystocks_commands::policy::PolicyConfig;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -34,12 +36,12 @@ pub struct Settings {
     pub coordinator: CoordinatorSettings,
     #[serde(default)]
     pub audit: AuditSettings,
-    /// Roles, quorum, expiry, bounds. TODO: switch to `mystocks_commands::policy::PolicyConfig` when it lands.
-    #[serde(default = "empty_table")]
-    pub policy: serde_json::Value,
-    /// Persons, identities, groups. TODO: switch to `mystocks_commands::directory::DirectoryConfig` when it lands.
-    #[serde(default = "empty_table")]
-    pub people: serde_json::Value,
+    /// Roles, quorum, expiry, scale bounds, allowed images.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    /// Persons, their identities and roles, groups.
+    #[serde(default)]
+    pub people: DirectoryConfig,
     #[serde(default)]
     pub rate_limit: RateLimitSettings,
     /// Slack; absent means Slack is off.
@@ -48,10 +50,6 @@ pub struct Settings {
     pub matrix: Option<MatrixSettings>,
     #[serde(default)]
     pub server: ServerSettings,
-}
-
-fn empty_table() -> serde_json::Value {
-    serde_json::Value::Object(serde_json::Map::new())
 }
 
 /// The service the bot operates (defaults: the MyStocks API).

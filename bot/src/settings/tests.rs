@@ -28,6 +28,14 @@ hmac_key = "{KEY}"
 [slack]
 bot_token = "xoxb-slack-token-3"
 signing_secret = "signing-secret-4"
+
+[policy]
+expiry = "10m"
+
+[[people.persons]]
+id = "alice"
+identities = ["console:alice", "slack:T1/UALICE"]
+roles = ["operator"]
 "#
     )
 }
@@ -53,6 +61,9 @@ fn file_values_and_defaults_load() {
             Some(KEY.to_string())
         );
         assert_eq!(s.server.listen.port(), 8080);
+        assert_eq!(s.policy.expiry.as_secs(), 600);
+        assert_eq!(s.policy.quorum, 1);
+        assert_eq!(s.people.persons.len(), 1);
         Ok(())
     });
 }
@@ -180,6 +191,24 @@ fn the_example_config_is_valid_once_secrets_are_supplied() {
         assert_eq!(s.service.api_url, "http://mystocks-api.mystocks:8000");
         assert_eq!(s.rate_limit.destructive_per_minute, 5);
         assert!(s.slack.is_some() && s.matrix.is_none());
+        Ok(())
+    });
+}
+
+#[test]
+fn policy_and_people_are_checked_with_the_core_rules() {
+    Jail::expect_with(|jail| {
+        let extra = "[[people.persons]]\nid = \"bob\"\nidentities = [\"console:alice\"]\nroles = [\"approver\"]\n";
+        jail.create_file("bot.toml", &format!("{}{extra}", valid_file()))?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err.contains("[people]") && err.contains("console:alice"),
+            "{err}"
+        );
+        let bad_quorum = valid_file().replace("expiry = \"10m\"", "quorum = 0");
+        jail.create_file("bot.toml", &bad_quorum)?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("policy.quorum"), "{err}");
         Ok(())
     });
 }

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use mystocks_commands::directory::Directory;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{CredentialUrl, ENV_PREFIX, Settings};
@@ -106,11 +107,10 @@ impl Settings {
             )),
             Some(_) => {}
         }
-        if !self.policy.is_object() {
-            p.push("[policy] must be a table".into());
-        }
-        if !self.people.is_object() {
-            p.push("[people] must be a table".into());
+        if let Err(e) = self.policy.validate() {
+            p.push(format!("[policy] {e}"));
+        } else if let Err(e) = Directory::from_config_with(&self.people, &self.policy) {
+            p.push(format!("[people] {e}"));
         }
         if self.rate_limit.read_per_minute == 0 || self.rate_limit.destructive_per_minute == 0 {
             p.push("rate_limit values must be at least 1 per minute".into());
@@ -231,6 +231,7 @@ impl Settings {
                 ),
             ),
         ];
+        lines.push(("people".into(), self.people_summary()));
         if let Some(s) = &self.slack {
             let mode = if is_blank(&s.app_token) {
                 "Events API"
@@ -255,6 +256,21 @@ impl Settings {
             ));
         }
         Summary { lines }
+    }
+}
+
+impl Settings {
+    fn people_summary(&self) -> String {
+        let policy = &self.policy;
+        format!(
+            "{} persons, {} groups; approvals: quorum {}, expiry {} s, approvers {}; unknown identities get {}",
+            self.people.persons.len(),
+            self.people.groups.len(),
+            policy.quorum,
+            policy.expiry.as_secs(),
+            policy.approver_roles.join(", "),
+            self.people.unknown_role.as_deref().unwrap_or("no role")
+        )
     }
 }
 
