@@ -191,6 +191,7 @@ async fn metrics_are_consistent_and_only_grow() {
     ] {
         assert!(first.contains_key(series), "missing {series}");
     }
+    assert!(first["cache_hit_ratio"] > 0.85, "healthy hit ratio");
     let count = first["http_request_duration_seconds_count"];
     assert!(
         count > 1000.0,
@@ -280,6 +281,7 @@ async fn redis_down_reports_the_cache_down_and_no_hits() {
     assert_eq!(json(&body)["checks"]["cache"], "down");
     let m = parse_metrics(&get(addr, "/metrics").await.1);
     assert_eq!(m["cache_hit_total"], 0.0);
+    assert_eq!(m["cache_hit_ratio"], 0.0);
     assert!(m["cache_miss_total"] > 0.0);
 }
 

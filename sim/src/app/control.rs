@@ -13,7 +13,7 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::pod_http::json_response;
+use super::pod_http::{json_response, text_response};
 use crate::world::{ClusterControl, Scenario, ScenarioState};
 
 const HELP: &str = "\
@@ -88,7 +88,9 @@ fn apply(control: &dyn ClusterControl, name: &str, bad_tag: Option<String>) -> R
         state.bad_tag = tag;
     }
     control.set_scenario(state.clone());
-    json_response(StatusCode::OK, json!(state))
+    // Serialised from the struct, so the fields keep GET's order: scenario, then bad_tag.
+    let body = serde_json::to_string(&state).unwrap_or_default();
+    text_response(StatusCode::OK, "application/json", body)
 }
 
 fn bad_request(message: String) -> Response<Body> {

@@ -1,7 +1,7 @@
 //! `/metrics` of one app process in the Prometheus text format (version 0.0.4).
 //!
 //! Series: `http_requests_total{status}` (counter), `http_request_duration_seconds` (histogram),
-//! `cache_hit_total` / `cache_miss_total` (counters), `db_pool_connections_active|idle|max` (gauges),
+//! `cache_hit_total` / `cache_miss_total` (counters), `cache_hit_ratio` (gauge, last minute), `db_pool_connections_active|idle|max` (gauges),
 //! `db_pool_wait_seconds` (a counter: total seconds requests have waited for a pool connection since the
 //! process started — it grows fast while the pool is exhausted), `process_start_time_seconds` and
 //! `mystocks_api_info{version}` (gauges).
@@ -20,6 +20,8 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub(crate) struct Snapshot<'a> {
     pub counters: &'a Counters,
     pub pool: Pool,
+    /// The share of cache lookups that hit over the last minute.
+    pub recent_hit_ratio: f64,
     pub started: DateTime<Utc>,
     pub version: &'a str,
 }
@@ -77,6 +79,13 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
         "Cache lookups that missed or failed (Redis unreachable).",
     );
     let _ = writeln!(out, "cache_miss_total {}", c.cache_misses.floor() as u64);
+    header(
+        &mut out,
+        "cache_hit_ratio",
+        "gauge",
+        "Share of cache lookups that hit over the last minute.",
+    );
+    let _ = writeln!(out, "cache_hit_ratio {:.3}", s.recent_hit_ratio);
     gauge(
         &mut out,
         "db_pool_connections_active",

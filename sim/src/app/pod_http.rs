@@ -110,10 +110,14 @@ fn metrics_response(
     let receives_traffic = pod.serving() || profile.mode == Mode::Crashing;
     let pool = health::pool(profile, &pod.uid, now.timestamp());
     let started = container_window(pod, profile.mode).map_or(now, |(s, _)| s);
+    let minute = now.timestamp().div_euclid(60);
+    let jitter = Noise::at(&pod.uid, minute, "hit-ratio").jitter(0.02);
+    let recent_hit_ratio = (profile.cache_hit_ratio * jitter).clamp(0.0, 1.0);
     let text = counters::with(pod, profile, receives_traffic, now, |c| {
         metrics::render(&metrics::Snapshot {
             counters: c,
             pool,
+            recent_hit_ratio,
             started,
             version: version(pod),
         })

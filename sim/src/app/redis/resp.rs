@@ -4,7 +4,7 @@
 /// Largest bulk string accepted (Redis allows 512 MB; a cache health check never needs more than this).
 const MAX_BULK: usize = 8 * 1024 * 1024;
 /// Most arguments in one command.
-const MAX_ARGS: usize = 1024 * 1024;
+const MAX_ARGS: usize = 4096;
 /// Longest inline command line.
 const MAX_INLINE: usize = 64 * 1024;
 
