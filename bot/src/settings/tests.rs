@@ -212,3 +212,54 @@ fn policy_and_people_are_checked_with_the_core_rules() {
         Ok(())
     });
 }
+
+/// The example config with every commented-out `key = value` and `[section]` line switched on.
+fn example_with_everything_on() -> String {
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/config.example.toml");
+    let text = std::fs::read_to_string(example).unwrap_or_default();
+    text.lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if is_setting_line(rest) => rest.to_string(),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether a commented line is a setting (`key = …`) or a table header (`[x]`, `[[x]]`), not prose.
+fn regex_lite_setting() -> impl Fn(&str) -> bool {
+    |line: &str| {
+        if line.starts_with('[') {
+            return line.trim_end().ends_with(']') && !line.contains(' ');
+        }
+        let Some((key, _)) = line.split_once(" = ") else {
+            return false;
+        };
+        !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+    }
+}
+
+#[test]
+fn every_documented_key_of_the_example_is_a_real_setting() {
+    Jail::expect_with(|jail| {
+        let everything = example_with_everything_on();
+        assert!(
+            everything.contains("\n[slack]") && everything.contains("\n[[people.persons]]"),
+            "{everything}"
+        );
+        jail.create_file("all.toml", &everything)?;
+        let s: Settings = Settings::figment(&jail.directory().join("all.toml"))
+            .extract()
+            .map_err(|e| format!("a documented key is not accepted: {e}"))?;
+        assert_eq!(s.people.persons.len(), 1);
+        assert!(s.policy.overrides.contains_key("deploy"));
+        assert!(s.matrix.is_some() && s.slack.is_some());
+        assert!(
+            s.store.url.is_some()
+                && s.coordinator.redis_url.is_some()
+                && s.service.database_url.is_some()
+        );
+        Ok(())
+    });
+}
