@@ -70,7 +70,7 @@ pub struct PodRuntime {
     /// When the current stage began.
     pub since: DateTime<Utc>,
     pub restarts: u32,
-    /// When the current container started.
+    /// When the current container started (kept after it crashed, until the next start).
     pub started_at: Option<DateTime<Utc>>,
     /// The last container's (start, exit) times, for `lastState.terminated`.
     pub last_exit: Option<(DateTime<Utc>, DateTime<Utc>)>,
@@ -209,8 +209,8 @@ impl PodRuntime {
 
     fn crash(&mut self, at: DateTime<Utc>) -> (Stage, DateTime<Utc>) {
         self.restarts += 1;
+        // started_at stays: the crashed container is still the pod's current one until it restarts.
         self.last_exit = Some((self.started_at.unwrap_or(at), at));
-        self.started_at = None;
         (
             Stage::CrashBackOff {
                 until: at + backoff(self.restarts),
