@@ -1,6 +1,5 @@
 //! `logs`: the app's log lines, all pods by default, each line prefixed with its pod; bounded output.
 
-use futures::stream::{self, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
 use regex::Regex;
@@ -14,6 +13,8 @@ use super::target::Target;
 pub const DEFAULT_TAIL: i64 = 100;
 /// The most lines asked of one pod.
 pub const MAX_TAIL: i64 = 5_000;
+/// Pods read at the same time.
+const PARALLEL_READS: usize = 4;
 /// The most lines kept over all pods (the newest per pod are kept).
 pub const MAX_LINES: usize = 20_000;
 
@@ -125,23 +126,25 @@ pub(crate) async fn read(
             container_for(pod, &target.container)
         })
         .collect();
-    let results: Vec<(String, Result<String, ClusterError>)> =
-        stream::iter(names.iter().zip(containers))
-            .map(|(name, container)| {
-                let api = api.clone();
-                let params = log_params(container, window);
-                async move {
-                    let text = call(
-                        api.logs(name, &params),
-                        ("logs of pod", name, &target.namespace),
-                    )
-                    .await;
-                    (name.clone(), text)
-                }
-            })
-            .buffered(4)
-            .collect()
-            .await;
+    // Owned futures joined a few at a time: borrowing closures in stream combinators make the caller's future
+    // fail the `Send` check (rust-lang/rust#102211), and the engine spawns these futures.
+    let mut results: Vec<(String, Result<String, ClusterError>)> = Vec::with_capacity(names.len());
+    let jobs: Vec<(String, LogParams)> = names
+        .iter()
+        .zip(containers)
+        .map(|(name, container)| (name.clone(), log_params(container, window)))
+        .collect();
+    for chunk in jobs.chunks(PARALLEL_READS) {
+        let reads = chunk.iter().cloned().map(|(name, params)| {
+            let api = api.clone();
+            let namespace = target.namespace.clone();
+            async move {
+                let text = call(api.logs(&name, &params), ("logs of pod", &name, &namespace)).await;
+                (name, text)
+            }
+        });
+        results.extend(futures::future::join_all(reads).await);
+    }
     let mut out = Logs {
         pods: names.clone(),
         ..Logs::default()

@@ -46,3 +46,36 @@ pub use scale::plan_scale;
 pub use status::{RolloutProgress, RolloutState, rollout_status};
 pub use target::Target;
 pub use top::{PodUsage, top};
+
+#[cfg(test)]
+mod send_check {
+    //! The engine spawns futures that call these operations: they must be `Send` for any borrowed arguments.
+
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    async fn everything(client: &kube::Client, target: &Target, plan: &Plan) {
+        let since = std::time::Duration::from_secs(60);
+        let _ = pods(client, target, None).await;
+        let _ = top(client, target).await;
+        let _ = logs(client, target, None, None, None).await;
+        let _ = errors(client, target, since).await;
+        let _ = fivexx(client, target, since).await;
+        let _ = history(client, target).await;
+        let _ = rollout_status(client, target).await;
+        let _ = plan_rollback(client, target, None).await;
+        let _ = plan_deploy(client, target, "v1", "").await;
+        let _ = plan_scale(client, target, 3, 1..=20).await;
+        let _ = plan_restart(client, target).await;
+        let _ = check_binding(client, plan).await;
+        let _ = execute(client, plan, "cause", FIELD_MANAGER).await;
+        let _ = reconcile_after_crash(client, plan).await;
+        let _ = follow_rollout(client, target, since, |_| {}).await;
+    }
+
+    #[allow(dead_code)]
+    fn futures_are_send(client: &kube::Client, target: &Target, plan: &Plan) {
+        assert_send(everything(client, target, plan));
+    }
+}
