@@ -1,1 +1,79 @@
-//! (placeholder; being written)
+//! The engine: what happens to an invocation. Claims the event, parses, resolves the person, applies policy and
+//! rate limits, then answers a read-only command at once, turns a destructive one into an approval request, or
+//! decides on one; approved changes run as stored jobs that any process can finish. Every step is audited.
+
+mod admin;
+mod approvals;
+mod context;
+mod decide;
+mod dispatch;
+mod execute;
+mod jobs;
+pub mod ratelimit;
+mod readonly;
+mod trail;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use context::{Context, CoreSettings};
+pub use execute::{ExecutePayload, FollowState};
+
+use crate::handler::Handler;
+use crate::invocation::Invocation;
+use crate::reply::ReplySink;
+
+/// The command core, as adapters see it.
+#[derive(Clone)]
+pub struct Core {
+    ctx: Arc<Context>,
+    runner: jobs::JobRunner,
+}
+
+impl Core {
+    /// Builds the core over a context. Call [`Core::start_job_runner`] to also work on stored jobs.
+    pub fn new(ctx: Context) -> Self {
+        let ctx = Arc::new(ctx);
+        Core { runner: jobs::JobRunner::new(ctx.clone()), ctx }
+    }
+
+    /// The context the core runs against.
+    pub fn context(&self) -> &Arc<Context> {
+        &self.ctx
+    }
+
+    /// Registers the sink that delivers replies for `platform` (`console`, `slack`, `matrix`), so a stored job can
+    /// update messages of that platform from any process.
+    pub fn register_sink(&self, platform: &str, sink: Arc<dyn ReplySink>) {
+        self.runner.register_sink(platform, sink);
+    }
+
+    /// Starts polling the store for due jobs (jobs of a dead process are taken over when their lease expires).
+    pub fn start_job_runner(&self) -> tokio::task::JoinHandle<()> {
+        self.runner.clone().spawn_poller()
+    }
+
+    /// Stops this process's job work at once, as a crash would (tests of takeover).
+    pub fn abort_jobs(&self) {
+        self.runner.abort_all();
+    }
+
+    /// Runs due jobs once, in this task (tests and the demo use it for determinism).
+    pub async fn run_due_jobs(&self) {
+        self.runner.run_due().await;
+    }
+}
+
+#[async_trait]
+impl Handler for Core {
+    async fn handle(&self, invocation: Invocation, sink: Arc<dyn ReplySink>) {
+        let platform = invocation.actor.identity.platform().to_string();
+        self.runner.register_sink(&platform, sink.clone());
+        dispatch::handle(&self.ctx, &self.runner, invocation, sink).await;
+    }
+
+    async fn settle(&self) {
+        self.runner.settle().await;
+    }
+}

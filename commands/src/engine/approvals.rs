@@ -1,0 +1,237 @@
+//! Destructive commands become approval requests: preview from the live cluster (also a server-side dry run),
+//! bound to the target's state, posted with approve / deny actions, approvers notified.
+
+use chrono::Duration as ChronoDuration;
+use serde_json::json;
+
+use crate::cluster::{self, ClusterError, Plan};
+use crate::command::Command;
+use crate::present;
+use crate::reply::{Action, ActionStyle, Block, Level, Reply, ReplyKind};
+use crate::store::{ApprovalRecord, ApprovalState, NewApproval};
+
+use super::dispatch::{Outcome, Request};
+use super::trail::Decision;
+use super::Context;
+
+/// How long the per-target lock around "check nothing is in flight, then create the request" lives.
+const CHANGE_LOCK_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+pub(super) async fn request_change(request: &Request<'_>, command: Command) -> Outcome {
+    let ctx = request.ctx;
+    if let Some(refusal) = frozen(ctx).await {
+        return request.refuse(refusal).await;
+    }
+    let lock = format!("change-lock:{}", ctx.target_key());
+    match ctx.coordinator.claim(&lock, CHANGE_LOCK_TTL).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return request.refuse("another change to this deployment is being requested right now; try again in a moment").await;
+        }
+        Err(err) => {
+            return request
+                .refuse(format!("cannot take the change lock ({err}); destructive commands wait for the coordinator"))
+                .await;
+        }
+    }
+    let outcome = request_locked(request, &command).await;
+    if let Err(err) = ctx.coordinator.release(&lock).await {
+        tracing::warn!(error = %err, "could not release the change lock; it expires by itself");
+    }
+    outcome
+}
+
+async fn request_locked(request: &Request<'_>, command: &Command) -> Outcome {
+    let ctx = request.ctx;
+    if let Some(blocker) = in_the_way(ctx).await {
+        return request.refuse(blocker).await;
+    }
+    let plan = match plan(ctx, command).await {
+        Ok(plan) => plan,
+        Err(err) if err.is_user_facing() => return request.refuse(err.to_string()).await,
+        Err(err) => return request.internal_error(&err).await,
+    };
+    let now = ctx.clock.now();
+    let rules = ctx.policy.approval_for(command);
+    let new = NewApproval {
+        requester_person: request.principal.person_id.clone(),
+        requester_identity: request.invocation.actor.identity.to_string(),
+        conversation: json!(request.invocation.conversation),
+        command: command.canonical(),
+        kind: command.name().to_string(),
+        target_key: ctx.target_key(),
+        binding: json!(plan),
+        preview: json!(present::plan_fields(&plan)),
+        quorum: rules.quorum,
+        created_at: now,
+        expires_at: now + ChronoDuration::from_std(rules.expiry).unwrap_or(ChronoDuration::minutes(15)),
+    };
+    let record = match ctx.store.create_approval(new).await {
+        Ok(record) => record,
+        Err(err) => return request.internal_error(&err).await,
+    };
+    let reply = request_reply(ctx, &record, &request.principal.display);
+    if let Some(msg) = request.say(reply).await {
+        match serde_json::to_value(&msg) {
+            Ok(value) => {
+                if let Err(err) = ctx.store.set_request_message(&record.id, value).await {
+                    tracing::warn!(error = %err, approval = %record.id, "could not store the request message");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "could not serialise a message reference"),
+        }
+    }
+    notify_approvers(request, &record).await;
+    Outcome {
+        decision: Decision::Requested,
+        summary: format!("approval {} requested: {}", record.id, record.command),
+        approval_id: Some(record.id),
+    }
+}
+
+/// The refusal text when destructive work is frozen.
+pub(super) async fn frozen(ctx: &Context) -> Option<String> {
+    match ctx.store.freeze().await {
+        Ok(Some(f)) => Some(format!(
+            "changes are frozen by {} since {} ({}); an admin can `unfreeze`",
+            f.by,
+            f.at.format("%H:%M UTC"),
+            f.reason
+        )),
+        Ok(None) => None,
+        Err(err) => Some(format!("cannot read the freeze switch ({err}); destructive commands are refused until the store answers")),
+    }
+}
+
+/// What stands in the way of a new change to the target: a request awaiting decision or execution, or a rollout
+/// still in progress.
+async fn in_the_way(ctx: &Context) -> Option<String> {
+    match ctx.store.pending_for_target(&ctx.target_key()).await {
+        Ok(open) => {
+            if let Some(first) = open.first() {
+                return Some(format!(
+                    "{} (`{}` by {}) is {} for this deployment; decide or cancel it first — one change at a time",
+                    first.id, first.command, first.requester_person, first.state
+                ));
+            }
+        }
+        Err(err) => return Some(format!("cannot read open requests ({err}); try again when the store answers")),
+    }
+    match cluster::rollout_status(&ctx.kube, &ctx.target).await {
+        Ok(state) if !state.is_complete() => Some(format!(
+            "a rollout of `{}` is still in progress ({}); wait for it (`status`) before the next change",
+            ctx.target.deployment,
+            state.message()
+        )),
+        Ok(_) => None,
+        Err(err) => Some(format!("cannot read the rollout state: {err}")),
+    }
+}
+
+async fn plan(ctx: &Context, command: &Command) -> Result<Plan, ClusterError> {
+    let client = &ctx.kube;
+    let target = &ctx.target;
+    match command {
+        Command::Rollback(c) => cluster::plan_rollback(client, target, c.to_revision).await,
+        Command::Deploy(c) => {
+            cluster::plan_deploy(client, target, &c.image.to_string(), &ctx.policy.allowed_repository).await
+        }
+        Command::Scale(c) => {
+            cluster::plan_scale(client, target, c.replicas, ctx.policy.scale_bounds()).await
+        }
+        Command::Restart(_) => cluster::plan_restart(client, target).await,
+        other => Err(ClusterError::Internal { message: format!("`{}` is not a change", other.name()) }),
+    }
+}
+
+/// The approval request message, in its current state.
+pub(super) fn request_reply(ctx: &Context, record: &ApprovalRecord, requester: &str) -> Reply {
+    let fields: Vec<(String, String)> = serde_json::from_value(record.preview.clone()).unwrap_or_default();
+    let mut reply = Reply::new(ReplyKind::ApprovalRequest, level_of(record.state))
+        .with_header(format!("Approval {} — `{}`", record.id, record.command))
+        .with_block(Block::Fields { fields })
+        .with_approval(record.id.clone(), record.state.as_str());
+    let status = match record.state {
+        ApprovalState::Pending => {
+            let approvers = ctx.policy.approver_role_names().join(" or ");
+            reply = reply
+                .with_action(Action {
+                    label: "Approve".into(),
+                    command: format!("approve {}", record.id),
+                    style: ActionStyle::Primary,
+                })
+                .with_action(Action {
+                    label: "Deny".into(),
+                    command: format!("deny {}", record.id),
+                    style: ActionStyle::Danger,
+                });
+            format!(
+                "Requested by {requester}. Needs {} approval(s) from an {approvers} other than the requester; expires {}.",
+                record.quorum,
+                record.expires_at.format("%H:%M:%S UTC")
+            )
+        }
+        state => format!(
+            "{}{}",
+            state_sentence(state),
+            record.state_detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default()
+        ),
+    };
+    reply.with_block(Block::Text { text: status })
+}
+
+fn state_sentence(state: ApprovalState) -> &'static str {
+    match state {
+        ApprovalState::Pending => "Waiting for approval.",
+        ApprovalState::Approved => "Approved; executing shortly.",
+        ApprovalState::Executing => "Approved; executing.",
+        ApprovalState::Done => "Done.",
+        ApprovalState::Failed => "Failed.",
+        ApprovalState::Denied => "Denied.",
+        ApprovalState::Cancelled => "Cancelled by the requester.",
+        ApprovalState::Expired => "Expired without a decision.",
+        ApprovalState::Superseded => "Superseded by another change.",
+    }
+}
+
+fn level_of(state: ApprovalState) -> Level {
+    match state {
+        ApprovalState::Pending | ApprovalState::Approved | ApprovalState::Executing => Level::Info,
+        ApprovalState::Done => Level::Ok,
+        ApprovalState::Failed => Level::Fail,
+        ApprovalState::Denied
+        | ApprovalState::Cancelled
+        | ApprovalState::Expired
+        | ApprovalState::Superseded => Level::Warn,
+    }
+}
+
+async fn notify_approvers(request: &Request<'_>, record: &ApprovalRecord) {
+    let names = request.ctx.directory.approvers_except(&record.requester_person, &request.ctx.policy);
+    if names.is_empty() {
+        return;
+    }
+    let text = format!(
+        "{}: {} waits for your approval (`approve {}` or `deny {} REASON`).",
+        names.join(", "),
+        record.id,
+        record.id,
+        record.id
+    );
+    request.say(Reply::text(ReplyKind::Notice, Level::Info, text).with_approval(record.id.clone(), "pending")).await;
+}
+
+/// Re-renders a request message after its state changed (decided, executed, expired).
+pub(super) async fn refresh_request_message(
+    ctx: &Context,
+    sinks: &super::jobs::Sinks,
+    record: &ApprovalRecord,
+) {
+    let Some(value) = &record.request_message else { return };
+    let Ok(msg) = serde_json::from_value::<crate::reply::MessageRef>(value.clone()) else { return };
+    let Some(sink) = sinks.for_channel(&msg.conversation.channel) else { return };
+    let requester = ctx.directory.display_name(&record.requester_person);
+    if let Err(err) = sink.update(&msg, &request_reply(ctx, record, &requester)).await {
+        tracing::warn!(error = %err, approval = %record.id, "could not update the request message");
+    }
+}

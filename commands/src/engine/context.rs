@@ -1,0 +1,95 @@
+//! The one context that execution runs against: cluster client, store, coordinator, people, policy, clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::audit::AuditKey;
+use crate::clock::Clock;
+use crate::cluster::Target;
+use crate::coordinator::Coordinator;
+use crate::directory::Directory;
+use crate::policy::PolicyConfig;
+use crate::store::Store;
+
+use super::ratelimit::{RateLimitConfig, RateLimits};
+
+/// Engine settings that are not policy: how long to follow a rollout, how long leases last, who this process is.
+#[derive(Clone, Debug)]
+pub struct CoreSettings {
+    /// Gives up following a rollout after this long (the rollout itself goes on; `status` shows it).
+    pub follow_timeout: Duration,
+    /// A job's lease; a process that dies loses its jobs to another after this long.
+    pub job_lease: Duration,
+    /// How often the job runner looks for due jobs.
+    pub job_poll: Duration,
+    /// This process's name in job leases (`hostname-pid`).
+    pub process_id: String,
+    /// The fieldManager the bot's changes carry.
+    pub field_manager: String,
+    /// How long a claimed event id stays claimed.
+    pub event_claim_ttl: Duration,
+    /// Rate limits per person.
+    pub rate_limit: RateLimitConfig,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        CoreSettings {
+            follow_timeout: Duration::from_secs(600),
+            job_lease: Duration::from_secs(30),
+            job_poll: Duration::from_millis(500),
+            process_id: format!("mystocks-bot-{}", std::process::id()),
+            field_manager: "mystocks-bot".to_string(),
+            event_claim_ttl: Duration::from_secs(24 * 3600),
+            rate_limit: RateLimitConfig::default(),
+        }
+    }
+}
+
+/// Everything the engine needs, built once by the binary (or by the test harness).
+pub struct Context {
+    pub kube: kube::Client,
+    pub target: Target,
+    pub store: Arc<dyn Store>,
+    pub coordinator: Arc<dyn Coordinator>,
+    pub directory: Directory,
+    pub policy: PolicyConfig,
+    pub clock: Arc<dyn Clock>,
+    pub audit_key: AuditKey,
+    pub settings: CoreSettings,
+    pub(crate) limits: RateLimits,
+}
+
+impl Context {
+    /// Builds a context; rate limiters are made from `settings.rate_limit`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        kube: kube::Client,
+        target: Target,
+        store: Arc<dyn Store>,
+        coordinator: Arc<dyn Coordinator>,
+        directory: Directory,
+        policy: PolicyConfig,
+        clock: Arc<dyn Clock>,
+        audit_key: AuditKey,
+        settings: CoreSettings,
+    ) -> Self {
+        let limits = RateLimits::new(&settings.rate_limit);
+        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, limits }
+    }
+
+    /// The key one change at a time is counted per: `namespace/deployment`.
+    pub fn target_key(&self) -> String {
+        format!("{}/{}", self.target.namespace, self.target.deployment)
+    }
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("target", &self.target)
+            .field("coordinator", &self.coordinator.describe())
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,174 @@
+//! One invocation's way through the engine: claim, address, parse, authorize, rate-limit, then run.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::command::Command;
+use crate::directory::Principal;
+use crate::grammar;
+use crate::invocation::Invocation;
+use crate::policy::{self, Risk};
+use crate::reply::{Level, Reply, ReplyKind, ReplySink};
+
+use super::jobs::JobRunner;
+use super::ratelimit::{LimitClass, slow_down};
+use super::trail::{Decision, Trail};
+use super::{Context, admin, approvals, decide, readonly};
+
+/// What a command handler hands back: the decision to audit, and a one-line outcome.
+pub(super) struct Outcome {
+    pub decision: Decision,
+    pub summary: String,
+    pub approval_id: Option<String>,
+}
+
+impl Outcome {
+    pub fn allowed(summary: impl Into<String>) -> Self {
+        Outcome { decision: Decision::Allowed, summary: summary.into(), approval_id: None }
+    }
+    pub fn refused(summary: impl Into<String>) -> Self {
+        Outcome { decision: Decision::Refused, summary: summary.into(), approval_id: None }
+    }
+    pub fn error(summary: impl Into<String>) -> Self {
+        Outcome { decision: Decision::Error, summary: summary.into(), approval_id: None }
+    }
+    pub fn with_approval(mut self, id: impl Into<String>) -> Self {
+        self.approval_id = Some(id.into());
+        self
+    }
+}
+
+/// Everything a command handler needs about the invocation it runs for.
+pub(super) struct Request<'a> {
+    pub ctx: &'a Context,
+    pub runner: &'a JobRunner,
+    pub invocation: &'a Invocation,
+    pub principal: &'a Principal,
+    pub sink: &'a Arc<dyn ReplySink>,
+}
+
+impl Request<'_> {
+    /// Posts a public reply in the invocation's conversation; delivery failures are logged.
+    pub async fn say(&self, reply: Reply) -> Option<crate::reply::MessageRef> {
+        match self.sink.post(&self.invocation.conversation, &reply).await {
+            Ok(msg) => Some(msg),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not post a reply");
+                None
+            }
+        }
+    }
+
+    /// Posts a reply only the invoking person sees (refusals, errors).
+    pub async fn tell(&self, reply: Reply) {
+        let reply = reply.private_to(self.invocation.actor.identity.clone());
+        self.say(reply).await;
+    }
+
+    /// Refuses with a user-facing sentence, privately.
+    pub async fn refuse(&self, text: impl Into<String>) -> Outcome {
+        let text = text.into();
+        self.tell(Reply::text(ReplyKind::Refusal, Level::Warn, text.clone())).await;
+        Outcome::refused(text)
+    }
+
+    /// Reports an internal error: the chain is logged under a short reference that chat sees.
+    pub async fn internal_error(&self, err: &(dyn std::error::Error + Send + Sync)) -> Outcome {
+        let reference = short_reference();
+        let mut chain = err.to_string();
+        let mut source = err.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        tracing::error!(reference = %reference, error = %chain, "internal error");
+        let text = format!("internal error, ref {reference} — the operators can find it in the bot's logs");
+        self.tell(Reply::text(ReplyKind::Error, Level::Fail, text)).await;
+        Outcome::error(format!("internal error ref {reference}: {chain}"))
+    }
+}
+
+/// A short reference for an internal error (`7f3a9c`).
+pub(super) fn short_reference() -> String {
+    format!("{:06x}", rand::random::<u32>() & 0xff_ffff)
+}
+
+#[tracing::instrument(skip_all, fields(event = %invocation.event_id, actor = %invocation.actor.identity, channel = %invocation.conversation.channel))]
+pub(super) async fn handle(ctx: &Context, runner: &JobRunner, invocation: Invocation, sink: Arc<dyn ReplySink>) {
+    let started = Instant::now();
+    if !claim_event(ctx, &invocation.event_id).await {
+        tracing::debug!("duplicate event ignored");
+        return;
+    }
+    let Some(text) = grammar::addressed_command(invocation.addressing, &invocation.text, false) else {
+        return;
+    };
+    let principal = ctx.directory.resolve(&invocation.actor.identity);
+    let mut trail =
+        Trail { invocation: &invocation, person: Some(principal.person_id.clone()), command: None, started };
+    let request = Request { ctx, runner, invocation: &invocation, principal: &principal, sink: &sink };
+    let outcome = match Command::parse(text) {
+        Err(err) => request.refuse(err.to_string()).await,
+        Ok(command) => {
+            trail.command = Some(command.canonical());
+            run(&request, command).await
+        }
+    };
+    trail.record(ctx, outcome.decision, &outcome.summary, outcome.approval_id.as_deref()).await;
+}
+
+/// Claims the event id once across processes; a coordinator outage falls back to the store's claim.
+async fn claim_event(ctx: &Context, event_id: &str) -> bool {
+    let key = format!("event:{event_id}");
+    match ctx.coordinator.claim(&key, ctx.settings.event_claim_ttl).await {
+        Ok(won) => won,
+        Err(err) => {
+            tracing::warn!(error = %err, "coordinator unavailable; claiming the event in the store");
+            match ctx.store.claim_event(&key, ctx.clock.now()).await {
+                Ok(won) => won,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot claim the event anywhere; not running it");
+                    false
+                }
+            }
+        }
+    }
+}
+
+async fn run(request: &Request<'_>, command: Command) -> Outcome {
+    let rule = policy::rule(&command);
+    if let Err(refusal) = request.ctx.directory.authorize(request.principal, &rule) {
+        return request.refuse(refusal.to_string()).await;
+    }
+    let class = match rule.risk {
+        Risk::Destructive => LimitClass::Destructive,
+        Risk::ReadOnly | Risk::Deciding | Risk::Admin => LimitClass::Read,
+    };
+    if let Err(wait) = request.ctx.limits.check(&request.principal.person_id, class) {
+        return request.refuse(slow_down(wait)).await;
+    }
+    match command {
+        Command::Help(c) => admin::help(request, &c).await,
+        Command::Whoami(_) => admin::whoami(request).await,
+        Command::Approvals(_) => admin::approvals(request).await,
+        Command::Audit(c) => admin::audit(request, &c).await,
+        Command::AuditVerify(_) => admin::audit_verify(request).await,
+        Command::Freeze(c) => admin::freeze(request, &c).await,
+        Command::Unfreeze(_) => admin::unfreeze(request).await,
+        Command::Pods(c) => readonly::pods(request, &c).await,
+        Command::Top(_) => readonly::top(request).await,
+        Command::Logs(c) => readonly::logs(request, &c).await,
+        Command::Errors(c) => readonly::errors(request, &c).await,
+        Command::FiveXx(c) => readonly::five_xx(request, &c).await,
+        Command::History(_) => readonly::history(request).await,
+        Command::Status(_) => readonly::status(request).await,
+        Command::Rollback(_) | Command::Deploy(_) | Command::Scale(_) | Command::Restart(_) => {
+            approvals::request_change(request, command).await
+        }
+        Command::Approve(c) => decide::approve(request, &c).await,
+        Command::Deny(c) => decide::deny(request, &c).await,
+        Command::Cancel(c) => decide::cancel(request, &c).await,
+    }
+}
+

@@ -1,0 +1,197 @@
+//! Stored jobs: long work (executing an approval and following its rollout) is a row in the store with a claim
+//! and a lease, not a task that lives only in one process. Any process polls for due jobs; a job whose owner
+//! died is taken over when its lease expires.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use serde_json::json;
+use tokio::sync::Notify;
+
+use crate::reply::ReplySink;
+use crate::store::{ApprovalState, Job, JobOutcome, StoreError};
+
+use super::approvals::refresh_request_message;
+use super::execute::{self, ExecutePayload};
+use super::Context;
+
+/// The job kind that executes an approved request and follows its rollout.
+pub const EXECUTE: &str = "execute-approval";
+
+/// The reply sinks by platform (`console`, `slack`, `matrix`), so a job can post into any conversation.
+#[derive(Clone, Default)]
+pub struct Sinks(Arc<RwLock<HashMap<String, Arc<dyn ReplySink>>>>);
+
+impl Sinks {
+    /// The sink for a channel id such as `console:main` or `slack:T1/C2`.
+    pub fn for_channel(&self, channel: &str) -> Option<Arc<dyn ReplySink>> {
+        let platform = channel.split_once(':').map(|(p, _)| p).unwrap_or(channel);
+        self.0.read().ok()?.get(platform).cloned()
+    }
+
+    fn register(&self, platform: &str, sink: Arc<dyn ReplySink>) {
+        if let Ok(mut map) = self.0.write() {
+            map.insert(platform.to_string(), sink);
+        }
+    }
+}
+
+/// Counts work in flight in this process, so `settle` can wait for it.
+#[derive(Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// Aborts a helper task when the work it serves ends, however it ends (finished, failed or cancelled).
+pub(super) struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Claims and runs stored jobs.
+#[derive(Clone)]
+pub struct JobRunner {
+    ctx: Arc<Context>,
+    sinks: Sinks,
+    in_flight: Arc<InFlight>,
+}
+
+impl JobRunner {
+    pub fn new(ctx: Arc<Context>) -> Self {
+        JobRunner { ctx, sinks: Sinks::default(), in_flight: Arc::default() }
+    }
+
+    pub fn register_sink(&self, platform: &str, sink: Arc<dyn ReplySink>) {
+        self.sinks.register(platform, sink);
+    }
+
+    pub fn sinks(&self) -> Sinks {
+        self.sinks.clone()
+    }
+
+    /// Stores the execution of an approved request as a job and starts working on it in this process.
+    pub async fn enqueue_execution(&self, approval_id: &str, approved_by: &str) -> Result<i64, StoreError> {
+        let payload = json!(ExecutePayload { approval_id: approval_id.to_string(), approved_by: approved_by.to_string() });
+        let id = self.ctx.store.enqueue_job(EXECUTE, payload, self.ctx.clock.now()).await?;
+        self.kick();
+        Ok(id)
+    }
+
+    /// Runs due jobs in a background task that `settle` waits for.
+    fn kick(&self) {
+        let runner = self.clone();
+        runner.in_flight.count.fetch_add(1, Ordering::SeqCst);
+        let in_flight = runner.in_flight.clone();
+        let handle = tokio::spawn(async move {
+            runner.run_due().await;
+            if runner.in_flight.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+                runner.in_flight.idle.notify_waiters();
+            }
+        });
+        if let Ok(mut tasks) = in_flight.tasks.lock() {
+            tasks.retain(|t| !t.is_finished());
+            tasks.push(handle);
+        }
+    }
+
+    /// Stops this process's job work at once, as a crash would: leases are not released, so another process
+    /// takes the jobs over when they expire. For tests of takeover.
+    pub fn abort_all(&self) {
+        if let Ok(mut tasks) = self.in_flight.tasks.lock() {
+            for t in tasks.drain(..) {
+                t.abort();
+            }
+        }
+        self.in_flight.count.store(0, Ordering::SeqCst);
+        self.in_flight.idle.notify_waiters();
+    }
+
+    /// Waits until the work kicked off in this process has finished.
+    pub async fn settle(&self) {
+        loop {
+            let idle = self.in_flight.idle.notified();
+            if self.in_flight.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+
+    /// Polls for due jobs and expired requests until the process stops.
+    pub fn spawn_poller(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(self.ctx.settings.job_poll).await;
+                self.expire_due().await;
+                self.run_due().await;
+            }
+        })
+    }
+
+    /// Claims and runs jobs until none is due.
+    pub async fn run_due(&self) {
+        let ctx = &self.ctx;
+        let owner = &ctx.settings.process_id;
+        loop {
+            let claimed = ctx.store.claim_job(owner, ctx.clock.now(), ctx.settings.job_lease).await;
+            match claimed {
+                Ok(Some(job)) => self.run_one(job).await,
+                Ok(None) => return,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot claim jobs");
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn run_one(&self, job: Job) {
+        let ctx = &self.ctx;
+        let owner = ctx.settings.process_id.clone();
+        let renewer = AbortOnDrop(self.spawn_lease_renewal(job.id));
+        let outcome = match job.kind.as_str() {
+            EXECUTE => execute::run(ctx, &self.sinks, &job).await,
+            other => JobOutcome::Failed(format!("unknown job kind `{other}`")),
+        };
+        drop(renewer);
+        if let Err(err) = ctx.store.finish_job(job.id, &owner, outcome).await {
+            tracing::warn!(error = %err, job = job.id, "could not mark a job finished");
+        }
+    }
+
+    fn spawn_lease_renewal(&self, job_id: i64) -> tokio::task::JoinHandle<()> {
+        let ctx = self.ctx.clone();
+        tokio::spawn(async move {
+            let every = ctx.settings.job_lease / 3;
+            loop {
+                tokio::time::sleep(every).await;
+                let owner = &ctx.settings.process_id;
+                if let Err(err) = ctx.store.renew_lease(job_id, owner, ctx.clock.now(), ctx.settings.job_lease).await {
+                    tracing::warn!(error = %err, job = job_id, "could not renew a job lease");
+                }
+            }
+        })
+    }
+
+    /// Marks pending requests past their expiry as expired and updates their messages.
+    pub async fn expire_due(&self) {
+        let ctx = &self.ctx;
+        let Ok(pending) = ctx.store.approvals_in_state(&[ApprovalState::Pending], 500).await else { return };
+        let now = ctx.clock.now();
+        for record in pending.into_iter().filter(|r| r.expires_at <= now) {
+            let detail = "no decision in time";
+            if let Ok(true) =
+                ctx.store.transition(&record.id, &[ApprovalState::Pending], ApprovalState::Expired, Some(detail), now).await
+                && let Ok(Some(updated)) = ctx.store.approval(&record.id).await
+            {
+                refresh_request_message(ctx, &self.sinks, &updated).await;
+            }
+        }
+    }
+}
