@@ -228,16 +228,14 @@ fn example_with_everything_on() -> String {
 }
 
 /// Whether a commented line is a setting (`key = …`) or a table header (`[x]`, `[[x]]`), not prose.
-fn regex_lite_setting() -> impl Fn(&str) -> bool {
-    |line: &str| {
-        if line.starts_with('[') {
-            return line.trim_end().ends_with(']') && !line.contains(' ');
-        }
-        let Some((key, _)) = line.split_once(" = ") else {
-            return false;
-        };
-        !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+fn is_setting_line(line: &str) -> bool {
+    if line.starts_with('[') {
+        return line.trim_end().ends_with(']') && !line.contains(' ');
     }
+    let Some((key, _)) = line.split_once(" = ") else {
+        return false;
+    };
+    !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
 }
 
 #[test]
