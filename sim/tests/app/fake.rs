@@ -4,9 +4,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use http::Method;
+use mystocks_sim::app;
 use mystocks_sim::world::{
     ClusterControl, ClusterView, PodState, PodView, Scenario, ScenarioState,
 };
+use serde_json::Value;
 
 /// The fake's state.
 pub struct FakeCluster {
@@ -115,4 +118,37 @@ pub fn parse_metrics(text: &str) -> std::collections::BTreeMap<String, f64> {
             (series.to_string(), value)
         })
         .collect()
+}
+
+/// GET `path` on `addr`: status, body and the `x-served-by` header.
+pub async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String, Option<String>) {
+    let response = reqwest::get(format!("http://{addr}{path}"))
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let served_by = response
+        .headers()
+        .get("x-served-by")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (status, response.text().await.expect("body"), served_by)
+}
+
+/// The body as JSON; panics with the body when it is not.
+pub fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+/// `pod`'s own instance answering GET `path`: status and body.
+pub async fn pod_body(
+    view: &FakeCluster,
+    pod: &mystocks_sim::world::PodView,
+    path: &str,
+) -> (u16, String) {
+    let response = app::respond_as_pod(view, pod, &Method::GET, path).await;
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (status, String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -28,7 +28,8 @@ pub(crate) fn execute(args: &[Vec<u8>], view: &dyn ClusterView, stats: &Stats) -
     let Some((name, rest)) = args.split_first() else {
         return reply(Reply::Error("ERR empty command".into()));
     };
-    let name = String::from_utf8_lossy(name).to_ascii_uppercase();
+    let given = String::from_utf8_lossy(name);
+    let name = given.to_ascii_uppercase();
     match (name.as_str(), rest) {
         ("PING", []) => reply(Reply::Simple("PONG")),
         ("PING", [msg]) | ("ECHO", [msg]) => reply(Reply::Bulk(msg.clone())),
@@ -38,10 +39,10 @@ pub(crate) fn execute(args: &[Vec<u8>], view: &dyn ClusterView, stats: &Stats) -
             reply: Reply::Simple("OK"),
             close: true,
         },
-        ("INFO", _) => reply(Reply::Bulk(info(view, stats).into_bytes())),
+        ("INFO", sections) => reply(Reply::Bulk(info(view, stats, sections).into_bytes())),
         ("COMMAND", _) => reply(Reply::EmptyArray),
         ("CLIENT", [sub, ..]) => reply(client(sub, stats)),
-        _ => reply(unknown(&name, rest)),
+        _ => reply(unknown(&given, rest)),
     }
 }
 
@@ -86,9 +87,32 @@ fn client(sub: &[u8], stats: &Stats) -> Reply {
     }
 }
 
-/// The INFO text: server, clients, memory and stats sections, CRLF-separated like Redis. Keyspace hits and
-/// misses are the app pods' cache hits and misses.
-fn info(view: &dyn ClusterView, stats: &Stats) -> String {
+/// The INFO text: server, clients, memory, stats and keyspace sections, CRLF-separated like Redis; only the
+/// named sections when some are asked for. Keyspace hits and misses are the app pods' cache hits and misses.
+fn info(view: &dyn ClusterView, stats: &Stats, wanted: &[Vec<u8>]) -> String {
+    let wanted: Vec<String> = wanted
+        .iter()
+        .map(|w| sanitize(w).to_ascii_lowercase())
+        .collect();
+    let all = wanted.is_empty()
+        || wanted
+            .iter()
+            .any(|w| matches!(w.as_str(), "all" | "default" | "everything"));
+    let sections: Vec<String> = info_sections(view, stats)
+        .into_iter()
+        .filter(|(name, _)| all || wanted.iter().any(|w| w == name))
+        .map(|(name, lines)| {
+            let title = format!("# {}{}", name[..1].to_ascii_uppercase(), &name[1..]);
+            std::iter::once(title)
+                .chain(lines)
+                .collect::<Vec<_>>()
+                .join("\r\n")
+        })
+        .collect();
+    sections.join("\r\n\r\n") + "\r\n"
+}
+
+fn info_sections(view: &dyn ClusterView, stats: &Stats) -> Vec<(&'static str, Vec<String>)> {
     let now = view.now();
     let scenario = view.scenario();
     let pods = view.app_pods();
@@ -109,38 +133,51 @@ fn info(view: &dyn ClusterView, stats: &Stats) -> String {
     let uptime = (now - oldest).num_seconds().max(0) + 3 * 86_400;
     let clients = stats.connected.load(Ordering::Relaxed) + app_connections;
     let used_memory: u64 = 48 * 1024 * 1024 + (hits as u64 % 4096) * 1024;
-    let lines = [
-        "# Server".to_string(),
-        "redis_version:7.2.4".to_string(),
-        "redis_mode:standalone".to_string(),
-        "os:Linux 6.1.0 x86_64".to_string(),
-        "tcp_port:6379".to_string(),
-        format!("uptime_in_seconds:{uptime}"),
-        format!("uptime_in_days:{}", uptime / 86_400),
-        String::new(),
-        "# Clients".to_string(),
-        format!("connected_clients:{clients}"),
-        "blocked_clients:0".to_string(),
-        String::new(),
-        "# Memory".to_string(),
-        format!("used_memory:{used_memory}"),
-        format!(
-            "used_memory_human:{:.2}M",
-            used_memory as f64 / (1024.0 * 1024.0)
+    vec![
+        (
+            "server",
+            vec![
+                "redis_version:7.2.4".to_string(),
+                "redis_mode:standalone".to_string(),
+                "os:Linux 6.1.0 x86_64".to_string(),
+                "tcp_port:6379".to_string(),
+                format!("uptime_in_seconds:{uptime}"),
+                format!("uptime_in_days:{}", uptime / 86_400),
+            ],
         ),
-        "maxmemory:536870912".to_string(),
-        "maxmemory_policy:allkeys-lru".to_string(),
-        String::new(),
-        "# Stats".to_string(),
-        format!(
-            "total_connections_received:{}",
-            stats.received.load(Ordering::Relaxed)
+        (
+            "clients",
+            vec![
+                format!("connected_clients:{clients}"),
+                "blocked_clients:0".to_string(),
+            ],
         ),
-        format!("keyspace_hits:{}", hits as u64),
-        format!("keyspace_misses:{}", misses as u64),
-        String::new(),
-        "# Keyspace".to_string(),
-        "db0:keys=1843,expires=1843,avg_ttl=27411".to_string(),
-    ];
-    lines.join("\r\n") + "\r\n"
+        (
+            "memory",
+            vec![
+                format!("used_memory:{used_memory}"),
+                format!(
+                    "used_memory_human:{:.2}M",
+                    used_memory as f64 / (1024.0 * 1024.0)
+                ),
+                "maxmemory:536870912".to_string(),
+                "maxmemory_policy:allkeys-lru".to_string(),
+            ],
+        ),
+        (
+            "stats",
+            vec![
+                format!(
+                    "total_connections_received:{}",
+                    stats.received.load(Ordering::Relaxed)
+                ),
+                format!("keyspace_hits:{}", hits as u64),
+                format!("keyspace_misses:{}", misses as u64),
+            ],
+        ),
+        (
+            "keyspace",
+            vec!["db0:keys=1843,expires=1843,avg_ttl=27411".to_string()],
+        ),
+    ]
 }
