@@ -173,7 +173,7 @@ pub struct FlagSpec {
 }
 
 impl FlagSpec {
-    /// `--tail` (or `-l` when the flag has a short form and no long use is common).
+    /// The long spelling, `--tail`.
     pub fn display(&self) -> String {
         format!("--{}", self.long)
     }

@@ -141,19 +141,27 @@ pub(super) fn split_args(
         let flag = spec
             .flag(name)
             .ok_or_else(|| unknown_flag(spec, &token.text))?;
+        // Errors name the flag as it was typed (`-l`, not `--selector`).
+        let typed = || {
+            token
+                .text
+                .split_once('=')
+                .map_or(token.text.as_str(), |(n, _)| n)
+                .to_string()
+        };
         let value = match inline_value {
             Some(v) => v.to_string(),
             None => iter
                 .next()
                 .map(|t| t.text)
                 .ok_or_else(|| ParseError::MissingFlagValue {
-                    flag: flag.display(),
+                    flag: typed(),
                     usage: spec.usage,
                 })?,
         };
         if args.flags.iter().any(|(n, _)| *n == flag.long) {
             return Err(ParseError::RepeatedFlag {
-                flag: flag.display(),
+                flag: typed(),
                 usage: spec.usage,
             });
         }

@@ -151,3 +151,15 @@ fn parse_addressed_drops_thread_talk_that_does_not_parse() {
     ));
     assert_eq!(parse_addressed(thread, "status", false), None);
 }
+
+#[test]
+fn flag_errors_name_the_flag_as_typed() {
+    assert_eq!(
+        parse("pods -l").map_err(|e| e.to_string()),
+        Err("flag `-l` needs a value — usage: `pods [-l SELECTOR]`".to_string())
+    );
+    assert_eq!(
+        parse("logs --tail 5 --TAIL=6").map_err(|e| e.to_string()),
+        Err("flag `--TAIL` is given twice — usage: `logs [POD|deployment] [--tail N] [--grep PATTERN]`".to_string())
+    );
+}
