@@ -229,3 +229,147 @@ fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
         None => out.push(0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    fn key() -> AuditKey {
+        AuditKey::new(SecretString::from("unit-test-audit-key")).expect("key")
+    }
+
+    fn entry() -> NewAuditEntry {
+        NewAuditEntry {
+            at: Utc
+                .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
+                .single()
+                .expect("time"),
+            actor_person: Some("alice".into()),
+            actor_identity: "console:alice".into(),
+            conversation: json!({"channel": "console:main"}),
+            text: "scale 5".into(),
+            command: Some("scale 5".into()),
+            decision: "requested".into(),
+            outcome: None,
+            duration_ms: Some(12),
+            approval_id: Some("A1".into()),
+            detail: json!({}),
+        }
+    }
+
+    #[test]
+    fn moving_bytes_between_fields_changes_the_encoding() {
+        let a = AuditRow::seal(
+            &key(),
+            1,
+            GENESIS_MAC,
+            NewAuditEntry {
+                text: "ab".into(),
+                decision: "c".into(),
+                ..entry()
+            },
+        );
+        let b = AuditRow::seal(
+            &key(),
+            1,
+            GENESIS_MAC,
+            NewAuditEntry {
+                text: "a".into(),
+                decision: "bc".into(),
+                ..entry()
+            },
+        );
+        assert_ne!(canonical_row(&a), canonical_row(&b));
+        assert_ne!(a.mac, b.mac);
+        // None and Some("") differ too.
+        let none = AuditRow::seal(
+            &key(),
+            1,
+            GENESIS_MAC,
+            NewAuditEntry {
+                outcome: None,
+                ..entry()
+            },
+        );
+        let empty = AuditRow::seal(
+            &key(),
+            1,
+            GENESIS_MAC,
+            NewAuditEntry {
+                outcome: Some(String::new()),
+                ..entry()
+            },
+        );
+        assert_ne!(none.mac, empty.mac);
+    }
+
+    #[test]
+    fn every_field_is_covered_by_the_mac() {
+        let row = AuditRow::seal(&key(), 7, "ab12", entry());
+        assert!(row.mac_is_valid(&key()));
+        let edits: Vec<Box<dyn Fn(&mut AuditRow)>> = vec![
+            Box::new(|r| r.seq = 8),
+            Box::new(|r| r.at += chrono::Duration::microseconds(1)),
+            Box::new(|r| r.actor_person = None),
+            Box::new(|r| r.actor_identity.push('x')),
+            Box::new(|r| r.conversation = json!({"channel": "elsewhere"})),
+            Box::new(|r| r.text.push('!')),
+            Box::new(|r| r.command = None),
+            Box::new(|r| r.decision = "allowed".into()),
+            Box::new(|r| r.outcome = Some("ok".into())),
+            Box::new(|r| r.duration_ms = Some(13)),
+            Box::new(|r| r.approval_id = Some("A2".into())),
+            Box::new(|r| r.detail = json!({"x": 1})),
+            Box::new(|r| r.prev_mac = "ab13".into()),
+            Box::new(|r| r.mac = "not hex".into()),
+        ];
+        for (i, edit) in edits.iter().enumerate() {
+            let mut edited = row.clone();
+            edit(&mut edited);
+            assert!(!edited.mac_is_valid(&key()), "edit {i} went unnoticed");
+        }
+        let other = AuditKey::new(SecretString::from("another-unit-test-key")).expect("key");
+        assert!(!row.mac_is_valid(&other));
+    }
+
+    #[test]
+    fn times_are_cut_to_microseconds_before_sealing() {
+        let at = entry().at + chrono::Duration::nanoseconds(1_234_567);
+        let row = AuditRow::seal(&key(), 1, GENESIS_MAC, NewAuditEntry { at, ..entry() });
+        assert_eq!(row.at, entry().at + chrono::Duration::microseconds(1_234));
+        assert!(row.mac_is_valid(&key()));
+    }
+
+    #[test]
+    fn head_mac_covers_seq_and_last_mac() {
+        let row = AuditRow::seal(&key(), 3, "00", entry());
+        let head = AuditHead::after(&key(), &row);
+        assert!(head.mac_is_valid(&key()));
+        assert!(
+            !AuditHead {
+                last_seq: 4,
+                ..head.clone()
+            }
+            .mac_is_valid(&key())
+        );
+        assert!(
+            !AuditHead {
+                last_mac: "00".into(),
+                ..head.clone()
+            }
+            .mac_is_valid(&key())
+        );
+        let other = AuditKey::new(SecretString::from("another-unit-test-key")).expect("key");
+        assert!(!head.mac_is_valid(&other));
+    }
+
+    #[test]
+    fn keys_are_never_shown() {
+        assert_eq!(format!("{:?}", key()), "AuditKey(***)");
+        assert!(AuditKey::new(SecretString::from("too-short")).is_err());
+        assert!(!format!("{:?}", AuditKey::random()).contains(char::is_numeric));
+    }
+}

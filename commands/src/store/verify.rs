@@ -229,3 +229,146 @@ impl<'k> ChainVerifier<'k> {
             .push(AuditProblem { seq, kind, detail });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use secrecy::SecretString;
+    use serde_json::json;
+
+    use super::*;
+    use crate::audit::NewAuditEntry;
+
+    fn key() -> AuditKey {
+        AuditKey::new(SecretString::from("verify-unit-test-key")).expect("key")
+    }
+
+    fn entry(n: i64) -> NewAuditEntry {
+        NewAuditEntry {
+            at: Utc
+                .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
+                .single()
+                .expect("time"),
+            actor_person: None,
+            actor_identity: "console:alice".into(),
+            conversation: json!({}),
+            text: format!("line {n}"),
+            command: None,
+            decision: "allowed".into(),
+            outcome: None,
+            duration_ms: None,
+            approval_id: None,
+            detail: json!({}),
+        }
+    }
+
+    /// A chain of `n` rows sealed with `key`, and its head.
+    fn chain(key: &AuditKey, n: i64) -> (Vec<AuditRow>, AuditHead) {
+        let mut rows: Vec<AuditRow> = Vec::new();
+        for seq in 1..=n {
+            let prev = rows
+                .last()
+                .map_or(GENESIS_MAC.to_string(), |r| r.mac.clone());
+            rows.push(AuditRow::seal(key, seq, &prev, entry(seq)));
+        }
+        let head = AuditHead::after(key, rows.last().expect("rows"));
+        (rows, head)
+    }
+
+    fn check(rows: &[AuditRow], head: Option<&AuditHead>) -> Vec<(AuditProblemKind, i64)> {
+        let key = key();
+        let mut verifier = ChainVerifier::new(&key);
+        rows.iter().for_each(|row| verifier.push(row));
+        let report = verifier.finish(head);
+        assert_eq!(report.rows_checked, rows.len() as u64);
+        report.problems.iter().map(|p| (p.kind, p.seq)).collect()
+    }
+
+    #[test]
+    fn an_untouched_chain_passes() {
+        let (rows, head) = chain(&key(), 4);
+        assert!(check(&rows, Some(&head)).is_empty());
+        assert!(check(&[], None).is_empty());
+    }
+
+    #[test]
+    fn two_adjacent_edited_rows_are_each_reported() {
+        let (mut rows, head) = chain(&key(), 5);
+        rows[1].text = "edited".into();
+        rows[2].text = "edited too".into();
+        assert_eq!(
+            check(&rows, Some(&head)),
+            [
+                (AuditProblemKind::EditedRow, 2),
+                (AuditProblemKind::EditedRow, 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn one_row_resealed_with_a_guessed_key_is_a_forgery() {
+        let (mut rows, head) = chain(&key(), 4);
+        let guessed = AuditKey::new(SecretString::from("guessed-key-1234")).expect("key");
+        rows[1] = AuditRow::seal(
+            &guessed,
+            2,
+            &rows[0].mac,
+            NewAuditEntry {
+                text: "x".into(),
+                ..entry(2)
+            },
+        );
+        assert_eq!(
+            check(&rows, Some(&head)),
+            [(AuditProblemKind::ForgedChain, 2)]
+        );
+    }
+
+    #[test]
+    fn a_whole_chain_under_another_key_is_a_forgery() {
+        let other = AuditKey::new(SecretString::from("someone-elses-key")).expect("key");
+        let (rows, head) = chain(&other, 3);
+        assert_eq!(
+            check(&rows, Some(&head)),
+            [
+                (AuditProblemKind::ForgedChain, 1),
+                (AuditProblemKind::BadHead, 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn gaps_and_truncation_are_reported() {
+        let (rows, head) = chain(&key(), 6);
+        let without_middle: Vec<AuditRow> = rows
+            .iter()
+            .filter(|r| r.seq != 2 && r.seq != 3)
+            .cloned()
+            .collect();
+        assert_eq!(
+            check(&without_middle, Some(&head)),
+            [(AuditProblemKind::MissingRows, 2)]
+        );
+        assert_eq!(
+            check(&rows[..4], Some(&head)),
+            [(AuditProblemKind::TruncatedTail, 5)]
+        );
+        assert_eq!(check(&rows, None), [(AuditProblemKind::BadHead, 6)]);
+        let (_, short_head) = chain(&key(), 4);
+        assert_eq!(
+            check(&rows, Some(&short_head)),
+            [(AuditProblemKind::BadHead, 5)]
+        );
+    }
+
+    #[test]
+    fn problems_read_well() {
+        let (rows, head) = chain(&key(), 3);
+        let key = key();
+        let mut verifier = ChainVerifier::new(&key);
+        verifier.push(&rows[0]);
+        let report = verifier.finish(Some(&head));
+        let text = report.problems[0].to_string();
+        assert!(text.starts_with("#2: truncated tail"), "{text}");
+    }
+}
