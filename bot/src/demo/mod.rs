@@ -6,11 +6,17 @@ mod echo;
 
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use mystocks_adapters::console::{Console, Format};
 use mystocks_commands::Handler;
 use mystocks_commands::audit::AuditKey;
+use mystocks_commands::clock::SystemClock;
+use mystocks_commands::cluster::Target;
 use mystocks_commands::cluster::client::client_from_kubeconfig_yaml;
+use mystocks_commands::coordinator::InProcessCoordinator;
+use mystocks_commands::directory::Directory;
+use mystocks_commands::engine::{Context, Core, CoreSettings};
+use mystocks_commands::policy::PolicyConfig;
 use mystocks_commands::store::{self, Store};
 use mystocks_sim::world::ScenarioState;
 use mystocks_sim::{Sim, SimConfig};
@@ -73,9 +79,30 @@ impl DemoParts {
     }
 }
 
-/// The handler the demo talks to. The one line to change when the command core's `Core` lands.
-async fn handler(_parts: &DemoParts) -> anyhow::Result<Arc<dyn Handler>> {
-    Ok(Arc::new(EchoHandler))
+impl DemoParts {
+    /// The core's context for the demo: the sim's deployment, the demo people (alice operator, bob approver,
+    /// carol viewer, dave admin), the default policy, in-process coordination and the wall clock.
+    pub fn context(&self) -> Context {
+        Context::new(
+            self.kube.clone(),
+            Target::new(
+                mystocks_sim::DEFAULT_NAMESPACE,
+                mystocks_sim::DEFAULT_DEPLOYMENT,
+            ),
+            self.store.clone(),
+            Arc::new(InProcessCoordinator::default()),
+            Directory::demo(),
+            PolicyConfig::default(),
+            Arc::new(SystemClock),
+            self.audit_key.clone(),
+            CoreSettings::default(),
+        )
+    }
+}
+
+/// The handler the demo talks to ([`EchoHandler`] stands in for it in console-only tests).
+async fn handler(parts: &DemoParts) -> anyhow::Result<Arc<dyn Handler>> {
+    Ok(Arc::new(Core::new(parts.context())))
 }
 
 /// Runs the demo until end of input, `:quit`, Ctrl-C or SIGTERM.
