@@ -12,8 +12,8 @@ mod tokenize;
 
 pub use args::Args;
 use args::{is_help_flag, split_args};
-pub(crate) use tokenize::{DOUBLE_CLOSE, DOUBLE_OPEN, is_separator};
 use tokenize::tokenize;
+pub(crate) use tokenize::{DOUBLE_CLOSE, DOUBLE_OPEN, is_separator};
 
 pub use crate::command::suggest::did_you_mean;
 
