@@ -40,7 +40,10 @@ fn text() -> impl Strategy<Value = String> {
 
 /// 4,000 cases per property, or `PROPTEST_CASES` for a longer run.
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(4000)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4000)
 }
 
 fn assert_round_trip(command: &Command) {
