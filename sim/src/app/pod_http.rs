@@ -28,7 +28,8 @@ pub fn pod_ip(uid: &str) -> Ipv4Addr {
 /// - A pod whose process is not listening (Pending, ContainerCreating, CrashLoopBackOff, ImagePullBackOff,
 ///   Terminating, or the bad release after it crashed) → 503, body `error trying to reach service: dial tcp
 ///   10.0.x.y:8000: connect: connection refused` (what the API server's proxy says).
-/// - Running → `/health`, `/api/health/database`, `/metrics` (GET or HEAD), anything else 404
+/// - Running → `/health`, `/api/health/database`, `/metrics`, `/health/live` (the kubelet's probe: 200
+///   while the process is up) (GET or HEAD), anything else 404
 ///   `{"detail":"Not Found"}`, other methods 405. Not ready → `/health` answers 503 `unhealthy`.
 /// - Under `high-latency` (and a little under `high-cpu`) the health endpoints really take 300–800 ms.
 pub async fn respond_as_pod(
@@ -56,7 +57,10 @@ pub async fn respond_as_pod(
     let path = path_and_query.split(['?', '#']).next().unwrap_or("");
     let path = format!("/{}", path.trim_matches('/'));
     let path = path.as_str();
-    let known = matches!(path, "/health" | "/api/health/database" | "/metrics");
+    let known = matches!(
+        path,
+        "/health" | "/health/live" | "/api/health/database" | "/metrics"
+    );
     if known && method != Method::GET && method != Method::HEAD {
         return json_response(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -74,6 +78,7 @@ pub async fn respond_as_pod(
             let (status, body) = health::health(mode, ready, version(pod), &pod.name, uptime);
             json_response(status_code(status), body)
         }
+        "/health/live" => json_response(StatusCode::OK, json!({ "status": "alive" })),
         "/api/health/database" => {
             let (status, body) =
                 health::database(mode, health::pool(&profile, &pod.uid, now.timestamp()));

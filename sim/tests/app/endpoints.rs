@@ -99,6 +99,12 @@ async fn a_pod_that_is_not_up_refuses_like_the_pod_proxy() {
     let up = ready("down-ok", "mystocks/api:v1.0.1");
     let wrong = app::respond_as_pod(view.as_ref(), &up, &Method::POST, "/health").await;
     assert_eq!(wrong.status().as_u16(), 405);
+    let (status, body) = pod_body(&view, &starting, "/health/live/").await;
+    assert_eq!(
+        (status, json(&body)["status"].as_str()),
+        (200, Some("alive")),
+        "the process is up"
+    );
 }
 
 #[tokio::test]

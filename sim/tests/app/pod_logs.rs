@@ -98,8 +98,8 @@ fn logs_follow_the_scenario() {
     assert!(
         redis
             .iter()
-            .any(|l| l.text.contains("\"GET /health HTTP/1.1\" 503 ")),
-        "probes fail"
+            .any(|l| l.text.contains("\"GET /health/live HTTP/1.1\" 200 ")),
+        "the kubelet's probes ask whether the process is up, and it is"
     );
     let slow = under(Scenario::HighLatency);
     assert!(

@@ -5,7 +5,6 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::LogLine;
 use super::text;
-use crate::app::health;
 use crate::app::noise::Noise;
 use crate::app::profile::{
     CRASH_AFTER_SECS, Mode, Profile, STARTUP_SECS, container_window, traffic_start_ms, version,
@@ -28,13 +27,11 @@ pub(super) struct Container {
     /// Seeds the noise: the pod uid and the run's start.
     key: String,
     version: String,
-    pod: String,
     profile: Profile,
     started: DateTime<Utc>,
     end: End,
     /// Whether clients' requests reach it (it is ready, or it is the bad release serving 5xx while up).
     receives_traffic: bool,
-    ready: bool,
 }
 
 impl Container {
@@ -95,12 +92,10 @@ impl Container {
             // One run of one pod: the same run gives the same lines, whichever way it is asked for.
             key: format!("{}@{}", pod.uid, started.timestamp_millis()),
             version: version(pod).to_string(),
-            pod: pod.name.clone(),
             profile: Profile::of(mode),
             started,
             end,
             receives_traffic: ready || mode == Mode::Crashing,
-            ready,
         }
     }
 
@@ -220,18 +215,11 @@ impl Container {
             return;
         }
         if since_start % 10 == 5 {
-            let (status, _) = health::health(
-                self.profile.mode,
-                self.ready,
-                &self.version,
-                &self.pod,
-                since_start,
-            );
-            let ms = 0.8 + noise.unit() * 2.0 + self.profile.health_delay_ms.0 as f64;
-            out.push((
-                base_ms + 2,
-                text::access(text::KUBELET, "GET", "/health", status, ms),
-            ));
+            // The kubelet's liveness and readiness probes ask whether the process is up, not its dependencies
+            // (so a Redis outage does not take every pod out of the load balancer).
+            let ms = 0.4 + noise.unit() * 1.2;
+            let probe = text::access(text::KUBELET, "GET", "/health/live", 200, ms);
+            out.push((base_ms + 2, probe));
         }
         if (since_start + scrape_phase(&self.key)) % 15 == 0 {
             let ms = 1.5 + noise.unit() * 3.0;
