@@ -150,9 +150,13 @@ fn spec(image: &str) -> DeploymentSpec {
                         http_get: Some(HTTPGetAction {
                             path: Some("/health".into()),
                             port: IntOrString::Int(8000),
+                            scheme: Some("HTTP".into()),
                             ..Default::default()
                         }),
                         period_seconds: Some(5),
+                        timeout_seconds: Some(1),
+                        success_threshold: Some(1),
+                        failure_threshold: Some(3),
                         ..Default::default()
                     }),
                     ..Default::default()

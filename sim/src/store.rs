@@ -216,6 +216,11 @@ impl Store {
         let _ = self.tx.send(ev);
     }
 
+    /// How many watches are open (each holds a receiver until its client hangs up or it times out).
+    pub fn watchers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     /// Forgets the watch history so far (as a freshly started API server would): watches from an older
     /// resourceVersion get 410 Gone.
     pub fn compact(&mut self) {

@@ -11,6 +11,7 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::events::{self, Involved};
 use super::replicaset::{controller_uid, owner_ref};
 use super::template::{HASH_LABEL, template_hash, template_key};
 use crate::clock::{from_ktime, ktime};
@@ -131,9 +132,9 @@ fn sync_one(store: &mut Store, mut d: Deployment, now: DateTime<Utc>) {
     if spec.paused != Some(true) {
         let (surge, unavailable) = rolling_params(&d, desired);
         if spec.strategy.as_ref().and_then(|s| s.type_.as_deref()) == Some("Recreate") {
-            recreate(store, &new_rs, &olds, desired);
+            recreate(now, store, &new_rs, &olds, desired);
         } else {
-            rolling_update(store, &new_rs, &olds, desired, surge, unavailable);
+            rolling_update(now, store, &new_rs, &olds, desired, surge, unavailable);
         }
         set_annotation(
             &mut d.metadata,
@@ -265,13 +266,14 @@ fn available_of(rs: &ReplicaSet) -> i32 {
         .unwrap_or(0)
 }
 
-fn scale(store: &mut Store, rs: &ReplicaSet, replicas: i32) {
+fn scale(store: &mut Store, rs: &ReplicaSet, replicas: i32, now: DateTime<Utc>) {
     let Some(mut current) = store.replicasets.get(&key_of(&rs.metadata)).cloned() else {
         return;
     };
     if replicas_of(&current) == replicas {
         return;
     }
+    let old = replicas_of(&current);
     current.spec.replicas = Some(replicas);
     current.metadata.generation = Some(current.metadata.generation.unwrap_or(1) + 1);
     if replicas > 0 {
@@ -281,10 +283,45 @@ fn scale(store: &mut Store, rs: &ReplicaSet, replicas: i32) {
             &replicas.to_string(),
         );
     }
-    store.put(current);
+    let current = store.put(current);
+    scaled_event(store, &current, old, replicas, now);
+}
+
+/// The deployment's "Scaled up/down replica set" event.
+fn scaled_event(store: &mut Store, rs: &ReplicaSet, from: i32, to: i32, now: DateTime<Utc>) {
+    let Some(owner) = rs
+        .metadata
+        .owner_references
+        .as_ref()
+        .and_then(|o| o.first())
+    else {
+        return;
+    };
+    let ns = rs.metadata.namespace.clone().unwrap_or_default();
+    let Some(d) = store.get::<Deployment>(&ns, &owner.name).cloned() else {
+        return;
+    };
+    let direction = if to > from { "up" } else { "down" };
+    let name = rs.metadata.name.clone().unwrap_or_default();
+    let message = format!("Scaled {direction} replica set {name} from {from} to {to}");
+    let about = Involved {
+        kind: "Deployment",
+        api_version: "apps/v1",
+        meta: &d.metadata,
+    };
+    events::record(
+        store,
+        now,
+        about,
+        false,
+        "ScalingReplicaSet",
+        &message,
+        "deployment-controller",
+    );
 }
 
 fn rolling_update(
+    now: DateTime<Utc>,
     store: &mut Store,
     new_rs: &ReplicaSet,
     olds: &[ReplicaSet],
@@ -295,15 +332,15 @@ fn rolling_update(
     let new_n = replicas_of(new_rs);
     let old_sum: i32 = olds.iter().map(replicas_of).sum();
     if old_sum == 0 {
-        scale(store, new_rs, desired);
+        scale(store, new_rs, desired, now);
         return;
     }
     let total = new_n + old_sum;
     if new_n < desired {
         let room = (desired + surge - total).max(0);
-        scale(store, new_rs, (new_n + room).min(desired));
+        scale(store, new_rs, (new_n + room).min(desired), now);
     } else if new_n > desired {
-        scale(store, new_rs, desired);
+        scale(store, new_rs, desired, now);
     }
     let min_available = desired - unavailable;
     let new_unavailable = (new_n - available_of(new_rs)).max(0);
@@ -326,20 +363,26 @@ fn rolling_update(
         budget -= take;
     }
     for (rs, n) in remaining {
-        scale(store, &rs, n);
+        scale(store, &rs, n, now);
     }
 }
 
-fn recreate(store: &mut Store, new_rs: &ReplicaSet, olds: &[ReplicaSet], desired: i32) {
+fn recreate(
+    now: DateTime<Utc>,
+    store: &mut Store,
+    new_rs: &ReplicaSet,
+    olds: &[ReplicaSet],
+    desired: i32,
+) {
     let old_live: i32 = olds
         .iter()
         .map(|rs| rs.status.as_ref().map(|s| s.replicas).unwrap_or(0))
         .sum();
     for rs in olds {
-        scale(store, rs, 0);
+        scale(store, rs, 0, now);
     }
     if old_live == 0 {
-        scale(store, new_rs, desired);
+        scale(store, new_rs, desired, now);
     }
 }
 

@@ -2,6 +2,7 @@
 //! Deployments. One `tick` reconciles everything once; `run` ticks until shut down.
 
 pub mod deployment;
+pub mod events;
 pub mod pods;
 pub mod replicaset;
 pub mod template;
@@ -14,6 +15,7 @@ use k8s_openapi::api::core::v1::Pod;
 use crate::cluster::Cluster;
 use crate::store::Store;
 use crate::world::ScenarioState;
+use pods::Stage;
 
 /// How often the controllers run in real time when nothing wakes them.
 const TICK: Duration = Duration::from_millis(20);
@@ -66,12 +68,95 @@ fn advance_pods(
             }
             continue;
         }
+        let before = rt.stage;
         if rt.advance(now, &cluster.delays, fate) {
             let rt = rt.clone();
             if let Some(mut pod) = store.pods.get(&key).cloned() {
                 pods::render_status(&mut pod, &rt);
-                store.put(pod);
+                let pod = store.put(pod);
+                lifecycle_events(store, &pod, before, rt.stage, now);
             }
         }
+    }
+}
+
+/// The kubelet's and scheduler's events for a pod moving from `before` to `after`.
+fn lifecycle_events(
+    store: &mut Store,
+    pod: &Pod,
+    before: Stage,
+    after: Stage,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let container = pod.spec.as_ref().and_then(|s| s.containers.first());
+    let name = container.map(|c| c.name.clone()).unwrap_or_default();
+    let image = container.and_then(|c| c.image.clone()).unwrap_or_default();
+    let pod_name = pod.metadata.name.clone().unwrap_or_default();
+    let ns = pod.metadata.namespace.clone().unwrap_or_default();
+    let mut emit = |warning: bool, reason: &str, message: String, component: &str| {
+        let about = events::Involved {
+            kind: "Pod",
+            api_version: "v1",
+            meta: &pod.metadata,
+        };
+        events::record(store, now, about, warning, reason, &message, component);
+    };
+    if before == Stage::Pending {
+        emit(
+            false,
+            "Scheduled",
+            format!("Successfully assigned {ns}/{pod_name} to sim-node-1"),
+            "default-scheduler",
+        );
+    }
+    match after {
+        Stage::Starting | Stage::Ready if !matches!(before, Stage::Starting | Stage::Ready) => {
+            emit(
+                false,
+                "Pulled",
+                format!("Container image \"{image}\" already present on machine"),
+                "kubelet",
+            );
+            emit(
+                false,
+                "Created",
+                format!("Created container: {name}"),
+                "kubelet",
+            );
+            emit(
+                false,
+                "Started",
+                format!("Started container {name}"),
+                "kubelet",
+            );
+        }
+        Stage::CrashBackOff { .. } => emit(
+            true,
+            "BackOff",
+            format!("Back-off restarting failed container {name} in pod {pod_name}"),
+            "kubelet",
+        ),
+        Stage::ErrImagePull => {
+            emit(
+                false,
+                "Pulling",
+                format!("Pulling image \"{image}\""),
+                "kubelet",
+            );
+            emit(
+                true,
+                "Failed",
+                format!("Failed to pull image \"{image}\": not found"),
+                "kubelet",
+            );
+            emit(true, "Failed", "Error: ErrImagePull".to_string(), "kubelet");
+        }
+        Stage::ImagePullBackOff { .. } => emit(
+            false,
+            "BackOff",
+            format!("Back-off pulling image \"{image}\""),
+            "kubelet",
+        ),
+        _ => {}
     }
 }

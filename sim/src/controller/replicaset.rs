@@ -6,6 +6,7 @@ use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
+use super::events::{self, Involved};
 use super::pods::{PodDelays, PodRuntime, Stage, render_status};
 use super::template::random_suffix;
 use crate::clock::{from_ktime, ktime};
@@ -25,7 +26,14 @@ fn sync_one(store: &mut Store, rs: &ReplicaSet, now: DateTime<Utc>, delays: &Pod
     let mut live = owned_pods(store, &uid, false);
     if live.len() < desired {
         for _ in live.len()..desired {
-            create_pod(store, rs, now);
+            let (_, pod) = create_pod(store, rs, now);
+            rs_event(
+                store,
+                rs,
+                now,
+                "SuccessfulCreate",
+                &format!("Created pod: {pod}"),
+            );
         }
     } else if live.len() > desired {
         // Least useful first: not ready before ready, then newest first.
@@ -38,6 +46,13 @@ fn sync_one(store: &mut Store, rs: &ReplicaSet, now: DateTime<Utc>, delays: &Pod
         });
         for (key, _) in live.iter().take(live.len() - desired) {
             delete_pod(store, key, now, delays);
+            rs_event(
+                store,
+                rs,
+                now,
+                "SuccessfulDelete",
+                &format!("Deleted pod: {}", key.1),
+            );
         }
     }
     update_status(store, rs, &uid);
@@ -162,6 +177,23 @@ pub fn owner_ref(api_version: &str, kind: &str, owner: &ObjectMeta) -> OwnerRefe
     }
 }
 
+fn rs_event(store: &mut Store, rs: &ReplicaSet, now: DateTime<Utc>, reason: &str, message: &str) {
+    let about = Involved {
+        kind: "ReplicaSet",
+        api_version: "apps/v1",
+        meta: &rs.metadata,
+    };
+    events::record(
+        store,
+        now,
+        about,
+        false,
+        reason,
+        message,
+        "replicaset-controller",
+    );
+}
+
 fn ns_of(rs: &ReplicaSet) -> String {
     rs.metadata.namespace.clone().unwrap_or_default()
 }
@@ -191,5 +223,26 @@ pub fn delete_pod(
     rt.terminate(now, delays);
     let rt = rt.clone();
     render_status(&mut pod, &rt);
-    Some(store.put(pod))
+    let pod = store.put(pod);
+    let container = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let about = Involved {
+        kind: "Pod",
+        api_version: "v1",
+        meta: &pod.metadata,
+    };
+    events::record(
+        store,
+        now,
+        about,
+        false,
+        "Killing",
+        &format!("Stopping container {container}"),
+        "kubelet",
+    );
+    Some(pod)
 }
