@@ -310,21 +310,21 @@ mod tests {
     fn every_field_is_covered_by_the_mac() {
         let row = AuditRow::seal(&key(), 7, "ab12", entry());
         assert!(row.mac_is_valid(&key()));
-        let edits: Vec<Box<dyn Fn(&mut AuditRow)>> = vec![
-            Box::new(|r| r.seq = 8),
-            Box::new(|r| r.at += chrono::Duration::microseconds(1)),
-            Box::new(|r| r.actor_person = None),
-            Box::new(|r| r.actor_identity.push('x')),
-            Box::new(|r| r.conversation = json!({"channel": "elsewhere"})),
-            Box::new(|r| r.text.push('!')),
-            Box::new(|r| r.command = None),
-            Box::new(|r| r.decision = "allowed".into()),
-            Box::new(|r| r.outcome = Some("ok".into())),
-            Box::new(|r| r.duration_ms = Some(13)),
-            Box::new(|r| r.approval_id = Some("A2".into())),
-            Box::new(|r| r.detail = json!({"x": 1})),
-            Box::new(|r| r.prev_mac = "ab13".into()),
-            Box::new(|r| r.mac = "not hex".into()),
+        let edits: Vec<fn(&mut AuditRow)> = vec![
+            |r| r.seq = 8,
+            |r| r.at += chrono::Duration::microseconds(1),
+            |r| r.actor_person = None,
+            |r| r.actor_identity.push('x'),
+            |r| r.conversation = json!({"channel": "elsewhere"}),
+            |r| r.text.push('!'),
+            |r| r.command = None,
+            |r| r.decision = "allowed".into(),
+            |r| r.outcome = Some("ok".into()),
+            |r| r.duration_ms = Some(13),
+            |r| r.approval_id = Some("A2".into()),
+            |r| r.detail = json!({"x": 1}),
+            |r| r.prev_mac = "ab13".into(),
+            |r| r.mac = "not hex".into(),
         ];
         for (i, edit) in edits.iter().enumerate() {
             let mut edited = row.clone();
