@@ -43,7 +43,7 @@ pub(super) async fn request_change(request: &Request<'_>, command: Command) -> O
 
 async fn request_locked(request: &Request<'_>, command: &Command) -> Outcome {
     let ctx = request.ctx;
-    if let Some(blocker) = in_the_way(ctx).await {
+    if let Some(blocker) = in_the_way(ctx, command).await {
         return request.refuse(blocker).await;
     }
     let plan = match plan(ctx, command).await {
@@ -104,8 +104,9 @@ pub(super) async fn frozen(ctx: &Context) -> Option<String> {
 }
 
 /// What stands in the way of a new change to the target: a request awaiting decision or execution, or a rollout
-/// still in progress.
-async fn in_the_way(ctx: &Context) -> Option<String> {
+/// still in progress. A failed rollout does not block, and a rollback is never blocked by a rollout: undoing a
+/// stuck release is what it is for.
+async fn in_the_way(ctx: &Context, command: &Command) -> Option<String> {
     match ctx.store.pending_for_target(&ctx.target_key()).await {
         Ok(open) => {
             if let Some(first) = open.first() {
@@ -117,8 +118,11 @@ async fn in_the_way(ctx: &Context) -> Option<String> {
         }
         Err(err) => return Some(format!("cannot read open requests ({err}); try again when the store answers")),
     }
+    if matches!(command, Command::Rollback(_)) {
+        return None;
+    }
     match cluster::rollout_status(&ctx.kube, &ctx.target).await {
-        Ok(state) if !state.is_complete() => Some(format!(
+        Ok(state) if !state.is_complete() && !state.is_failed() => Some(format!(
             "a rollout of `{}` is still in progress ({}); wait for it (`status`) before the next change",
             ctx.target.deployment,
             state.message()

@@ -12,6 +12,19 @@ use crate::store::{ApprovalRecord, ApprovalState, Vote, VoteDecision, VoteResult
 use super::approvals::{frozen, refresh_request_message};
 use super::dispatch::{Outcome, Request};
 
+/// The two-person rule, checked before roles so the requester learns the real reason: their own request.
+pub(super) async fn refuse_self_approval(request: &Request<'_>, cmd: &Approve) -> Option<Outcome> {
+    let record = request.ctx.store.approval(cmd.id.as_str()).await.ok()??;
+    if record.requester_person != request.principal.person_id {
+        return None;
+    }
+    Some(request.refuse(self_approval_text(&record.id)).await)
+}
+
+fn self_approval_text(id: &str) -> String {
+    format!("you requested {id} yourself; a different approver must approve it (two-person rule)")
+}
+
 pub(super) async fn approve(request: &Request<'_>, cmd: &Approve) -> Outcome {
     let record = match open_request(request, cmd.id.as_str()).await {
         Ok(record) => record,
@@ -19,12 +32,7 @@ pub(super) async fn approve(request: &Request<'_>, cmd: &Approve) -> Outcome {
     };
     let ctx = request.ctx;
     if record.requester_person == request.principal.person_id {
-        return request
-            .refuse(format!(
-                "you requested {} yourself; a different approver must approve it (two-person rule)",
-                record.id
-            ))
-            .await;
+        return request.refuse(self_approval_text(&record.id)).await;
     }
     if !ctx.policy.may_approve(&request.principal.roles) {
         return request.refuse(format!("approving needs the {} role", ctx.policy.approver_role_names().join(" or "))).await;

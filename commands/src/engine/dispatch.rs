@@ -137,6 +137,11 @@ async fn claim_event(ctx: &Context, event_id: &str) -> bool {
 }
 
 async fn run(request: &Request<'_>, command: Command) -> Outcome {
+    if let Command::Approve(approve) = &command
+        && let Some(outcome) = decide::refuse_self_approval(request, approve).await
+    {
+        return outcome;
+    }
     let rule = policy::rule(&command);
     if let Err(refusal) = request.ctx.directory.authorize(request.principal, &rule) {
         return request.refuse(refusal.to_string()).await;

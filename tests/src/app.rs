@@ -1,0 +1,181 @@
+//! `TestApp`: the command core wired exactly as the binary wires it, against an in-process simulated cluster.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mystocks_commands::audit::AuditKey;
+use mystocks_commands::clock::{Clock, ManualClock};
+use mystocks_commands::cluster::Target;
+use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator};
+use mystocks_commands::directory::Directory;
+use mystocks_commands::engine::ratelimit::RateLimitConfig;
+use mystocks_commands::engine::{Context, Core, CoreSettings};
+use mystocks_commands::policy::PolicyConfig;
+use mystocks_commands::store::{self, Store};
+use mystocks_commands::{Actor, Addressing, Conversation, Handler, Identity, Invocation};
+use mystocks_sim::world::ScenarioState;
+use mystocks_sim::{Sim, SimConfig};
+
+use crate::db::TestDb;
+use crate::sink::{Recorded, RecordingSink};
+
+/// Which store a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+/// How to start a test app.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    pub store: StoreKind,
+    pub scenario: ScenarioState,
+    /// Sim clock speed; high so rollouts finish in about a second.
+    pub speed: f64,
+    pub policy: PolicyConfig,
+    /// A database URL to reuse (a restart test reopens the same store).
+    pub reuse_db: Option<String>,
+    /// Rate limits; generous by default so tests that send many commands are not slowed down.
+    pub rate_limit: RateLimitConfig,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            store: StoreKind::Sqlite,
+            scenario: ScenarioState::default(),
+            speed: 50.0,
+            policy: PolicyConfig::default(),
+            reuse_db: None,
+            rate_limit: RateLimitConfig { read_per_minute: 10_000, destructive_per_minute: 10_000 },
+        }
+    }
+}
+
+/// The core, its world and what it said.
+pub struct TestApp {
+    pub sim: Arc<Sim>,
+    pub core: Core,
+    pub sink: Arc<RecordingSink>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    pub db: Option<TestDb>,
+    pub db_url: String,
+    events: std::sync::atomic::AtomicU64,
+}
+
+/// The audit key tests use.
+pub fn test_audit_key() -> AuditKey {
+    AuditKey::new(secrecy::SecretString::from("test-audit-key-0123456789abcdef")).expect("audit key")
+}
+
+/// A kube client for the sim, as the bot builds one from a kubeconfig.
+pub async fn kube_client(sim: &Sim) -> kube::Client {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).expect("sim kubeconfig parses");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+        .await
+        .expect("sim kubeconfig usable");
+    kube::Client::try_from(config).expect("kube client")
+}
+
+impl TestApp {
+    /// Starts a sim and a core on a fresh store.
+    pub async fn spawn(options: AppOptions) -> TestApp {
+        crate::init();
+        let sim = Sim::start(SimConfig { scenario: options.scenario.clone(), speed: options.speed, ..SimConfig::default() })
+            .await
+            .expect("sim starts");
+        let sim = Arc::new(sim);
+        Self::spawn_on(sim, options).await
+    }
+
+    /// Starts a core against an existing sim (a second process, or a restart).
+    pub async fn spawn_on(sim: Arc<Sim>, options: AppOptions) -> TestApp {
+        crate::init();
+        let (db, db_url) = match (&options.reuse_db, options.store) {
+            (Some(url), _) => (None, url.clone()),
+            (None, StoreKind::Sqlite) => {
+                let db = TestDb::sqlite();
+                let url = db.url.clone();
+                (Some(db), url)
+            }
+            (None, StoreKind::Postgres) => {
+                let db = TestDb::postgres().await;
+                let url = db.url.clone();
+                (Some(db), url)
+            }
+        };
+        let store = store::connect(&db_url, test_audit_key()).await.expect("store connects");
+        let clock = Arc::new(ManualClock::default());
+        let coordinator: Arc<dyn Coordinator> = Arc::new(InProcessCoordinator::default());
+        let settings = CoreSettings {
+            follow_timeout: Duration::from_secs(60),
+            job_lease: Duration::from_secs(5),
+            job_poll: Duration::from_millis(100),
+            process_id: format!("test-{}", uuid::Uuid::new_v4().simple()),
+            rate_limit: options.rate_limit.clone(),
+            ..CoreSettings::default()
+        };
+        let ctx = Context::new(
+            kube_client(&sim).await,
+            Target::default(),
+            store.clone(),
+            coordinator,
+            Directory::demo(),
+            options.policy.clone(),
+            clock.clone() as Arc<dyn Clock>,
+            test_audit_key(),
+            settings,
+        );
+        let core = Core::new(ctx);
+        let sink = Arc::new(RecordingSink::default());
+        core.register_sink("console", sink.clone());
+        TestApp { sim, core, sink, store, clock, db, db_url, events: Default::default() }
+    }
+
+    /// `who` says `text` in the main channel; returns what the bot posted while handling it (and its jobs).
+    pub async fn say(&self, who: &str, text: &str) -> Vec<Recorded> {
+        self.say_as(Identity::new("console", who), who, None, text).await
+    }
+
+    /// Says `text` from any identity, in a thread or the main channel.
+    pub async fn say_as(&self, identity: Identity, display: &str, thread: Option<&str>, text: &str) -> Vec<Recorded> {
+        let cursor = self.sink.len();
+        let n = self.events.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let invocation = Invocation {
+            event_id: format!("test-{}-{n}", std::process::id()),
+            actor: Actor { identity, display_name: display.to_string() },
+            conversation: Conversation { channel: "console:main".to_string(), thread: thread.map(str::to_string) },
+            addressing: Addressing::Direct,
+            text: text.to_string(),
+            received_at: chrono::Utc::now(),
+        };
+        self.core.handle(invocation, self.sink.clone()).await;
+        self.core.settle().await;
+        self.sink.since(cursor)
+    }
+
+    /// Sends a prepared invocation (duplicate event ids, other conversations).
+    pub async fn send(&self, invocation: Invocation) -> Vec<Recorded> {
+        let cursor = self.sink.len();
+        self.core.handle(invocation, self.sink.clone()).await;
+        self.core.settle().await;
+        self.sink.since(cursor)
+    }
+}
+
+/// The id of an approval request newly posted in a set of replies (`A1`); updates of older requests do not count.
+pub fn approval_id(replies: &[Recorded]) -> Option<String> {
+    replies.iter().find_map(|r| match &r.reply.approval {
+        Some(tag) if !r.update && r.reply.kind == mystocks_commands::reply::ReplyKind::ApprovalRequest => {
+            Some(tag.id.clone())
+        }
+        _ => None,
+    })
+}
+
+/// All text of a set of replies, joined.
+pub fn texts(replies: &[Recorded]) -> String {
+    replies.iter().map(|r| r.text()).collect::<Vec<_>>().join("\n---\n")
+}
