@@ -1,25 +1,9 @@
 //! The demo binary end to end: a transcript piped into `mystocks-bot demo --format json` comes out as one JSON
 //! object per line with the stable fields, message ids in order, and the process exits at end of input.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
-fn demo(args: &[&str], transcript: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mystocks-bot"))
-        .arg("demo")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mystocks-bot starts");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    stdin
-        .write_all(transcript.as_bytes())
-        .expect("transcript written");
-    drop(stdin);
-    child.wait_with_output().expect("mystocks-bot exits")
-}
+use support::demo;
 
 const TRANSCRIPT: &str = "\
 # carol looks, alice asks, bob decides
