@@ -132,12 +132,19 @@ pub async fn follow_rollout(
                     && let Some(reason) = fail_fast_reason(&pods)
                 {
                     let p = progress(dep);
-                    let message = format!("new pods of deployment \"{}\" are failing: {reason}", target.deployment);
+                    let message = failing_message(&target.deployment, &reason);
                     return failed(p, reason, message, pods);
                 }
             }
         }
     }
+}
+
+/// Why a rollout is failing although its deadline has not passed.
+pub(crate) fn failing_message(deployment: &str, reason: &str) -> String {
+    format!(
+        "new pods of deployment \"{deployment}\" are failing ({reason}); the rollout cannot complete"
+    )
 }
 
 fn failed(
@@ -156,7 +163,7 @@ fn failed(
 }
 
 /// The pods of the deployment's current template that are not running and ready.
-async fn problems(
+pub(crate) async fn problems(
     client: &kube::Client,
     target: &Target,
     dep: &Deployment,

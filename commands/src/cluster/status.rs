@@ -65,12 +65,27 @@ impl RolloutState {
     }
 }
 
-/// GETs the deployment and judges its rollout.
+/// GETs the deployment and judges its rollout by kubectl's rules — except that a rollout whose new pods are
+/// crash-looping or cannot pull their image counts as failed at once (as `follow_rollout` reports it), instead of
+/// waiting out the progress deadline: a fix (a rollback) must not be held up by a release that cannot succeed.
 pub async fn rollout_status(
     client: &kube::Client,
     target: &Target,
 ) -> Result<RolloutState, ClusterError> {
-    Ok(rollout_state(&deployment::get(client, target).await?))
+    let dep = deployment::get(client, target).await?;
+    let state = rollout_state(&dep);
+    if let RolloutState::Progressing { progress, .. } = &state {
+        let pods = super::follow::problems(client, target, &dep).await?;
+        if let Some(reason) = super::follow::fail_fast_reason(&pods) {
+            let message = super::follow::failing_message(&target.deployment, &reason);
+            return Ok(RolloutState::Failed {
+                progress: *progress,
+                reason,
+                message,
+            });
+        }
+    }
+    Ok(state)
 }
 
 /// The counts of a deployment's status.

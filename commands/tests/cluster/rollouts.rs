@@ -78,6 +78,12 @@ async fn a_bad_release_fails_with_pod_reasons_and_a_rollback_recovers() {
         }
         other => panic!("expected a failed rollout, got {other:?}"),
     }
+    // `status` agrees, so a rollback is not held up as "a rollout still in progress".
+    let state = ok(
+        cluster::rollout_status(&w.client, &w.target).await,
+        "status",
+    );
+    assert!(state.is_failed(), "{state:?}");
     // The crashing release shows in errors and 5xx.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let errors = ok(
