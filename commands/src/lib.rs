@@ -18,6 +18,10 @@ pub mod render;
 pub mod reply;
 pub mod store;
 
+pub use command::Command;
+pub use directory::{Directory, DirectoryConfig, Principal};
+pub use grammar::ParseError;
 pub use handler::Handler;
 pub use invocation::{Actor, Addressing, Conversation, Identity, Invocation};
+pub use policy::{PolicyConfig, Risk, Role, Rule};
 pub use reply::{MessageRef, Reply, ReplySink};

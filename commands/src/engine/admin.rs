@@ -7,7 +7,7 @@ use crate::store::{ApprovalState, FreezeState};
 use super::dispatch::{Outcome, Request};
 
 pub(super) async fn help(request: &Request<'_>, cmd: &Help) -> Outcome {
-    match crate::help::help_reply(cmd.topic.as_deref()) {
+    match crate::help::help_reply_with(cmd.topic.as_deref(), &request.ctx.policy) {
         Ok(reply) => {
             request.say(reply).await;
             Outcome::allowed("help shown")
