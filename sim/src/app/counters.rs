@@ -1,14 +1,15 @@
 //! The counters each pod's app process keeps since it started (requests by status, latency histogram, cache
 //! hits and misses, pool wait time). Traffic is integrated from the scenario in force between two looks, so
 //! counters only grow while a container lives — even when the scenario changes — and restart from zero with
-//! a new container. Requests really served through the app endpoints are added as they happen.
+//! a new container. The first time a process is looked at, its history before the last minute counts as
+//! healthy traffic (a scenario switched on at start or just now has not been running all along). Requests really served through the app endpoints are added as they happen.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{LazyLock, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use super::profile::{Profile, container_window, share_within, traffic_start_ms};
+use super::profile::{Mode, Profile, container_window, share_within, traffic_start_ms};
 use crate::world::PodView;
 
 /// Histogram bucket upper bounds of `http_request_duration_seconds`, in seconds (+Inf is implied).
@@ -77,6 +78,8 @@ struct Registry {
 
 /// Processes are keyed by pod uid; uids are unique, so several simulated worlds in one process do not mix.
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
+/// On first sight of a process, only this many seconds of its past count under the current scenario.
+const FIRST_SIGHT_SECS: i64 = 60;
 /// Beyond this many processes, the least recently looked-at half is forgotten.
 const MAX_PROCESSES: usize = 20_000;
 
@@ -97,25 +100,42 @@ pub(crate) fn with<T>(
     if registry.processes.len() > MAX_PROCESSES {
         forget_oldest(&mut registry.processes);
     }
+    let mut first_sight = !registry.processes.contains_key(&pod.uid);
     let process = registry
         .processes
         .entry(pod.uid.clone())
         .or_insert_with(|| fresh(started, clock));
     if process.started != started {
         *process = fresh(started, clock);
+        first_sight = true;
     }
     process.touched = clock;
-    let traffic_from = started + chrono::Duration::milliseconds(traffic_start_ms(profile.mode));
+    let traffic_from = started + Duration::milliseconds(traffic_start_ms(profile.mode));
     let until = died.map_or(now, |d| d.min(now));
+    if first_sight && receives_traffic && !matches!(profile.mode, Mode::Normal | Mode::Crashing) {
+        // Nobody looked before: the scenario may have just been switched on, so the older history counts
+        // as healthy traffic and only the last minute as the scenario's (a crashing image crashed all along).
+        let history_end = (now - Duration::seconds(FIRST_SIGHT_SECS)).min(until);
+        if history_end > traffic_from {
+            process.counters.add_traffic(
+                &Profile::of(Mode::Normal),
+                seconds(traffic_from, history_end),
+            );
+            process.integrated_to = history_end;
+        }
+    }
     let from = process.integrated_to.max(traffic_from);
     if until > from {
         if receives_traffic {
-            let seconds = (until - from).num_milliseconds() as f64 / 1000.0;
-            process.counters.add_traffic(profile, seconds);
+            process.counters.add_traffic(profile, seconds(from, until));
         }
         process.integrated_to = until;
     }
     Some(f(&mut process.counters))
+}
+
+fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    (to - from).num_milliseconds() as f64 / 1000.0
 }
 
 fn fresh(started: DateTime<Utc>, clock: u64) -> Process {

@@ -26,8 +26,8 @@ pub fn pod_ip(uid: &str) -> Ipv4Addr {
 /// `pod`'s own instance of the app answering `method path_and_query`, as the pod proxy would reach it.
 ///
 /// - A pod whose process is not listening (Pending, ContainerCreating, CrashLoopBackOff, ImagePullBackOff,
-///   Terminating, or the bad release after it crashed) → 503, body `error trying to reach service: dial tcp
-///   10.0.x.y:8000: connect: connection refused` (what the API server's proxy says).
+///   Terminating, or the bad release after it crashed) → 503 with the `Status` the API server's proxy sends:
+///   message `error trying to reach service: dial tcp 10.0.x.y:8000: connect: connection refused`.
 /// - Running → `/health`, `/api/health/database`, `/metrics`, `/health/live` (the kubelet's probe: 200
 ///   while the process is up) (GET or HEAD), anything else 404
 ///   `{"detail":"Not Found"}`, other methods 405. Not ready → `/health` answers 503 `unhealthy`.
@@ -42,15 +42,7 @@ pub async fn respond_as_pod(
     let now = view.now();
     let mode = Mode::of(pod, &scenario);
     if !can_answer(pod, mode, now) {
-        let ip = pod_ip(&pod.uid);
-        let text = format!(
-            "error trying to reach service: dial tcp {ip}:{APP_PORT}: connect: connection refused"
-        );
-        return text_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "text/plain; charset=utf-8",
-            text,
-        );
+        return unreachable(pod);
     }
     let profile = Profile::of(mode);
     // `health`, `/health` and `/health/` all name the same endpoint.
@@ -95,6 +87,27 @@ pub async fn respond_as_pod(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    response
+}
+
+/// What the API server's pod proxy answers when nothing listens on the pod's port: a `Status`, which kubectl
+/// prints as `Error from server (ServiceUnavailable): error trying to reach service: …`.
+fn unreachable(pod: &PodView) -> Response<Body> {
+    let ip = pod_ip(&pod.uid);
+    let message = format!(
+        "error trying to reach service: dial tcp {ip}:{APP_PORT}: connect: connection refused"
+    );
+    let status = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": "ServiceUnavailable",
+        "code": 503,
+    });
+    let mut response = json_response(StatusCode::SERVICE_UNAVAILABLE, status);
+    response.headers_mut().remove(header::SERVER);
     response
 }
 

@@ -78,10 +78,18 @@ async fn a_pod_that_is_not_up_refuses_like_the_pod_proxy() {
         let (status, body) = pod_body(&view, &p, "/health").await;
         assert_eq!(status, 503, "{state:?}");
         let ip = app::pod_ip(&p.uid);
+        let status = json(&body);
         assert_eq!(
-            body,
-            format!(
-                "error trying to reach service: dial tcp {ip}:8000: connect: connection refused"
+            (status["kind"].as_str(), status["code"].as_u64()),
+            (Some("Status"), Some(503))
+        );
+        assert_eq!(
+            status["message"].as_str(),
+            Some(
+                format!(
+                    "error trying to reach service: dial tcp {ip}:8000: connect: connection refused"
+                )
+                .as_str()
             )
         );
     }
@@ -250,9 +258,23 @@ async fn redis_down_reports_the_cache_down_and_no_hits() {
     let (status, body, _) = get(addr, "/health").await;
     assert_eq!(status, 503);
     assert_eq!(json(&body)["checks"]["cache"], "down");
-    let m = parse_metrics(&get(addr, "/metrics").await.1);
-    assert_eq!(m["cache_hit_total"], 0.0);
-    assert_eq!(m["cache_hit_ratio"], 0.0);
+    let p = view.app_pods().remove(0);
+    let before = parse_metrics(&pod_body(&view, &p, "/metrics").await.1);
+    assert_eq!(before["cache_hit_ratio"], 0.0);
+    view.advance(60);
+    let after = parse_metrics(&pod_body(&view, &p, "/metrics").await.1);
+    assert_eq!(
+        after["cache_hit_total"], before["cache_hit_total"],
+        "no hit while Redis is down"
+    );
+    assert!(after["cache_miss_total"] > before["cache_miss_total"]);
+    let mut fresh = ready("rd-fresh", "mystocks/api:v1.0.1");
+    fresh.started_at = Some(view.now() - Duration::seconds(30));
+    let m = parse_metrics(&pod_body(&view, &fresh, "/metrics").await.1);
+    assert_eq!(
+        m["cache_hit_total"], 0.0,
+        "a pod started during the outage never hit"
+    );
     assert!(m["cache_miss_total"] > 0.0);
 }
 
