@@ -31,6 +31,9 @@ async fn rollback_picks_the_previous_revision_and_patches_like_kubectl() {
         }
         other => panic!("not a rollback: {other:?}"),
     }
+    // The plan is stored in the approval request as JSON and read back before it executes.
+    let stored = serde_json::to_string(&plan).expect("plan serialises");
+    let plan: cluster::Plan = serde_json::from_str(&stored).expect("plan deserialises");
     w.execute(&plan, "rollback by alice, approved by bob (A1)")
         .await;
     let patches = w.real_changes();
@@ -180,7 +183,7 @@ async fn deploy_scale_and_restart_execute() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_between_check_and_act_gets_409() {
     let w = World::start().await;
-    let plans = vec![
+    let plans = [
         ok(
             cluster::plan_rollback(&w.client, &w.target, None).await,
             "rollback",
