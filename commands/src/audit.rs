@@ -63,6 +63,7 @@ impl std::fmt::Debug for AuditKey {
 /// One invocation (or step of one) to record.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewAuditEntry {
+    /// When it happened (kept to the microsecond).
     pub at: DateTime<Utc>,
     /// The person the actor maps to; `None` for an unknown identity.
     pub actor_person: Option<String>,
@@ -78,6 +79,7 @@ pub struct NewAuditEntry {
     pub decision: String,
     /// What came of it (`ok`, `failed: …`), when known.
     pub outcome: Option<String>,
+    /// How long the invocation took, when it is over.
     pub duration_ms: Option<i64>,
     /// The approval request this concerns, if any.
     pub approval_id: Option<String>,
@@ -143,7 +145,9 @@ impl AuditRow {
 /// The chain head, kept in its own one-row table and updated in the same transaction as each append.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditHead {
+    /// The `seq` of the newest row.
     pub last_seq: i64,
+    /// The `mac` of the newest row.
     pub last_mac: String,
     /// HMAC over `last_seq` and `last_mac`.
     pub head_mac: String,

@@ -18,7 +18,9 @@ pub enum StoreError {
     /// Applying the embedded migrations failed.
     #[error("migrating the store at {url} failed: {source}")]
     Migrate {
+        /// The store URL, redacted.
         url: String,
+        /// What sqlx reported.
         #[source]
         source: sqlx::migrate::MigrateError,
     },

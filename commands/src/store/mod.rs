@@ -161,6 +161,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 pub struct StoreConfig {
     /// `sqlite://PATH`, `sqlite::memory:` or `postgres://…`.
     pub url: SecretString,
+    /// The key of the audit chain.
     pub audit_key: AuditKey,
 }
 

@@ -112,7 +112,7 @@ pub struct NewApproval {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A stored approval request.
+/// A stored approval request: the fields of [`NewApproval`] plus its id and where it is in its life.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ApprovalRecord {
     /// Short, human-typeable, unique: `A12`.
@@ -168,7 +168,7 @@ impl VoteDecision {
     }
 }
 
-/// One person's vote on an approval request.
+/// One person's vote on an approval request (at most one per person per request).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Vote {
     pub person_id: String,

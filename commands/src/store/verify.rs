@@ -38,6 +38,7 @@ impl std::fmt::Display for AuditProblemKind {
 pub struct AuditProblem {
     /// The first sequence number concerned.
     pub seq: i64,
+    /// What kind of tampering it points to.
     pub kind: AuditProblemKind,
     /// A sentence for people.
     pub detail: String,
@@ -52,9 +53,11 @@ impl std::fmt::Display for AuditProblem {
 /// The result of checking the whole audit log.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
+    /// How many rows were read.
     pub rows_checked: u64,
     /// The last sequence number the chain head records, if there is a head.
     pub head_seq: Option<i64>,
+    /// What was found, in `seq` order; empty when the log is intact.
     pub problems: Vec<AuditProblem>,
 }
 
@@ -81,6 +84,7 @@ pub struct ChainVerifier<'k> {
 }
 
 impl<'k> ChainVerifier<'k> {
+    /// A verifier that checks MACs under `key`.
     pub fn new(key: &'k AuditKey) -> Self {
         ChainVerifier {
             key,
