@@ -14,6 +14,7 @@ pub mod help;
 pub mod invocation;
 pub mod policy;
 pub mod present;
+pub mod reference;
 pub mod render;
 pub mod reply;
 pub mod store;
