@@ -2,8 +2,8 @@
 //! load-balanced app URL, the scenario control endpoint and a Redis stand-in — all derived from the
 //! [`ClusterView`](crate::world::ClusterView) the cluster provides.
 //!
-//! Entry points: [`logs::lines`], [`logs::tail`], [`logs::previous_lines`], [`usage::pod_usage`],
-//! [`respond_as_pod`], [`http_router`], [`control_router`], [`redis::serve`].
+//! Entry points: [`logs::lines`], [`logs::tail`], [`logs::run_lines`], [`logs::previous_lines`],
+//! [`usage::pod_usage`], [`respond_as_pod`], [`http_router`], [`control_router`], [`redis::serve`].
 
 mod control;
 mod counters;

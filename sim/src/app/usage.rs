@@ -10,7 +10,9 @@ use crate::world::{PodState, PodView, ScenarioState};
 /// A container's resource usage at one moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Usage {
+    /// CPU in millicores (`900m`).
     pub cpu_millicores: u64,
+    /// Working set in bytes.
     pub memory_bytes: u64,
 }
 

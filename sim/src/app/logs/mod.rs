@@ -15,7 +15,9 @@ use container::Container;
 /// One line a container wrote, and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogLine {
+    /// When it was written (kubectl's `--timestamps` prefix).
     pub at: DateTime<Utc>,
+    /// The line, without timestamp or newline.
     pub text: String,
 }
 
@@ -49,7 +51,9 @@ pub fn tail(pod: &PodView, scenario: &ScenarioState, to: DateTime<Utc>, n: usize
 /// A finished run of a pod's container, as `status.containerStatuses[].lastState.terminated` records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FinishedRun {
+    /// `startedAt`.
     pub started_at: DateTime<Utc>,
+    /// `finishedAt`: the crash (or kill); the run's fatal lines are written at this instant.
     pub finished_at: DateTime<Utc>,
 }
 
