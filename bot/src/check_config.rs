@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::application::Application;
 use crate::settings::{Settings, SettingsError};
 
 /// Validates `path`: prints the summary and exits 0, or prints every problem and exits 1.
@@ -23,7 +24,8 @@ pub fn check(path: &Path) -> ExitCode {
     }
 }
 
-/// `run`: loads the settings; the chat adapters are not built yet, so it stops with a clear message.
+/// `run`: loads the settings and connects everything; the chat adapters are not built yet, so it then stops with a
+/// clear message.
 pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     let settings = match Settings::load(path) {
         Ok(s) => s,
@@ -39,8 +41,21 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     for (what, place) in settings.summary().lines {
         tracing::info!(%what, %place, "configured");
     }
+    let app = Application::build(&settings).await?;
+    tracing::info!(
+        port = app.port(),
+        "connected to the store, the cluster and the coordinator"
+    );
+    let configured: Vec<&str> = [
+        settings.slack.as_ref().map(|_| "Slack"),
+        settings.matrix.as_ref().map(|_| "Matrix"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     anyhow::bail!(
-        "no chat adapter configured: this build has no Slack or Matrix adapter yet; \
-         use `mystocks-bot demo` to try the bot in a terminal"
+        "no chat adapter available: {} is configured but not part of this build yet; \
+         use `mystocks-bot demo` to try the bot in a terminal",
+        configured.join(" and ")
     )
 }

@@ -1,6 +1,7 @@
 //! mystocks-bot as a library: settings, command line, telemetry and the modes (`demo`, `sim`, `run`,
 //! `check-config`), so integration tests can start exactly what `main` starts.
 
+pub mod application;
 pub mod check_config;
 pub mod cli;
 pub mod demo;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use mystocks_commands::directory::DirectoryConfig;
+use mystocks_commands::engine::ratelimit::RateLimitConfig;
 use mystocks_commands::policy::PolicyConfig;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -42,8 +43,9 @@ pub struct Settings {
     /// Persons, their identities and roles, groups.
     #[serde(default)]
     pub people: DirectoryConfig,
+    /// Commands per person per minute, by class.
     #[serde(default)]
-    pub rate_limit: RateLimitSettings,
+    pub rate_limit: RateLimitConfig,
     /// Slack; absent means Slack is off.
     pub slack: Option<SlackSettings>,
     /// Matrix; absent means Matrix is off.
@@ -145,23 +147,6 @@ pub struct AuditSettings {
     /// The HMAC key of the audit chain (required for `run`; never stored in the database).
     #[serde(deserialize_with = "secret::lenient_secret")]
     pub hmac_key: Option<SecretString>,
-}
-
-/// Commands per person per minute, by class.
-#[derive(Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RateLimitSettings {
-    pub read_per_minute: u32,
-    pub destructive_per_minute: u32,
-}
-
-impl Default for RateLimitSettings {
-    fn default() -> Self {
-        RateLimitSettings {
-            read_per_minute: 30,
-            destructive_per_minute: 5,
-        }
-    }
 }
 
 /// Slack (placeholder until the Slack adapter lands).

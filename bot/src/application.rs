@@ -1,0 +1,163 @@
+//! `Application::build(settings)`: everything `run` needs, connected — the cluster client, the store, the
+//! coordinator, the command core — plus the HTTP server for `/healthz` and `/readyz`. Tests build it exactly as
+//! `main` does, on port 0.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use mystocks_commands::audit::AuditKey;
+use mystocks_commands::clock::SystemClock;
+use mystocks_commands::cluster::Target;
+use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator, RedisCoordinator};
+use mystocks_commands::directory::Directory;
+use mystocks_commands::engine::{Context, Core, CoreSettings};
+use mystocks_commands::store;
+use tokio::net::TcpListener;
+
+use crate::settings::{KubernetesSettings, Settings};
+
+/// Redis keys of this bot start with this.
+pub const REDIS_PREFIX: &str = "mystocks-bot:";
+
+/// The bot, built and ready to serve.
+pub struct Application {
+    core: Core,
+    listener: TcpListener,
+    port: u16,
+}
+
+impl Application {
+    /// Connects to everything the settings name (the store is migrated) and binds the HTTP listener.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
+        let problems = settings.problems();
+        let key = settings
+            .audit
+            .hmac_key
+            .clone()
+            .context("audit.hmac_key is missing")?;
+        anyhow::ensure!(
+            problems.iter().all(|p| p.starts_with("no chat adapter")),
+            "settings are invalid:\n  - {}",
+            problems.join("\n  - ")
+        );
+        let audit_key = AuditKey::new(key).context("audit.hmac_key cannot be used")?;
+        let kube = kube_client(&settings.kubernetes).await?;
+        let store_url = settings.store.effective_url();
+        let store = store::connect(store_url.expose(), audit_key.clone())
+            .await
+            .with_context(|| format!("cannot open the store at {store_url}"))?;
+        let coordinator: Arc<dyn Coordinator> = match &settings.coordinator.redis_url {
+            Some(url) => Arc::new(
+                RedisCoordinator::connect(url.expose(), REDIS_PREFIX)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.0))
+                    .with_context(|| format!("cannot reach the coordinator at {url}"))?,
+            ),
+            None => Arc::new(InProcessCoordinator::default()),
+        };
+        let directory = Directory::from_config_with(&settings.people, &settings.policy)?;
+        let svc = &settings.service;
+        let target = Target::new(&svc.namespace, &svc.deployment)
+            .with_container(&svc.container)
+            .with_selector(&svc.selector);
+        let core_settings = CoreSettings {
+            rate_limit: settings.rate_limit.clone(),
+            ..CoreSettings::default()
+        };
+        let context = Context::new(
+            kube,
+            target,
+            store,
+            coordinator,
+            directory,
+            settings.policy.clone(),
+            Arc::new(SystemClock),
+            audit_key,
+            core_settings,
+        );
+        let listener = TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let port = listener
+            .local_addr()
+            .context("listener has no address")?
+            .port();
+        Ok(Application {
+            core: Core::new(context),
+            listener,
+            port,
+        })
+    }
+
+    /// The HTTP port (useful when the settings asked for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The command core, for the chat adapters to hand invocations to.
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// Serves HTTP and works on stored jobs until `shutdown` resolves.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let jobs = self.core.start_job_runner();
+        let router = Router::new()
+            .route("/healthz", get(|| async { "ok\n" }))
+            .route("/readyz", get(ready))
+            .with_state(self.core.clone());
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        jobs.abort();
+        self.core.context().store.close().await;
+        served.context("the HTTP server failed")
+    }
+}
+
+/// Ready when the store answers.
+async fn ready(State(core): State<Core>) -> (StatusCode, &'static str) {
+    match core.context().store.freeze().await {
+        Ok(_) => (StatusCode::OK, "ready\n"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the store does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n")
+        }
+    }
+}
+
+/// A client for the configured cluster; nothing is contacted until the first request.
+pub async fn kube_client(k: &KubernetesSettings) -> anyhow::Result<kube::Client> {
+    let options = KubeConfigOptions {
+        context: k.context.clone(),
+        ..KubeConfigOptions::default()
+    };
+    let config = if k.in_cluster {
+        kube::Config::incluster()
+            .context("no in-cluster service account (kubernetes.in_cluster = true)")?
+    } else if let Some(path) = &k.kubeconfig {
+        let file = Kubeconfig::read_from(path)
+            .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
+        kube::Config::from_custom_kubeconfig(file, &options)
+            .await
+            .with_context(|| format!("cannot use kubeconfig {}", path.display()))?
+    } else if k.context.is_some() {
+        kube::Config::from_kubeconfig(&options)
+            .await
+            .context("cannot use the kubeconfig context")?
+    } else {
+        kube::Config::infer()
+            .await
+            .context("no kubeconfig found and not running in a cluster")?
+    };
+    kube::Client::try_from(config).context("cannot build the Kubernetes client")
+}
