@@ -2,7 +2,8 @@
 //! hits and misses, pool wait time). Traffic is integrated from the scenario in force between two looks, so
 //! counters only grow while a container lives — even when the scenario changes — and restart from zero with
 //! a new container. The first time a process is looked at, its history before the last minute counts as
-//! healthy traffic (a scenario switched on at start or just now has not been running all along). Requests really served through the app endpoints are added as they happen.
+//! healthy traffic (a scenario switched on at start or just now has not been running all along). Requests
+//! really served through the app endpoints are added as they happen.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{LazyLock, Mutex};
