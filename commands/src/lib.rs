@@ -2,6 +2,7 @@
 //! cluster. Adapters hand it an [`Invocation`] and a [`ReplySink`]; it answers through the sink.
 
 pub mod audit;
+pub mod checks;
 pub mod clock;
 pub mod cluster;
 pub mod command;

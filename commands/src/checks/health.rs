@@ -1,0 +1,323 @@
+//! `health`: every configured check at once, each with its own timeout, so the whole report takes as long as
+//! the slowest check (never the sum) and a dependency that never answers costs only its timeout.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::config::ChecksConfig;
+use super::http_check::{self, join};
+use super::pods::{self, PodsSnapshot};
+use super::result::{CheckLevel, CheckResult, with_timeout, worst};
+use super::{db, prometheus, redis_check, usage};
+use crate::cluster::Target;
+
+/// The window the 5xx share is computed over when it comes from logs.
+pub const ERROR_WINDOW: Duration = Duration::from_secs(5 * 60);
+
+/// Every line of a health run, the verdict, and how long the run took.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HealthReport {
+    pub lines: Vec<CheckResult>,
+    pub verdict: CheckLevel,
+    pub total_millis: u64,
+}
+
+impl HealthReport {
+    /// Builds a report from lines; the verdict is the worst line.
+    pub fn new(lines: Vec<CheckResult>, elapsed: Duration) -> Self {
+        let verdict = worst(&lines);
+        HealthReport {
+            lines,
+            verdict,
+            total_millis: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// The line called `name`, if any.
+    pub fn line(&self, name: &str) -> Option<&CheckResult> {
+        self.lines.iter().find(|l| l.name == name)
+    }
+}
+
+/// Runs the health checks; with `each_pod`, also every pod's `/health` through the pod proxy.
+pub async fn run_health(
+    cfg: &ChecksConfig,
+    kube: &kube::Client,
+    target: &Target,
+    each_pod: bool,
+) -> HealthReport {
+    let started = Instant::now();
+    let timeout = cfg.timeout;
+    let client = http_check::client(timeout);
+    let client = &client;
+    let thresholds = &cfg.thresholds;
+
+    let api = async {
+        match &cfg.api_url {
+            _ if !cfg.runs("api") => None,
+            None => Some(CheckResult::not_configured("api", "api_url")),
+            Some(base) => {
+                let url = join(base, &cfg.health_path);
+                Some(
+                    with_timeout(
+                        "api",
+                        &url,
+                        timeout,
+                        http_check::api_health(client, &url, thresholds),
+                    )
+                    .await,
+                )
+            }
+        }
+    };
+    let database = async {
+        match &cfg.api_url {
+            _ if !cfg.runs("database") => None,
+            None => Some(CheckResult::not_configured("database", "api_url")),
+            Some(base) => {
+                let url = join(base, &cfg.database_health_path);
+                Some(
+                    with_timeout(
+                        "database",
+                        &url,
+                        timeout,
+                        http_check::database_health(client, &url, thresholds),
+                    )
+                    .await,
+                )
+            }
+        }
+    };
+    let cache = async {
+        match &cfg.redis_url {
+            _ if !cfg.runs("cache") => None,
+            None => Some(CheckResult::not_configured("cache", "redis_url")),
+            Some(url) => {
+                let shown = crate::store::redact_url(url);
+                Some(with_timeout("cache", &shown, timeout, redis_check::ping(url)).await)
+            }
+        }
+    };
+    let postgres = async {
+        match &cfg.database_url {
+            _ if !cfg.runs("postgres") => None,
+            None => Some(CheckResult::not_configured("postgres", "database_url")),
+            Some(url) => {
+                let shown = crate::store::redact_url(url);
+                Some(
+                    with_timeout("postgres", &shown, timeout, db::reachability(url, timeout)).await,
+                )
+            }
+        }
+    };
+    let tdengine = optional_liveness(
+        cfg,
+        client,
+        "tdengine",
+        cfg.tdengine_url.as_deref(),
+        "/-/ping",
+    );
+    let prom = optional_liveness(
+        cfg,
+        client,
+        "prometheus",
+        cfg.prometheus_url.as_deref(),
+        "/-/healthy",
+    );
+    let pods = pods_lines(cfg, kube, target, each_pod);
+    let cpu = async {
+        if !cfg.runs("cpu") {
+            return None;
+        }
+        Some(
+            with_timeout(
+                "cpu",
+                "metrics.k8s.io",
+                timeout,
+                usage::cpu(kube, target, thresholds),
+            )
+            .await,
+        )
+    };
+    let errors = async {
+        if !cfg.runs("errors") {
+            return None;
+        }
+        Some(
+            with_timeout(
+                "5xx",
+                "error rate",
+                timeout,
+                error_rate(cfg, client, kube, target),
+            )
+            .await,
+        )
+    };
+    let (api, database, cache, postgres, tdengine, prom, (pod_lines, snapshot), cpu, errors) = tokio::join!(
+        api, database, cache, postgres, tdengine, prom, pods, cpu, errors
+    );
+    let api = api.map(|a| cross_check_version(a, snapshot.as_ref()));
+    let mut lines: Vec<CheckResult> = [api, database, cache, postgres, tdengine, prom]
+        .into_iter()
+        .flatten()
+        .collect();
+    lines.extend(pod_lines);
+    lines.extend([cpu, errors].into_iter().flatten());
+    HealthReport::new(lines, started.elapsed())
+}
+
+async fn optional_liveness(
+    cfg: &ChecksConfig,
+    client: &reqwest::Client,
+    name: &str,
+    base: Option<&str>,
+    path: &str,
+) -> Option<CheckResult> {
+    if !cfg.runs(name) {
+        return None;
+    }
+    let base = base?;
+    let url = join(base, path);
+    Some(
+        with_timeout(
+            name,
+            &url,
+            cfg.timeout,
+            http_check::liveness(client, name, &url),
+        )
+        .await,
+    )
+}
+
+/// The `pods` line (and with `each_pod` one line per pod), plus the snapshot for the version cross-check.
+async fn pods_lines(
+    cfg: &ChecksConfig,
+    kube: &kube::Client,
+    target: &Target,
+    each_pod: bool,
+) -> (Vec<CheckResult>, Option<PodsSnapshot>) {
+    if !cfg.runs("pods") && !each_pod {
+        return (Vec::new(), None);
+    }
+    let started = Instant::now();
+    let what = format!("pods {} in {}", target.selector, target.namespace);
+    let snapshot = match tokio::time::timeout(cfg.timeout, pods::snapshot(kube, target)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(err)) => {
+            return (
+                vec![CheckResult::new(
+                    "pods",
+                    what,
+                    CheckLevel::Fail,
+                    err.to_string(),
+                    started.elapsed(),
+                )],
+                None,
+            );
+        }
+        Err(_) => {
+            return (
+                vec![CheckResult::timed_out("pods", &what, cfg.timeout)],
+                None,
+            );
+        }
+    };
+    let mut lines = vec![pods::summary(&snapshot, target, started.elapsed())];
+    if each_pod {
+        lines.extend(
+            pods::each_pod_health(
+                kube,
+                target,
+                &snapshot.rows,
+                cfg.pod_port,
+                &cfg.health_path,
+                cfg.timeout,
+            )
+            .await,
+        );
+    }
+    (lines, Some(snapshot))
+}
+
+/// The 5xx share: over Prometheus' window when it is configured, else from the pods' recent access lines.
+async fn error_rate(
+    cfg: &ChecksConfig,
+    client: &reqwest::Client,
+    kube: &kube::Client,
+    target: &Target,
+) -> CheckResult {
+    let started = Instant::now();
+    if let Some(base) = &cfg.prometheus_url {
+        let q = &prometheus::queries()[1].1;
+        let source = format!("Prometheus, last {}", prometheus::WINDOW);
+        return match prometheus::query(client, base, q).await {
+            Ok(Some(ratio)) => {
+                let mut r = usage::error_ratio_check(
+                    &source,
+                    ratio * 1000.0,
+                    1000.0,
+                    &cfg.thresholds,
+                    started.elapsed(),
+                );
+                r.reason = format!(
+                    "{:.1}% 5xx over the last {}",
+                    ratio * 100.0,
+                    prometheus::WINDOW
+                );
+                r
+            }
+            Ok(None) => CheckResult::new(
+                "5xx",
+                source,
+                CheckLevel::Ok,
+                "no requests in the window",
+                started.elapsed(),
+            ),
+            Err(reason) => CheckResult::new(
+                "5xx",
+                source,
+                CheckLevel::Warn,
+                format!("Prometheus query failed: {reason}"),
+                started.elapsed(),
+            ),
+        };
+    }
+    usage::error_ratio_from_logs(kube, target, ERROR_WINDOW, &cfg.thresholds).await
+}
+
+/// The load balancer may answer healthy from old pods while the version the deployment wants never serves (a
+/// stuck rollout of a bad release): then the API line fails, naming both versions and the failing pods.
+pub fn cross_check_version(api: CheckResult, snapshot: Option<&PodsSnapshot>) -> CheckResult {
+    let Some(snapshot) = snapshot else { return api };
+    let Some(desired) = snapshot.desired_image.as_deref() else {
+        return api;
+    };
+    if api.level == CheckLevel::Fail || api.level == CheckLevel::Skip {
+        return api;
+    }
+    let failing: Vec<&str> = snapshot
+        .rows
+        .iter()
+        .filter(|r| r.image == desired && !(r.status == "Running" && r.ready == r.containers))
+        .filter(|r| r.restarts > 0 || r.status.contains("BackOff") || r.status.contains("Err"))
+        .map(|r| r.name.as_str())
+        .collect();
+    let serving_desired = snapshot
+        .rows
+        .iter()
+        .any(|r| r.image == desired && r.status == "Running" && r.ready == r.containers);
+    if failing.is_empty() || serving_desired {
+        return api;
+    }
+    CheckResult {
+        level: CheckLevel::Fail,
+        reason: format!(
+            "the deployed {} is not serving (its pods fail: {}); old pods answer: {}",
+            pods::tag_of(desired),
+            failing.join(", "),
+            api.reason
+        ),
+        ..api
+    }
+}

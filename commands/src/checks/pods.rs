@@ -1,0 +1,229 @@
+//! Pods: a summary from the API server (crash-looping, unpullable or unready pods named), and for
+//! `health --pods` each pod's own `/health` through the API server's pod proxy subresource, so the one bad pod
+//! behind the load balancer is named without any network path to the pods.
+
+use std::time::{Duration, Instant};
+
+use http_body_util::BodyExt;
+use serde_json::Value;
+
+use super::result::{CheckLevel, CheckResult, with_timeout};
+use crate::cluster::{self, PodRow, Target};
+
+/// STATUS values of a pod that is broken rather than on its way up or down.
+const BROKEN: [&str; 6] = [
+    "CrashLoopBackOff",
+    "Error",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "OOMKilled",
+];
+
+/// The pods as the API server sees them, and the image the deployment wants.
+#[derive(Clone, Debug, Default)]
+pub struct PodsSnapshot {
+    pub rows: Vec<PodRow>,
+    /// The target container's image in the deployment's template.
+    pub desired_image: Option<String>,
+}
+
+/// Reads the pods and the deployment's desired image.
+pub async fn snapshot(
+    client: &kube::Client,
+    target: &Target,
+) -> Result<PodsSnapshot, cluster::ClusterError> {
+    let (rows, deployment) = tokio::join!(
+        cluster::pods(client, target, None),
+        cluster::deployment::get(client, target)
+    );
+    let desired_image = deployment.ok().and_then(|d| {
+        let tpl = cluster::deployment::template(&d);
+        tpl.spec?
+            .containers
+            .iter()
+            .find(|c| c.name == target.container)
+            .and_then(|c| c.image.clone())
+    });
+    Ok(PodsSnapshot {
+        rows: rows?,
+        desired_image,
+    })
+}
+
+/// The `pods` line: broken pods fail (named, with restarts), unready ones warn.
+pub fn summary(snapshot: &PodsSnapshot, target: &Target, elapsed: Duration) -> CheckResult {
+    let rows = &snapshot.rows;
+    let what = format!("pods {} in {}", target.selector, target.namespace);
+    if rows.is_empty() {
+        return CheckResult::new("pods", what, CheckLevel::Fail, "no pods match", elapsed);
+    }
+    let broken: Vec<String> = rows
+        .iter()
+        .filter(|r| BROKEN.contains(&r.status.as_str()))
+        .map(|r| {
+            format!(
+                "{} {} ({} restarts, {})",
+                r.name,
+                r.status,
+                r.restarts,
+                tag_of(&r.image)
+            )
+        })
+        .collect();
+    let ready = rows
+        .iter()
+        .filter(|r| r.status == "Running" && r.ready == r.containers)
+        .count();
+    let unready: Vec<String> = rows
+        .iter()
+        .filter(|r| {
+            !(r.status == "Running" && r.ready == r.containers)
+                && !BROKEN.contains(&r.status.as_str())
+        })
+        .map(|r| format!("{} {}", r.name, r.status))
+        .collect();
+    let counts = format!("{ready}/{} running and ready", rows.len());
+    if !broken.is_empty() {
+        CheckResult::new(
+            "pods",
+            what,
+            CheckLevel::Fail,
+            format!("{counts}; failing: {}", broken.join(", ")),
+            elapsed,
+        )
+    } else if !unready.is_empty() {
+        CheckResult::new(
+            "pods",
+            what,
+            CheckLevel::Warn,
+            format!("{counts}; not ready: {}", unready.join(", ")),
+            elapsed,
+        )
+    } else {
+        CheckResult::new("pods", what, CheckLevel::Ok, counts, elapsed)
+    }
+}
+
+/// The tag of an image reference (`mystocks/api:v1.0.2` → `v1.0.2`), or the reference itself.
+pub fn tag_of(image: &str) -> &str {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    last.rsplit_once(':').map_or(image, |(_, tag)| tag)
+}
+
+/// Each pod's `/health` through the pod proxy, concurrently, each with its own timeout.
+pub async fn each_pod_health(
+    client: &kube::Client,
+    target: &Target,
+    rows: &[PodRow],
+    port: u16,
+    path: &str,
+    timeout: Duration,
+) -> Vec<CheckResult> {
+    let checks = rows.iter().map(|row| {
+        let client = client.clone();
+        let namespace = target.namespace.clone();
+        let name = row.name.clone();
+        let path = path.to_string();
+        async move {
+            let label = format!("pod {name}");
+            let url = proxy_path(&namespace, &name, port, &path);
+            with_timeout(
+                &label,
+                &url,
+                timeout,
+                one_pod(client, label.clone(), url.clone()),
+            )
+            .await
+        }
+    });
+    futures::future::join_all(checks).await
+}
+
+/// `/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH`.
+pub fn proxy_path(namespace: &str, pod: &str, port: u16, path: &str) -> String {
+    format!(
+        "/api/v1/namespaces/{namespace}/pods/{pod}:{port}/proxy/{}",
+        path.trim_start_matches('/')
+    )
+}
+
+async fn one_pod(client: kube::Client, label: String, url: String) -> CheckResult {
+    let started = Instant::now();
+    let request = match http::Request::get(&url).body(Vec::new()) {
+        Ok(r) => r,
+        Err(err) => {
+            return CheckResult::new(
+                &label,
+                &url,
+                CheckLevel::Fail,
+                err.to_string(),
+                started.elapsed(),
+            );
+        }
+    };
+    let response = match client.send(request.map(kube::client::Body::from)).await {
+        Ok(r) => r,
+        Err(err) => {
+            return CheckResult::new(
+                &label,
+                &url,
+                CheckLevel::Fail,
+                err.to_string(),
+                started.elapsed(),
+            );
+        }
+    };
+    let status = response.status().as_u16();
+    let body = match response.into_body().collect().await {
+        Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
+        Err(err) => {
+            return CheckResult::new(
+                &label,
+                &url,
+                CheckLevel::Fail,
+                err.to_string(),
+                started.elapsed(),
+            );
+        }
+    };
+    let (level, reason) = judge_pod_answer(status, &body);
+    CheckResult::new(&label, &url, level, reason, started.elapsed())
+}
+
+/// A pod's `/health` answer (or the API server's `Status` when it cannot reach the pod) as a level and reason.
+pub fn judge_pod_answer(status: u16, body: &str) -> (CheckLevel, String) {
+    let json: Option<Value> = serde_json::from_str(body).ok();
+    let field = |k: &str| {
+        json.as_ref()
+            .and_then(|j| j[k].as_str())
+            .map(str::to_string)
+    };
+    let is_status_object = field("kind").as_deref() == Some("Status");
+    match status {
+        200..=299 => match field("status").as_deref() {
+            Some("degraded") => (
+                CheckLevel::Warn,
+                format!("{status} degraded: {}", field("reason").unwrap_or_default()),
+            ),
+            Some(word) => (CheckLevel::Ok, format!("{status} {word}")),
+            None => (CheckLevel::Ok, format!("{status}")),
+        },
+        _ if is_status_object => (
+            CheckLevel::Fail,
+            format!(
+                "{status} {}",
+                field("message").unwrap_or_else(|| "the API server cannot reach the pod".into())
+            ),
+        ),
+        _ => (
+            CheckLevel::Fail,
+            format!(
+                "{status} {}",
+                field("reason")
+                    .or_else(|| field("error"))
+                    .unwrap_or_else(|| super::http_check::excerpt(body))
+            ),
+        ),
+    }
+}
