@@ -2,3 +2,4 @@
 //! the core's `Reply`s. For now the console (terminal or piped transcript); Slack and Matrix come later.
 
 pub mod console;
+pub mod slack;

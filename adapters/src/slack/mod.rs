@@ -1,0 +1,23 @@
+//! The Slack adapter: slash commands, Events API (`app_mention`, thread messages), interactivity (buttons) and
+//! `url_verification`, over HTTP (an axum router the bot serves) or Socket Mode; replies rendered as Block Kit
+//! and delivered through the Web API (slack-morphism) with retries and per-channel pacing.
+//!
+//! The way in: [`http::router`] or [`socket::SocketMode`] → [`front::SlackFront`] (workspace/app checks, claim
+//! through the coordinator, hand-off) → the core's `Handler`. The way out: the core → [`sink::SlackSink`] →
+//! [`render::render`] → [`api::SlackApi`].
+
+pub mod api;
+pub mod escape;
+pub mod front;
+pub mod http;
+pub mod inbound;
+pub mod render;
+pub mod signature;
+pub mod sink;
+pub mod socket;
+
+pub use api::{ApiError, ApiSettings, SlackApi};
+pub use front::{Ack, SlackFront, SlackIdentity};
+pub use signature::{SignatureError, SlackSigner};
+pub use sink::SlackSink;
+pub use socket::SocketMode;
