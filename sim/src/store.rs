@@ -2,6 +2,7 @@
 //! history (events newer than a resourceVersion can be replayed; older ones answer 410 Gone).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -14,13 +15,27 @@ use tokio::sync::broadcast;
 use crate::controller::pods::PodRuntime;
 
 /// Which collection an object or event belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Namespace,
     Pod,
     Deployment,
     ReplicaSet,
     Event,
+}
+
+impl Kind {
+    /// The collection served under a plural resource name.
+    pub fn from_plural(plural: &str) -> Option<Kind> {
+        Some(match plural {
+            "pods" => Kind::Pod,
+            "deployments" => Kind::Deployment,
+            "replicasets" => Kind::ReplicaSet,
+            "namespaces" => Kind::Namespace,
+            "events" => Kind::Event,
+            _ => return None,
+        })
+    }
 }
 
 /// `(namespace, name)`; cluster-scoped objects use an empty namespace.
@@ -37,6 +52,8 @@ pub struct WatchEvent {
     pub name: String,
     /// The object after the change (before it, for DELETED), as JSON.
     pub object: serde_json::Value,
+    /// The same, serialized.
+    pub text: String,
 }
 
 /// The retained events newer than a resourceVersion, and a receiver for the ones to come.
@@ -94,6 +111,8 @@ pub struct Store {
     pub events: BTreeMap<Key, Event>,
     /// Simulation-only state of each pod (lifecycle stage, fate, timers).
     pub pod_runtime: HashMap<Key, PodRuntime>,
+    /// Each object's latest JSON (from its last event), so reads do not serialize again.
+    latest: BTreeMap<(Kind, String, String), Arc<WatchEvent>>,
     history: VecDeque<Arc<WatchEvent>>,
     /// Events with rv ≤ this are no longer in the history.
     compacted_rv: u64,
@@ -118,6 +137,7 @@ impl Store {
             replicasets: BTreeMap::new(),
             events: BTreeMap::new(),
             pod_runtime: HashMap::new(),
+            latest: BTreeMap::new(),
             history: VecDeque::new(),
             compacted_rv: 1,
             tx,
@@ -199,6 +219,7 @@ impl Store {
 
     fn emit<K: Object>(&mut self, kind: Kind, event_type: &'static str, key: &Key, obj: &K) {
         let object = serde_json::to_value(obj).unwrap_or(serde_json::Value::Null);
+        let text = object.to_string();
         let ev = Arc::new(WatchEvent {
             rv: self.rv,
             kind,
@@ -206,7 +227,14 @@ impl Store {
             namespace: key.0.clone(),
             name: key.1.clone(),
             object,
+            text,
         });
+        let latest_key = (kind, key.0.clone(), key.1.clone());
+        if event_type == "DELETED" {
+            self.latest.remove(&latest_key);
+        } else {
+            self.latest.insert(latest_key, ev.clone());
+        }
         self.history.push_back(ev.clone());
         while self.history.len() > HISTORY {
             if let Some(old) = self.history.pop_front() {
@@ -214,6 +242,23 @@ impl Store {
             }
         }
         let _ = self.tx.send(ev);
+    }
+
+    /// The latest JSON of one object.
+    pub fn json_of(&self, kind: Kind, ns: &str, name: &str) -> Option<Arc<WatchEvent>> {
+        self.latest
+            .get(&(kind, ns.to_string(), name.to_string()))
+            .cloned()
+    }
+
+    /// The latest JSON of every object of `kind` in `ns` (all namespaces when None), in (namespace, name) order.
+    pub fn list_json(&self, kind: Kind, ns: Option<&str>) -> Vec<Arc<WatchEvent>> {
+        let lower = (kind, ns.unwrap_or("").to_string(), String::new());
+        self.latest
+            .range((Bound::Included(lower), Bound::Unbounded))
+            .take_while(|((k, n, _), _)| *k == kind && ns.is_none_or(|want| want == n))
+            .map(|(_, ev)| ev.clone())
+            .collect()
     }
 
     /// How many watches are open (each holds a receiver until its client hangs up or it times out).

@@ -1,9 +1,10 @@
 //! GET of one object, list (label / field selectors, limit / continue, Table output) and the switch to watch.
+//! Reads use the store's cached JSON of each object, so a list of thousands of pods serializes nothing again.
+
+use std::sync::Arc;
 
 use axum::body::Body;
-use http::{Response, StatusCode, header};
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
+use http::{HeaderValue, Response, StatusCode, header};
 use serde_json::{Value, json};
 
 use super::discovery::ResourceInfo;
@@ -12,24 +13,15 @@ use super::status::{ApiError, ApiResult, json_response};
 use super::table::{Include, table, wants_table};
 use super::{Req, watch};
 use crate::cluster::Cluster;
-use crate::store::{Object, Store};
+use crate::store::{Kind, Store, WatchEvent};
 
-/// Objects of `plural` in `ns` (all namespaces when None), as JSON, with the store's resourceVersion.
-pub fn snapshot(store: &Store, plural: &str, ns: Option<&str>) -> Vec<Value> {
-    fn all<K: Object>(store: &Store, ns: Option<&str>) -> Vec<Value> {
-        store
-            .list::<K>(ns)
-            .into_iter()
-            .filter_map(|o| serde_json::to_value(o).ok())
-            .collect()
-    }
-    match plural {
-        "pods" => all::<Pod>(store, ns),
-        "deployments" => all::<Deployment>(store, ns),
-        "replicasets" => all::<ReplicaSet>(store, ns),
-        "namespaces" => all::<Namespace>(store, None),
-        "events" => all::<Event>(store, ns),
-        _ => Vec::new(),
+/// The cached JSON of every object of a served resource in `ns` (all namespaces when None; cluster-scoped
+/// resources ignore it).
+pub fn snapshot(store: &Store, info: &ResourceInfo, ns: Option<&str>) -> Vec<Arc<WatchEvent>> {
+    match Kind::from_plural(info.plural) {
+        Some(kind) if info.namespaced => store.list_json(kind, ns),
+        Some(kind) => store.list_json(kind, Some("")),
+        None => Vec::new(),
     }
 }
 
@@ -38,31 +30,24 @@ pub fn get_or_list(cluster: &Cluster, info: &ResourceInfo, req: &Req) -> ApiResu
     if req.path.name.is_none() && req.query.flag("watch") {
         return watch::watch(cluster, info, req);
     }
-    let ns = if info.namespaced {
-        req.path.namespace.as_deref()
-    } else {
-        None
-    };
-    let store = cluster.store();
-    let rv = store.resource_version().to_string();
     let accept = req.header(header::ACCEPT).to_string();
     let now = cluster.clock.now();
     let include = Include::from_query(req.query.get("includeObject"));
     if let Some(name) = &req.path.name {
-        let lookup_ns = if info.namespaced { ns } else { Some("") };
-        let objects = snapshot(&store, info.plural, lookup_ns.filter(|n| !n.is_empty()));
-        let found = objects
-            .into_iter()
-            .find(|o| o["metadata"]["name"].as_str() == Some(name.as_str()))
-            .ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
-        drop(store);
+        let ns = if info.namespaced { req.namespace() } else { "" };
+        let (found, rv) = {
+            let store = cluster.store();
+            let found = Kind::from_plural(info.plural).and_then(|k| store.json_of(k, ns, name));
+            (found, store.resource_version().to_string())
+        };
+        let found = found.ok_or_else(|| ApiError::not_found(info.plural, info.group, name))?;
         if wants_table(&accept) {
             return Ok(json_response(
                 StatusCode::OK,
-                &table(info.kind, &[found], &rv, include, now),
+                &table(info.kind, &[&found.object], &rv, include, now),
             ));
         }
-        return Ok(json_response(StatusCode::OK, &found));
+        return Ok(raw_json(found.text.clone()));
     }
     let labels = LabelSelector::parse(req.query.get("labelSelector").unwrap_or(""))?;
     let fields = FieldSelector::parse(req.query.get("fieldSelector").unwrap_or(""), info.kind)?;
@@ -71,25 +56,33 @@ pub fn get_or_list(cluster: &Cluster, info: &ResourceInfo, req: &Req) -> ApiResu
         .number("limit")?
         .filter(|l| *l > 0)
         .map(|l| l as usize);
-    let mut items: Vec<Value> = snapshot(&store, info.plural, ns)
-        .into_iter()
-        .filter(|o| labels.matches(o) && fields.matches(o))
+    let start = match req.query.get("continue").filter(|t| !t.is_empty()) {
+        Some(token) => Some(parse_continue(token)?),
+        None => None,
+    };
+    let (all, rv) = {
+        let store = cluster.store();
+        (
+            snapshot(&store, info, req.path.namespace.as_deref()),
+            store.resource_version().to_string(),
+        )
+    };
+    let mut items: Vec<&Arc<WatchEvent>> = all
+        .iter()
+        .filter(|ev| start.as_ref().is_none_or(|s| object_key(ev) >= *s))
+        .filter(|ev| labels.matches(&ev.object) && fields.matches(&ev.object))
         .collect();
-    drop(store);
-    if let Some(token) = req.query.get("continue").filter(|t| !t.is_empty()) {
-        let start = parse_continue(token)?;
-        items.retain(|o| object_key(o) >= start);
-    }
     let mut next = None;
     if let Some(limit) = limit.filter(|l| items.len() > *l) {
         next = Some((
-            encode_continue(&object_key(&items[limit])),
+            encode_continue(&object_key(items[limit])),
             items.len() - limit,
         ));
         items.truncate(limit);
     }
     if wants_table(&accept) {
-        let mut t = table(info.kind, &items, &rv, include, now);
+        let objects: Vec<&Value> = items.iter().map(|ev| &ev.object).collect();
+        let mut t = table(info.kind, &objects, &rv, include, now);
         if let Some((token, _)) = &next {
             t["metadata"]["continue"] = json!(token);
         }
@@ -105,18 +98,31 @@ pub fn get_or_list(cluster: &Cluster, info: &ResourceInfo, req: &Req) -> ApiResu
         metadata["continue"] = json!(token);
         metadata["remainingItemCount"] = json!(remaining);
     }
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"kind": format!("{}List", info.kind), "apiVersion": api_version, "metadata": metadata, "items": items}),
-    ))
+    let mut out = format!(
+        "{{\"kind\":\"{}List\",\"apiVersion\":\"{api_version}\",\"metadata\":{metadata},\"items\":[",
+        info.kind
+    );
+    for (i, ev) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&ev.text);
+    }
+    out.push_str("]}");
+    Ok(raw_json(out))
 }
 
-fn object_key(o: &Value) -> String {
-    format!(
-        "{}/{}",
-        o["metadata"]["namespace"].as_str().unwrap_or(""),
-        o["metadata"]["name"].as_str().unwrap_or("")
-    )
+fn raw_json(text: String) -> Response<Body> {
+    let mut resp = Response::new(Body::from(text));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn object_key(ev: &WatchEvent) -> String {
+    format!("{}/{}", ev.namespace, ev.name)
 }
 
 fn encode_continue(key: &str) -> String {

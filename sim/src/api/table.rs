@@ -353,7 +353,7 @@ fn pod_cells(o: &Value, now: DateTime<Utc>) -> Vec<Value> {
 /// A Table of `objects` (JSON) of `kind`, at list resourceVersion `rv`.
 pub fn table(
     kind: &str,
-    objects: &[Value],
+    objects: &[&Value],
     rv: &str,
     include: Include,
     now: DateTime<Utc>,
@@ -364,7 +364,7 @@ pub fn table(
             let mut row = json!({"cells": cells(kind, o, now)});
             match include {
                 Include::None => {}
-                Include::Object => row["object"] = o.clone(),
+                Include::Object => row["object"] = (*o).clone(),
                 Include::Metadata => {
                     row["object"] = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]})
                 }

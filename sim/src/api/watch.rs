@@ -46,26 +46,20 @@ struct WatchState {
     deadline: Instant,
 }
 
-fn kind_of(plural: &str) -> Option<Kind> {
-    Some(match plural {
-        "pods" => Kind::Pod,
-        "deployments" => Kind::Deployment,
-        "replicasets" => Kind::ReplicaSet,
-        "namespaces" => Kind::Namespace,
-        "events" => Kind::Event,
-        _ => return None,
-    })
+fn line(event_type: &str, object: &Value) -> Bytes {
+    line_text(event_type, &object.to_string())
 }
 
-fn line(event_type: &str, object: &Value) -> Bytes {
-    let mut s = json!({"type": event_type, "object": object}).to_string();
-    s.push('\n');
-    Bytes::from(s)
+fn line_text(event_type: &str, object: &str) -> Bytes {
+    Bytes::from(format!(
+        "{{\"type\":\"{event_type}\",\"object\":{object}}}\n"
+    ))
 }
 
 /// Starts a watch on a collection.
 pub fn watch(cluster: &Cluster, info: &ResourceInfo, req: &Req) -> ApiResult {
-    let kind = kind_of(info.plural).ok_or_else(|| ApiError::method_not_allowed("watch"))?;
+    let kind =
+        Kind::from_plural(info.plural).ok_or_else(|| ApiError::method_not_allowed("watch"))?;
     let filter = Filter {
         kind,
         namespace: if info.namespaced {
@@ -87,9 +81,9 @@ pub fn watch(cluster: &Cluster, info: &ResourceInfo, req: &Req) -> ApiResult {
     let rx = match rv {
         "" | "0" => {
             // No version: the current state as ADDED events, then changes.
-            for o in snapshot(&store, info.plural, filter.namespace.as_deref()) {
-                if filter.labels.matches(&o) && filter.fields.matches(&o) {
-                    backlog.push_back(line("ADDED", &o));
+            for ev in snapshot(&store, info, filter.namespace.as_deref()) {
+                if filter.labels.matches(&ev.object) && filter.fields.matches(&ev.object) {
+                    backlog.push_back(line_text("ADDED", &ev.text));
                 }
             }
             store
@@ -107,7 +101,7 @@ pub fn watch(cluster: &Cluster, info: &ResourceInfo, req: &Req) -> ApiResult {
                         events
                             .iter()
                             .filter(|e| filter.wants(e))
-                            .map(|e| line(e.event_type, &e.object)),
+                            .map(|e| line_text(e.event_type, &e.text)),
                     );
                     Some(rx)
                 }
@@ -161,7 +155,7 @@ async fn next_chunk(mut st: WatchState) -> Option<(Result<Bytes, std::io::Error>
         match tokio::time::timeout_at(st.deadline, rx.recv()).await {
             Err(_) => return None,
             Ok(Ok(ev)) if st.filter.wants(&ev) => {
-                return Some((Ok(line(ev.event_type, &ev.object)), st));
+                return Some((Ok(line_text(ev.event_type, &ev.text)), st));
             }
             Ok(Ok(_)) => continue,
             // Fell too far behind, or the server is stopping: end the watch; the client re-lists.

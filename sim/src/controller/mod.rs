@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::Pod;
 
 use crate::cluster::Cluster;
 use crate::store::Store;
-use crate::world::ScenarioState;
+use crate::world::{Scenario, ScenarioState};
 use pods::Stage;
 
 /// How often the controllers run in real time when nothing wakes them.
@@ -46,7 +46,14 @@ fn advance_pods(
     cluster: &Cluster,
     scenario: &ScenarioState,
 ) {
-    let keys: Vec<_> = store.pod_runtime.keys().cloned().collect();
+    // Only the pods with something due are looked at closely: a few thousand idle pods cost one cheap scan.
+    let crash_possible = scenario.scenario == Scenario::BadRelease;
+    let keys: Vec<_> = store
+        .pod_runtime
+        .iter()
+        .filter(|(_, rt)| rt.may_be_due(now, &cluster.delays, crash_possible))
+        .map(|(k, _)| k.clone())
+        .collect();
     for key in keys {
         let Some(pod) = store.pods.get(&key) else {
             store.pod_runtime.remove(&key);

@@ -132,6 +132,22 @@ impl PodRuntime {
         self.since = now;
     }
 
+    /// Whether a step may be due at `now` (cheap; `advance` decides). `crash_possible`: some image may crash
+    /// under the current scenario, so even a Ready pod may have to move.
+    pub fn may_be_due(&self, now: DateTime<Utc>, d: &PodDelays, crash_possible: bool) -> bool {
+        let after = |delay: Duration| self.since + chrono_dur(delay) <= now;
+        match self.stage {
+            Stage::Pending => after(d.scheduling),
+            Stage::ContainerCreating => after(d.container_creating),
+            Stage::Starting => after(d.readiness.min(d.crash_after)),
+            Stage::Ready => crash_possible,
+            Stage::ErrImagePull => after(Duration::from_secs(5)),
+            Stage::CrashBackOff { until }
+            | Stage::ImagePullBackOff { until }
+            | Stage::Terminating { until } => until <= now,
+        }
+    }
+
     /// Moves the pod forward to `now`. `fate` tells what the image does (asked at each step, so a scenario
     /// switch applies from the next step). Returns whether the stage changed.
     pub fn advance(&mut self, now: DateTime<Utc>, delays: &PodDelays, fate: ImageFate) -> bool {

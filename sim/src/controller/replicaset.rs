@@ -1,6 +1,8 @@
 //! ReplicaSet controller: keeps each ReplicaSet's number of live pods at `spec.replicas` (creating pods from its
 //! template, deleting the least useful first) and reports its status.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
@@ -12,18 +14,53 @@ use super::template::random_suffix;
 use crate::clock::{from_ktime, ktime};
 use crate::store::{Key, Store, key_of};
 
+/// A pod as its owner sees it: key, creation time, whether it is terminating.
+type OwnedPod = (Key, DateTime<Utc>, bool);
+
 /// Brings every ReplicaSet's pods to its desired count and updates its status.
 pub fn sync_all(store: &mut Store, now: DateTime<Utc>, delays: &PodDelays) {
+    // One pass over the pods per tick, not one per ReplicaSet.
+    let mut by_owner: HashMap<String, Vec<OwnedPod>> = HashMap::new();
+    for (k, p) in &store.pods {
+        if let Some(uid) = controller_uid(&p.metadata) {
+            by_owner
+                .entry(uid.to_string())
+                .or_default()
+                .push(owned(k, p));
+        }
+    }
     let sets: Vec<ReplicaSet> = store.replicasets.values().cloned().collect();
     for rs in sets {
-        sync_one(store, &rs, now, delays);
+        let uid = rs.metadata.uid.clone().unwrap_or_default();
+        let pods = by_owner.remove(&uid).unwrap_or_default();
+        sync_one(store, &rs, &uid, pods, now, delays);
     }
 }
 
-fn sync_one(store: &mut Store, rs: &ReplicaSet, now: DateTime<Utc>, delays: &PodDelays) {
-    let uid = rs.metadata.uid.clone().unwrap_or_default();
+fn owned(k: &Key, p: &Pod) -> OwnedPod {
+    let created = p
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .map(from_ktime)
+        .unwrap_or_default();
+    (k.clone(), created, p.metadata.deletion_timestamp.is_some())
+}
+
+fn sync_one(
+    store: &mut Store,
+    rs: &ReplicaSet,
+    uid: &str,
+    mut pods: Vec<OwnedPod>,
+    now: DateTime<Utc>,
+    delays: &PodDelays,
+) {
     let desired = rs.spec.replicas.unwrap_or(1).max(0) as usize;
-    let mut live = owned_pods(store, &uid, false);
+    let mut live: Vec<(Key, DateTime<Utc>)> = pods
+        .iter()
+        .filter(|p| !p.2)
+        .map(|p| (p.0.clone(), p.1))
+        .collect();
     if live.len() < desired {
         for _ in live.len()..desired {
             let (_, pod) = create_pod(store, rs, now);
@@ -55,31 +92,15 @@ fn sync_one(store: &mut Store, rs: &ReplicaSet, now: DateTime<Utc>, delays: &Pod
             );
         }
     }
-    update_status(store, rs, &uid);
-}
-
-/// The pods a ReplicaSet controls, with their creation times; `include_terminating` adds deleted ones.
-pub fn owned_pods(
-    store: &Store,
-    owner_uid: &str,
-    include_terminating: bool,
-) -> Vec<(Key, DateTime<Utc>)> {
-    store
-        .pods
-        .iter()
-        .filter(|(_, p)| controller_uid(&p.metadata) == Some(owner_uid))
-        .filter(|(_, p)| include_terminating || p.metadata.deletion_timestamp.is_none())
-        .map(|(k, p)| {
-            (
-                k.clone(),
-                p.metadata
-                    .creation_timestamp
-                    .as_ref()
-                    .map(from_ktime)
-                    .unwrap_or_default(),
-            )
-        })
-        .collect()
+    if live.len() != desired {
+        pods = store
+            .pods
+            .iter()
+            .filter(|(_, p)| controller_uid(&p.metadata) == Some(uid))
+            .map(|(k, p)| owned(k, p))
+            .collect();
+    }
+    update_status(store, rs, &pods);
 }
 
 /// The uid of an object's controlling owner.
@@ -91,18 +112,18 @@ pub fn controller_uid(meta: &ObjectMeta) -> Option<&str> {
         .map(|o| o.uid.as_str())
 }
 
-fn update_status(store: &mut Store, rs: &ReplicaSet, uid: &str) {
-    let live = owned_pods(store, uid, false);
+fn update_status(store: &mut Store, rs: &ReplicaSet, pods: &[OwnedPod]) {
+    let live: Vec<&OwnedPod> = pods.iter().filter(|p| !p.2).collect();
     let ready = live
         .iter()
-        .filter(|(k, _)| {
+        .filter(|p| {
             store
                 .pod_runtime
-                .get(k)
+                .get(&p.0)
                 .is_some_and(|rt| rt.stage == Stage::Ready)
         })
         .count();
-    let terminating = owned_pods(store, uid, true).len() - live.len();
+    let terminating = pods.len() - live.len();
     let Some(mut current) = store.replicasets.get(&key_of(&rs.metadata)).cloned() else {
         return;
     };
