@@ -100,10 +100,17 @@ pub fn rule(command: &Command) -> Rule {
         | Command::Status(_)
         | Command::Approvals(_)
         | Command::Audit(_)
-        | Command::AuditVerify(_) => rule_of(VIEWER, ReadOnly, false),
-        Command::Rollback(_) | Command::Deploy(_) | Command::Scale(_) | Command::Restart(_) => {
-            rule_of(Some(Role::Operator), Destructive, true)
-        }
+        | Command::AuditVerify(_)
+        | Command::Health(_)
+        | Command::Latency(_)
+        | Command::Metrics(_)
+        | Command::DbTables(_)
+        | Command::Checklist(_) => rule_of(VIEWER, ReadOnly, false),
+        Command::Rollback(_)
+        | Command::Deploy(_)
+        | Command::Scale(_)
+        | Command::Restart(_)
+        | Command::DbVacuum(_) => rule_of(Some(Role::Operator), Destructive, true),
         Command::Approve(_) | Command::Deny(_) => rule_of(Some(Role::Approver), Deciding, false),
         Command::Cancel(_) => rule_of(VIEWER, Deciding, false),
         Command::Freeze(_) | Command::Unfreeze(_) => rule_of(Some(Role::Admin), Risk::Admin, false),

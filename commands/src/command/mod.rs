@@ -2,7 +2,7 @@
 //! (what `help` shows) and its `parse`. Adding a command is adding a file, one enum arm and one `SPECS` entry;
 //! policy's exhaustive match then refuses to compile until someone decides who may run it.
 //!
-//! Room is left for health, latency, metrics, db, runbook, incident and oncall: they are not built yet.
+//! Room is left for runbook, incident and oncall: they are not built yet.
 
 use std::fmt;
 
@@ -15,16 +15,21 @@ pub mod approvals;
 pub mod approve;
 pub mod audit;
 pub mod cancel;
+pub mod checklist;
 mod canonical;
 pub mod deny;
+pub mod db;
 pub mod deploy;
 pub mod errors;
 pub mod five_xx;
 pub mod freeze;
+pub mod health;
 pub mod help;
 pub mod history;
 mod image_ref;
+pub mod latency;
 pub mod logs;
+pub mod metrics;
 pub mod pods;
 pub mod restart;
 pub mod rollback;
@@ -40,15 +45,20 @@ pub use approvals::Approvals;
 pub use approve::Approve;
 pub use audit::{Audit, AuditVerify};
 pub use cancel::Cancel;
+pub use checklist::Checklist;
 pub use canonical::{Canonical, quote};
+pub use db::{DbTables, DbVacuum};
 pub use deny::Deny;
 pub use deploy::{BadImageRef, Deploy, ImageRef, is_bare_tag, parse_image_ref};
 pub use errors::Errors;
 pub use five_xx::FiveXx;
 pub use freeze::Freeze;
+pub use health::Health;
 pub use help::Help;
 pub use history::History;
+pub use latency::Latency;
 pub use logs::{Logs, LogsTarget};
+pub use metrics::Metrics;
 pub use pods::Pods;
 pub use restart::Restart;
 pub use rollback::Rollback;
@@ -83,6 +93,12 @@ pub enum Command {
     Cancel(Cancel),
     Freeze(Freeze),
     Unfreeze(Unfreeze),
+    Health(Health),
+    Latency(Latency),
+    Metrics(Metrics),
+    DbTables(DbTables),
+    DbVacuum(DbVacuum),
+    Checklist(Checklist),
 }
 
 impl Command {
@@ -114,6 +130,11 @@ impl Command {
             Command::Cancel(_) => &cancel::SPEC,
             Command::Freeze(_) => &freeze::SPEC,
             Command::Unfreeze(_) => &unfreeze::SPEC,
+            Command::Health(_) => &health::SPEC,
+            Command::Latency(_) => &latency::SPEC,
+            Command::Metrics(_) => &metrics::SPEC,
+            Command::DbTables(_) | Command::DbVacuum(_) => &db::SPEC,
+            Command::Checklist(_) => &checklist::SPEC,
         }
     }
 
@@ -141,13 +162,19 @@ impl Command {
             Command::Deny(c) => c.write_args(&mut out),
             Command::Cancel(c) => c.write_args(&mut out),
             Command::Freeze(c) => c.write_args(&mut out),
+            Command::Health(c) => c.write_args(&mut out),
+            Command::Latency(c) => c.write_args(&mut out),
+            Command::DbTables(c) => c.write_args(&mut out),
+            Command::DbVacuum(c) => c.write_args(&mut out),
             Command::Top(_)
             | Command::History(_)
             | Command::Status(_)
             | Command::Whoami(_)
             | Command::Approvals(_)
             | Command::Restart(_)
-            | Command::Unfreeze(_) => {}
+            | Command::Unfreeze(_)
+            | Command::Metrics(_)
+            | Command::Checklist(_) => {}
         }
         out.finish()
     }
@@ -237,6 +264,11 @@ pub static SPECS: &[&CommandSpec] = &[
     &cancel::SPEC,
     &freeze::SPEC,
     &unfreeze::SPEC,
+    &health::SPEC,
+    &latency::SPEC,
+    &metrics::SPEC,
+    &db::SPEC,
+    &checklist::SPEC,
 ];
 
 /// Every command spec.

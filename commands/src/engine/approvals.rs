@@ -46,10 +46,17 @@ async fn request_locked(request: &Request<'_>, command: &Command) -> Outcome {
     if let Some(blocker) = in_the_way(ctx, command).await {
         return request.refuse(blocker).await;
     }
-    let plan = match plan(ctx, command).await {
-        Ok(plan) => plan,
-        Err(err) if err.is_user_facing() => return request.refuse(err.to_string()).await,
-        Err(err) => return request.internal_error(&err).await,
+    // Database maintenance binds a maintenance plan instead of a cluster plan (engine/checks/maintenance.rs).
+    let (binding, preview) = match command {
+        Command::DbVacuum(c) => match super::checks::maintenance::prepare(ctx, c).await {
+            Ok(prepared) => prepared,
+            Err(text) => return request.refuse(text).await,
+        },
+        _ => match plan(ctx, command).await {
+            Ok(plan) => (json!(plan), json!(present::plan_fields(&plan))),
+            Err(err) if err.is_user_facing() => return request.refuse(err.to_string()).await,
+            Err(err) => return request.internal_error(&err).await,
+        },
     };
     let now = ctx.clock.now();
     let rules = ctx.policy.approval_for(command);
@@ -60,8 +67,8 @@ async fn request_locked(request: &Request<'_>, command: &Command) -> Outcome {
         command: command.canonical(),
         kind: command.name().to_string(),
         target_key: ctx.target_key(),
-        binding: json!(plan),
-        preview: json!(present::plan_fields(&plan)),
+        binding,
+        preview,
         quorum: rules.quorum,
         created_at: now,
         expires_at: now + ChronoDuration::from_std(rules.expiry).unwrap_or(ChronoDuration::minutes(15)),
@@ -118,7 +125,7 @@ async fn in_the_way(ctx: &Context, command: &Command) -> Option<String> {
         }
         Err(err) => return Some(format!("cannot read open requests ({err}); try again when the store answers")),
     }
-    if matches!(command, Command::Rollback(_)) {
+    if matches!(command, Command::Rollback(_) | Command::DbVacuum(_)) {
         return None;
     }
     match cluster::rollout_status(&ctx.kube, &ctx.target).await {

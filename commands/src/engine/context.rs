@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::audit::AuditKey;
+use crate::checks::ChecksConfig;
 use crate::clock::Clock;
 use crate::cluster::Target;
 use crate::coordinator::Coordinator;
@@ -57,6 +58,8 @@ pub struct Context {
     pub clock: Arc<dyn Clock>,
     pub audit_key: AuditKey,
     pub settings: CoreSettings,
+    /// Where health checks, metrics and database commands connect, and their thresholds (`[checks]`).
+    pub checks: ChecksConfig,
     pub(crate) limits: RateLimits,
 }
 
@@ -75,7 +78,14 @@ impl Context {
         settings: CoreSettings,
     ) -> Self {
         let limits = RateLimits::new(&settings.rate_limit);
-        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, limits }
+        let checks = ChecksConfig::default();
+        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, checks, limits }
+    }
+
+    /// The same context with these checks settings (`[checks]`; the default has no URLs configured).
+    pub fn with_checks(mut self, checks: ChecksConfig) -> Self {
+        self.checks = checks;
+        self
     }
 
     /// The key one change at a time is counted per: `namespace/deployment`.

@@ -13,7 +13,7 @@ use crate::reply::{Level, Reply, ReplyKind, ReplySink};
 use super::jobs::JobRunner;
 use super::ratelimit::{LimitClass, slow_down};
 use super::trail::{Decision, Trail};
-use super::{Context, admin, approvals, decide, readonly};
+use super::{Context, admin, approvals, checks, decide, readonly};
 
 /// What a command handler hands back: the decision to audit, and a one-line outcome.
 pub(super) struct Outcome {
@@ -168,9 +168,16 @@ async fn run(request: &Request<'_>, command: Command) -> Outcome {
         Command::FiveXx(c) => readonly::five_xx(request, &c).await,
         Command::History(_) => readonly::history(request).await,
         Command::Status(_) => readonly::status(request).await,
-        Command::Rollback(_) | Command::Deploy(_) | Command::Scale(_) | Command::Restart(_) => {
-            approvals::request_change(request, command).await
-        }
+        Command::Health(c) => checks::health(request, &c).await,
+        Command::Latency(c) => checks::latency(request, &c).await,
+        Command::Metrics(_) => checks::metrics(request).await,
+        Command::DbTables(_) => checks::db_tables(request).await,
+        Command::Checklist(_) => checks::checklist(request).await,
+        Command::Rollback(_)
+        | Command::Deploy(_)
+        | Command::Scale(_)
+        | Command::Restart(_)
+        | Command::DbVacuum(_) => approvals::request_change(request, command).await,
         Command::Approve(c) => decide::approve(request, &c).await,
         Command::Deny(c) => decide::deny(request, &c).await,
         Command::Cancel(c) => decide::cancel(request, &c).await,

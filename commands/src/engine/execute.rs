@@ -46,6 +46,9 @@ pub(super) async fn run(ctx: &Context, sinks: &Sinks, job: &Job) -> JobOutcome {
         Ok(None) => return JobOutcome::Failed(format!("no approval {}", payload.approval_id)),
         Err(err) => return JobOutcome::Failed(format!("store: {err}")),
     };
+    if record.kind == super::checks::maintenance::KIND {
+        return super::checks::maintenance::execute(ctx, sinks, &record).await;
+    }
     let mut state: FollowState = job.state.clone().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     let conversation: Option<Conversation> = serde_json::from_value(record.conversation.clone()).ok();
     let out = Out { ctx, sinks, job, conversation };

@@ -4,6 +4,7 @@
 
 mod admin;
 mod approvals;
+mod checks;
 mod context;
 mod decide;
 mod dispatch;

@@ -2,6 +2,7 @@
 //! errors and 5xx, preview fields, rollout progress and outcomes.
 
 pub mod changes;
+pub mod checks;
 pub mod logs;
 pub mod reads;
 pub mod rollout;

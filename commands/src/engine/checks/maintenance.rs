@@ -1,0 +1,216 @@
+//! `db vacuum [TABLE]` through the normal approval flow: the request is bound to a maintenance plan (the tables,
+//! validated against those that exist, and the SQL), stored as the approval's binding; the execution job runs it
+//! exactly once, outside any transaction, and reports each table — a table PostgreSQL skipped is a warning and
+//! makes the request end `failed`, never `done`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::checks::db::{self, VacuumReport};
+use crate::command::DbVacuum;
+use crate::invocation::Conversation;
+use crate::present::checks::{vacuum_preview_fields, vacuum_reply};
+use crate::reply::{Level, Reply, ReplyKind};
+use crate::store::{ApprovalRecord, ApprovalState, JobOutcome};
+
+use super::super::Context;
+use super::super::approvals::{frozen, refresh_request_message};
+use super::super::jobs::Sinks;
+use super::super::trail::{Decision, record_step};
+
+/// The approval kind of database maintenance (`Command::name()` of `db vacuum`).
+pub const KIND: &str = "db";
+
+/// What an approved `db vacuum` does; stored as the approval's binding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaintenancePlan {
+    /// Always `vacuum` for now.
+    pub operation: String,
+    /// The database, without credentials.
+    pub database: String,
+    /// `(schema, table)` pairs, as found in `pg_stat_user_tables` when the request was made.
+    pub tables: Vec<(String, String)>,
+    /// The statements that will run, one per table.
+    pub sql: Vec<String>,
+}
+
+/// Computes the plan and its preview; the error is a sentence for the requester.
+pub(in crate::engine) async fn prepare(
+    ctx: &Context,
+    cmd: &DbVacuum,
+) -> Result<(Value, Value), String> {
+    let cfg = &ctx.checks;
+    let url = cfg.database_url.as_deref();
+    let tables = db::vacuum_targets(url, cmd.table.as_deref(), cfg.timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    if tables.is_empty() {
+        return Err("the app's database has no user tables to vacuum".into());
+    }
+    let database = url.map(crate::store::redact_url).unwrap_or_default();
+    let plan = MaintenancePlan {
+        operation: "vacuum".into(),
+        database: database.clone(),
+        tables: tables
+            .iter()
+            .map(|t| (t.schema.clone(), t.table.clone()))
+            .collect(),
+        sql: tables.iter().map(db::vacuum_sql).collect(),
+    };
+    let preview = vacuum_preview_fields(&database, &plan.sql);
+    Ok((json!(plan), json!(preview)))
+}
+
+/// Runs an approved maintenance request (the execution job's arm for [`KIND`]).
+pub(in crate::engine) async fn execute(
+    ctx: &Context,
+    sinks: &Sinks,
+    record: &ApprovalRecord,
+) -> JobOutcome {
+    let plan: MaintenancePlan = match serde_json::from_value(record.binding.clone()) {
+        Ok(p) => p,
+        Err(err) => {
+            return fail(
+                ctx,
+                sinks,
+                record,
+                format!("the stored plan is unreadable: {err}"),
+            )
+            .await;
+        }
+    };
+    match record.state {
+        ApprovalState::Approved => {
+            let claimed = ctx
+                .store
+                .transition(
+                    &record.id,
+                    &[ApprovalState::Approved],
+                    ApprovalState::Executing,
+                    Some("executing"),
+                    ctx.clock.now(),
+                )
+                .await;
+            match claimed {
+                Ok(true) => {}
+                Ok(false) => {
+                    return JobOutcome::Done(format!(
+                        "{} was claimed by another process",
+                        record.id
+                    ));
+                }
+                Err(err) => return JobOutcome::Failed(format!("store: {err}")),
+            }
+        }
+        // A process died mid-run: VACUUM ANALYZE is safe to repeat, so it runs again.
+        ApprovalState::Executing => {}
+        other => return JobOutcome::Done(format!("{} is {other}; nothing to execute", record.id)),
+    }
+    if let Some(refusal) = frozen(ctx).await {
+        return fail(ctx, sinks, record, refusal).await;
+    }
+    let cfg = &ctx.checks;
+    let report = match db::vacuum(cfg.database_url.as_deref(), &plan.tables, cfg.timeout).await {
+        Ok(r) => r,
+        Err(err) => return fail(ctx, sinks, record, err.to_string()).await,
+    };
+    say(
+        sinks,
+        record,
+        vacuum_reply(&report).with_approval(&record.id, end_state(&report).as_str()),
+    )
+    .await;
+    let detail = summary(&report);
+    close(ctx, sinks, record, end_state(&report), &detail).await;
+    match end_state(&report) {
+        ApprovalState::Done => JobOutcome::Done(detail),
+        _ => JobOutcome::Failed(detail),
+    }
+}
+
+fn end_state(report: &VacuumReport) -> ApprovalState {
+    if report.all_vacuumed() {
+        ApprovalState::Done
+    } else {
+        ApprovalState::Failed
+    }
+}
+
+fn summary(report: &VacuumReport) -> String {
+    let not_done: Vec<String> = report
+        .tables
+        .iter()
+        .filter(|(_, o, _)| *o != db::VacuumOutcome::Vacuumed)
+        .map(|(name, o, _)| match o {
+            db::VacuumOutcome::Skipped(_) => format!("{name} skipped"),
+            db::VacuumOutcome::Failed(why) => format!("{name} failed ({why})"),
+            db::VacuumOutcome::Vacuumed => name.clone(),
+        })
+        .collect();
+    let done = report.tables.len() - not_done.len();
+    if not_done.is_empty() {
+        format!("vacuumed {done} tables in {} ms", report.total_millis)
+    } else {
+        format!(
+            "vacuumed {done} of {} tables in {} ms; {}",
+            report.tables.len(),
+            report.total_millis,
+            not_done.join(", ")
+        )
+    }
+}
+
+async fn say(sinks: &Sinks, record: &ApprovalRecord, reply: Reply) {
+    let Ok(conversation) = serde_json::from_value::<Conversation>(record.conversation.clone())
+    else {
+        return;
+    };
+    let Some(sink) = sinks.for_channel(&conversation.channel) else {
+        return;
+    };
+    if let Err(err) = sink.post(&conversation, &reply).await {
+        tracing::warn!(error = %err, "could not post a maintenance result");
+    }
+}
+
+async fn fail(ctx: &Context, sinks: &Sinks, record: &ApprovalRecord, why: String) -> JobOutcome {
+    let text = format!("{} not executed: {why}", record.id);
+    say(
+        sinks,
+        record,
+        Reply::text(ReplyKind::Error, Level::Fail, text).with_approval(&record.id, "failed"),
+    )
+    .await;
+    close(ctx, sinks, record, ApprovalState::Failed, &why).await;
+    JobOutcome::Failed(why)
+}
+
+async fn close(
+    ctx: &Context,
+    sinks: &Sinks,
+    record: &ApprovalRecord,
+    to: ApprovalState,
+    detail: &str,
+) {
+    let from = [ApprovalState::Approved, ApprovalState::Executing];
+    if let Err(err) = ctx
+        .store
+        .transition(&record.id, &from, to, Some(detail), ctx.clock.now())
+        .await
+    {
+        tracing::warn!(error = %err, approval = %record.id, "could not close an approval");
+    }
+    let outcome = format!("{to}: {detail}");
+    record_step(
+        ctx,
+        &ctx.settings.process_id,
+        &record.id,
+        Decision::Executed,
+        &outcome,
+        json!({}),
+    )
+    .await;
+    if let Ok(Some(updated)) = ctx.store.approval(&record.id).await {
+        refresh_request_message(ctx, sinks, &updated).await;
+    }
+}
