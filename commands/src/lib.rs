@@ -12,12 +12,14 @@ pub mod engine;
 pub mod grammar;
 pub mod handler;
 pub mod help;
+pub mod incident;
 pub mod invocation;
 pub mod policy;
 pub mod present;
 pub mod reference;
 pub mod render;
 pub mod reply;
+pub mod runbook;
 pub mod store;
 
 pub use command::Command;

@@ -5,6 +5,7 @@
 //! migrations. Queries are runtime-checked (`sqlx::query`), so building needs no database.
 
 mod error;
+mod incidents;
 mod model;
 mod postgres;
 mod redact;
@@ -23,6 +24,7 @@ use serde_json::Value;
 use crate::audit::{AuditKey, AuditRow, NewAuditEntry, VerifyReport};
 
 pub use error::StoreError;
+pub use incidents::IncidentStore;
 pub use model::{
     ApprovalRecord, ApprovalState, FreezeState, Job, JobOutcome, JobStatus, NewApproval, Vote,
     VoteDecision, VoteResult,
@@ -34,7 +36,7 @@ pub use sqlite::SqliteStore;
 /// Everything the bot keeps between invocations and across processes. Every method is atomic on its own; the
 /// claim methods (`transition`, `claim_job`, `claim_event`) have exactly one winner however many race.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: IncidentStore + Send + Sync + std::fmt::Debug + 'static {
     // --- approval requests ---
 
     /// Stores a new request in state `pending`, allocating the next id (`A1`, `A2`, …) atomically.

@@ -3,6 +3,7 @@
 
 mod approvals;
 mod audit;
+mod incidents;
 mod jobs;
 
 use std::time::Duration as StdDuration;
