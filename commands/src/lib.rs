@@ -19,7 +19,6 @@ pub mod present;
 pub mod reference;
 pub mod render;
 pub mod reply;
-pub mod runbook;
 pub mod store;
 
 pub use command::Command;
