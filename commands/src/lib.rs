@@ -19,6 +19,7 @@ pub mod present;
 pub mod reference;
 pub mod render;
 pub mod reply;
+pub mod runbook;
 pub mod store;
 
 pub use command::Command;
