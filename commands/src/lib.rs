@@ -12,7 +12,6 @@ pub mod engine;
 pub mod grammar;
 pub mod handler;
 pub mod help;
-pub mod incident;
 pub mod invocation;
 pub mod policy;
 pub mod present;
