@@ -1,0 +1,219 @@
+//! The bot's sync loop: one `/sync` at a time from the position kept in the store; invitations to allowed rooms
+//! accepted (others declined); commands and votes from allowed homeservers handed to the core, each event claimed
+//! once; the position saved only after the events it covers were handled, so a restart neither loses nor repeats.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::deserialized_responses::{TimelineEvent, TimelineEventKind};
+use matrix_sdk::ruma::events::AnySyncTimelineEvent;
+use matrix_sdk::sync::SyncResponse;
+use matrix_sdk::{Client, Room};
+use mystocks_commands::clock::Clock;
+use mystocks_commands::reply::{Level, ReplyKind};
+use mystocks_commands::store::Store;
+use mystocks_commands::{Actor, Addressing, Conversation, Handler, Identity, Invocation, Reply, ReplySink};
+
+use super::approvals::request_of;
+use super::config::MatrixConfig;
+use super::inbound::{Inbound, InboundKind, classify};
+use super::offline::{is_change, offline_notice};
+use super::sink::{MatrixSink, PLATFORM};
+use super::{MatrixError, session};
+
+/// The Matrix side of the bot: a logged-in client, its sink, and the loop that feeds the core.
+pub struct MatrixBot {
+    client: Client,
+    config: Arc<MatrixConfig>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    sink: Arc<MatrixSink>,
+}
+
+impl MatrixBot {
+    /// Logs in (or restores the saved session: the same device) and prepares the sink. `store` keeps the sync
+    /// position, claimed events and request messages; `clock` decides which offline commands are too old.
+    pub async fn connect(
+        config: MatrixConfig,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<MatrixBot, MatrixError> {
+        let client = session::connect(&config).await?;
+        let sink = Arc::new(MatrixSink::new(client.clone(), store.clone(), config.edit_interval));
+        Ok(MatrixBot { client, config: Arc::new(config), store, clock, sink })
+    }
+
+    /// The sink to register with the core (`Core::register_sink("matrix", bot.sink())`).
+    pub fn sink(&self) -> Arc<MatrixSink> {
+        self.sink.clone()
+    }
+
+    /// The underlying client (tests inspect devices and rooms through it).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The bot's device id.
+    pub fn device_id(&self) -> Option<String> {
+        self.client.device_id().map(|d| d.to_string())
+    }
+
+    fn sync_key(&self) -> String {
+        format!("matrix:sync-token:{}", self.config.user_id)
+    }
+
+    /// Syncs and hands commands to `handler` until `shutdown` completes; then waits for queued edits. Returns an
+    /// error only when going on is pointless (the homeserver refuses the session).
+    pub async fn run(&self, handler: Arc<dyn Handler>, shutdown: impl Future<Output = ()>) -> Result<(), MatrixError> {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let key = self.sync_key();
+        let mut token = self.store.get_value(&key).await.map_err(|e| MatrixError::Sync(format!("cannot read the sync position: {e}")))?;
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let mut settings = SyncSettings::default().timeout(self.config.sync_timeout);
+            if let Some(t) = &token {
+                settings = settings.token(t.clone());
+            }
+            let response = tokio::select! {
+                r = self.client.sync_once(settings) => r,
+                () = &mut shutdown => break,
+            };
+            match response {
+                Ok(response) => {
+                    // With no position yet (first start ever), history is not answered: only invitations count.
+                    self.process(&response, token.is_some(), &handler).await;
+                    if let Err(err) = self.store.put_value(&key, &response.next_batch).await {
+                        tracing::warn!(error = %err, "could not save the sync position; a restart may see events again (claims stop repeats)");
+                    }
+                    token = Some(response.next_batch);
+                    backoff = Duration::from_millis(500);
+                }
+                Err(err) => {
+                    if let Some(kind) = err.client_api_error_kind()
+                        && matches!(kind, matrix_sdk::ruma::api::error::ErrorKind::UnknownToken { .. })
+                    {
+                        return Err(MatrixError::Session(format!(
+                            "the homeserver no longer accepts the bot's access token ({err}); delete {} to log in again (a new device)",
+                            session::session_path(&self.config).display()
+                        )));
+                    }
+                    tracing::warn!(error = %err, retry_in_ms = backoff.as_millis() as u64, "Matrix sync failed");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = &mut shutdown => break,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        self.sink.flush().await;
+        Ok(())
+    }
+
+    async fn process(&self, response: &SyncResponse, answer: bool, handler: &Arc<dyn Handler>) {
+        for room_id in response.rooms.invited.keys() {
+            let Some(room) = self.client.get_room(room_id) else { continue };
+            self.answer_invite(&room).await;
+        }
+        if !answer {
+            return;
+        }
+        for (room_id, update) in &response.rooms.joined {
+            if !self.config.room_allowed(room_id.as_str()) {
+                continue;
+            }
+            let Some(room) = self.client.get_room(room_id) else { continue };
+            for event in &update.timeline.events {
+                self.handle_event(&room, event, handler).await;
+            }
+        }
+    }
+
+    async fn answer_invite(&self, room: &Room) {
+        let room_id = room.room_id().to_string();
+        if self.config.room_allowed(&room_id) {
+            match room.join().await {
+                Ok(()) => tracing::info!(room = %room_id, "joined an allowed room"),
+                Err(err) => tracing::warn!(room = %room_id, error = %err, "could not join an allowed room"),
+            }
+        } else {
+            tracing::info!(room = %room_id, "declining an invitation to a room that is not allowed");
+            if let Err(err) = room.leave().await {
+                tracing::warn!(room = %room_id, error = %err, "could not decline an invitation");
+            }
+        }
+    }
+
+    async fn handle_event(&self, room: &Room, event: &TimelineEvent, handler: &Arc<dyn Handler>) {
+        if let TimelineEventKind::UnableToDecrypt { utd_info, .. } = &event.kind {
+            tracing::warn!(room = %room.room_id(), event = ?event.event_id(), reason = ?utd_info.reason, "cannot decrypt an event; ignored");
+            return;
+        }
+        let Ok(parsed) = event.raw().deserialize() else { return };
+        if Some(parsed.sender()) == self.client.user_id() {
+            return;
+        }
+        if !self.config.server_allowed(parsed.sender().server_name().as_str()) {
+            tracing::debug!(sender = %parsed.sender(), "sender's homeserver is not allowed; ignored");
+            return;
+        }
+        let Some(inbound) = classify(&parsed) else { return };
+        let Some(invocation) = self.invocation(room, &parsed, inbound).await else { return };
+        if !self.claim(&invocation.event_id).await {
+            return;
+        }
+        let sink: Arc<dyn ReplySink> = self.sink.clone();
+        let age = self.clock.now() - invocation.received_at;
+        if is_change(&invocation.text) && age.to_std().is_ok_and(|age| age > self.config.offline_max_age) {
+            let reply = offline_notice(&invocation);
+            if let Err(err) = sink.post(&invocation.conversation, &reply).await {
+                tracing::warn!(error = %err, "could not answer an old command");
+            }
+            return;
+        }
+        handler.handle(invocation, sink).await;
+    }
+
+    /// The invocation an inbound event stands for (a reaction only on a known request message).
+    async fn invocation(&self, room: &Room, event: &AnySyncTimelineEvent, inbound: Inbound) -> Option<Invocation> {
+        let channel = format!("{PLATFORM}:{}", room.room_id());
+        let (conversation, addressing, text) = match inbound.what {
+            InboundKind::Command { text, thread } => (Conversation { channel, thread }, Addressing::Direct, text),
+            InboundKind::Reaction { target, vote } => {
+                let request = request_of(self.store.as_ref(), &target).await?;
+                (request.conversation, Addressing::Action, vote.command(&request.approval_id))
+            }
+        };
+        let sender = event.sender();
+        let display_name = match room.get_member_no_sync(sender).await {
+            Ok(Some(member)) => member.display_name().unwrap_or(sender.localpart()).to_string(),
+            _ => sender.localpart().to_string(),
+        };
+        Some(Invocation {
+            event_id: format!("{PLATFORM}:{}", inbound.event_id),
+            actor: Actor { identity: Identity::new(PLATFORM, sender.as_str()), display_name },
+            conversation,
+            addressing,
+            text,
+            received_at: inbound.at,
+        })
+    }
+
+    /// Claims the event in the store, so neither a duplicate nor a replay after a restart runs it twice.
+    async fn claim(&self, event_id: &str) -> bool {
+        match self.store.claim_event(&format!("{event_id}:adapter"), self.clock.now()).await {
+            Ok(won) => won,
+            Err(err) => {
+                tracing::warn!(error = %err, event = event_id, "cannot claim the event in the store; the core's claim decides");
+                true
+            }
+        }
+    }
+}
+
+/// A notice for the person, in the conversation (Matrix has no private replies in a room).
+pub(super) fn notice(text: String, to: &Identity) -> Reply {
+    Reply::text(ReplyKind::Refusal, Level::Warn, text).private_to(to.clone())
+}
