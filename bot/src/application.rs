@@ -30,6 +30,8 @@ pub struct Application {
     core: Core,
     listener: TcpListener,
     port: u16,
+    /// Routes of the chat adapters (the Slack endpoints), served next to `/healthz` and `/readyz`.
+    routes: Router,
 }
 
 impl Application {
@@ -92,6 +94,7 @@ impl Application {
             core: Core::new(context),
             listener,
             port,
+            routes: Router::new(),
         })
     }
 
@@ -105,6 +108,12 @@ impl Application {
         &self.core
     }
 
+    /// Adds routes (a chat adapter's endpoints) to the HTTP server.
+    pub fn with_routes(mut self, routes: Router) -> Self {
+        self.routes = self.routes.merge(routes);
+        self
+    }
+
     /// Serves HTTP and works on stored jobs until `shutdown` resolves.
     pub async fn run_until_stopped(
         self,
@@ -114,7 +123,8 @@ impl Application {
         let router = Router::new()
             .route("/healthz", get(|| async { "ok\n" }))
             .route("/readyz", get(ready))
-            .with_state(self.core.clone());
+            .with_state(self.core.clone())
+            .merge(self.routes);
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await;

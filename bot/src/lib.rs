@@ -8,4 +8,5 @@ pub mod demo;
 pub mod settings;
 pub mod shutdown;
 pub mod simulator;
+pub mod slack;
 pub mod telemetry;

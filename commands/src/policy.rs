@@ -105,7 +105,8 @@ pub fn rule(command: &Command) -> Rule {
         | Command::Latency(_)
         | Command::Metrics(_)
         | Command::DbTables(_)
-        | Command::Checklist(_) => rule_of(VIEWER, ReadOnly, false),
+        | Command::Checklist(_)
+        | Command::Runbook(_) => rule_of(VIEWER, ReadOnly, false),
         Command::Rollback(_)
         | Command::Deploy(_)
         | Command::Scale(_)

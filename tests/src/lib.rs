@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod db;
+pub mod fake_slack;
 pub mod sink;
 
 pub use app::{AppOptions, StoreKind, TestApp, approval_id, texts};

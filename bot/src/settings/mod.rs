@@ -165,10 +165,26 @@ pub struct SlackSettings {
     /// Slack Web API base URL (tests point it at a fake Slack).
     #[serde(default = "default_slack_api")]
     pub api_url: String,
+    /// The workspace id (`T…`) the bot serves; requests from other workspaces are refused. Required for `run`.
+    #[serde(default)]
+    pub team_id: String,
+    /// The app id (`A…`); requests naming another app are refused.
+    #[serde(default)]
+    pub api_app_id: Option<String>,
+    /// The bot user's id (`U…`): its mention is stripped from commands and its own messages are ignored.
+    #[serde(default)]
+    pub bot_user_id: Option<String>,
+    /// Least milliseconds between two posts in one channel (Slack allows about one message a second).
+    #[serde(default = "default_slack_post_interval")]
+    pub post_interval_ms: u64,
 }
 
 fn default_slack_api() -> String {
     "https://slack.com/api".into()
+}
+
+fn default_slack_post_interval() -> u64 {
+    1000
 }
 
 /// Matrix (placeholder until the Matrix adapter lands).

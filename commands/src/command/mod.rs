@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod pods;
 pub mod restart;
 pub mod rollback;
+pub mod runbook;
 pub mod scale;
 pub mod status;
 pub(crate) mod suggest;
@@ -62,6 +63,7 @@ pub use metrics::Metrics;
 pub use pods::Pods;
 pub use restart::Restart;
 pub use rollback::Rollback;
+pub use runbook::Runbook;
 pub use scale::Scale;
 pub use status::Status;
 pub use top::Top;
@@ -99,6 +101,7 @@ pub enum Command {
     DbTables(DbTables),
     DbVacuum(DbVacuum),
     Checklist(Checklist),
+    Runbook(Runbook),
 }
 
 impl Command {
@@ -135,6 +138,7 @@ impl Command {
             Command::Metrics(_) => &metrics::SPEC,
             Command::DbTables(_) | Command::DbVacuum(_) => &db::SPEC,
             Command::Checklist(_) => &checklist::SPEC,
+            Command::Runbook(_) => &runbook::SPEC,
         }
     }
 
@@ -166,6 +170,7 @@ impl Command {
             Command::Latency(c) => c.write_args(&mut out),
             Command::DbTables(c) => c.write_args(&mut out),
             Command::DbVacuum(c) => c.write_args(&mut out),
+            Command::Runbook(c) => c.write_args(&mut out),
             Command::Top(_)
             | Command::History(_)
             | Command::Status(_)
@@ -269,6 +274,7 @@ pub static SPECS: &[&CommandSpec] = &[
     &metrics::SPEC,
     &db::SPEC,
     &checklist::SPEC,
+    &runbook::SPEC,
 ];
 
 /// Every command spec.

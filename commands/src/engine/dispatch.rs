@@ -181,6 +181,7 @@ async fn run(request: &Request<'_>, command: Command) -> Outcome {
         Command::Approve(c) => decide::approve(request, &c).await,
         Command::Deny(c) => decide::deny(request, &c).await,
         Command::Cancel(c) => decide::cancel(request, &c).await,
+        Command::Runbook(c) => super::runbooks::command(request, &c).await,
     }
 }
 

@@ -12,6 +12,7 @@ mod execute;
 mod jobs;
 pub mod ratelimit;
 mod readonly;
+mod runbooks;
 mod trail;
 
 use std::sync::Arc;

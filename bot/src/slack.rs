@@ -1,0 +1,108 @@
+//! Slack in the bot: builds the Web API client and sink from `[slack]`, registers the sink with the core (so
+//! stored jobs can update Slack messages), and starts either the HTTP endpoints (merged into the bot's server)
+//! or Socket Mode when an app-level token is set. `run` with Slack lives here too.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use mystocks_adapters::slack::{
+    ApiSettings, SlackApi, SlackFront, SlackIdentity, SlackSigner, SlackSink, SocketMode, http,
+};
+use mystocks_commands::Handler;
+use mystocks_commands::engine::Core;
+
+use crate::application::Application;
+use crate::settings::{Settings, SettingsError, SlackSettings};
+
+/// How long a Slack delivery stays claimed: longer than Slack's retries and the 5-minute signature window.
+pub const CLAIM_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Slack, started: HTTP routes to serve, or a Socket Mode connection.
+pub enum SlackService {
+    Http(axum::Router),
+    Socket(SocketMode),
+}
+
+/// Builds the Slack side of the bot over `core`.
+pub async fn start(settings: &SlackSettings, core: &Core) -> anyhow::Result<SlackService> {
+    anyhow::ensure!(
+        !settings.team_id.trim().is_empty(),
+        "slack.team_id is missing: set it to your workspace id (T…, shown by auth.test or in the workspace URL)"
+    );
+    let token = settings
+        .bot_token
+        .clone()
+        .context("slack.bot_token is missing (the app's xoxb- token)")?;
+    let api_settings = ApiSettings {
+        api_url: settings.api_url.clone(),
+        post_interval: Duration::from_millis(settings.post_interval_ms),
+        ..ApiSettings::default()
+    };
+    let api = Arc::new(SlackApi::new(&token, api_settings)?);
+    let sink = Arc::new(SlackSink::new(api));
+    core.register_sink("slack", sink.clone());
+    let identity = SlackIdentity {
+        team_id: settings.team_id.trim().to_string(),
+        api_app_id: settings.api_app_id.clone(),
+        bot_user_id: settings.bot_user_id.clone(),
+        claim_ttl: CLAIM_TTL,
+    };
+    let handler: Arc<dyn Handler> = Arc::new(core.clone());
+    let front = SlackFront::new(identity, core.context().coordinator.clone(), handler, sink);
+    if let Some(app_token) = &settings.app_token {
+        let socket = SocketMode::start(front, &settings.api_url, app_token).await?;
+        tracing::info!("Slack: Socket Mode connected");
+        return Ok(SlackService::Socket(socket));
+    }
+    let secret = settings
+        .signing_secret
+        .clone()
+        .context("slack.signing_secret is missing (needed for the Events API; or set slack.app_token for Socket Mode)")?;
+    tracing::info!(
+        commands = http::COMMANDS_PATH,
+        events = http::EVENTS_PATH,
+        interactions = http::INTERACTIONS_PATH,
+        "Slack: HTTP endpoints"
+    );
+    Ok(SlackService::Http(http::router(
+        front,
+        SlackSigner::new(secret),
+    )))
+}
+
+/// Builds the application with Slack attached (the routes merged, or Socket Mode running).
+pub async fn build(settings: &Settings) -> anyhow::Result<(Application, Option<SocketMode>)> {
+    let app = Application::build(settings).await?;
+    let Some(slack) = &settings.slack else {
+        return Ok((app, None));
+    };
+    match start(slack, app.core()).await? {
+        SlackService::Http(routes) => Ok((app.with_routes(routes), None)),
+        SlackService::Socket(socket) => Ok((app, Some(socket))),
+    }
+}
+
+/// `run` with Slack configured: serves until SIGINT/SIGTERM.
+pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
+    let settings = match Settings::load(path) {
+        Ok(s) => s,
+        Err(SettingsError::Invalid(problems)) => {
+            anyhow::bail!(
+                "config {} is invalid:\n  - {}",
+                path.display(),
+                problems.join("\n  - ")
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (app, socket) = build(&settings).await?;
+    tracing::info!(port = app.port(), "mystocks-bot is serving");
+    app.run_until_stopped(crate::shutdown::signal()).await?;
+    if let Some(socket) = socket {
+        socket.shutdown().await;
+    }
+    Ok(ExitCode::SUCCESS)
+}

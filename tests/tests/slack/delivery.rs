@@ -1,0 +1,146 @@
+//! Delivery: acknowledgements inside Slack's 3 s, events delivered several times run once, threads, bots
+//! ignored, Slack's 429 and 5xx answers retried so no result is lost.
+
+use std::time::Duration;
+
+use mystocks_tests::fake_slack::Failure;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_event_delivered_three_times_runs_once() {
+    let bot = Bot::start(Options {
+        redis: true,
+        ..Options::default()
+    })
+    .await;
+    let event = callback(
+        json!({"type": "app_mention", "user": "UCAROL", "text": "<@UBOT> whoami", "ts": "1700000500.000200", "channel": CHANNEL}),
+        None,
+    );
+    for retry in 0..3 {
+        let ts = chrono::Utc::now().timestamp();
+        let body = event.to_string();
+        let mut headers = vec![
+            ("x-slack-request-timestamp", ts.to_string()),
+            ("x-slack-signature", bot.sign(ts, &body)),
+        ];
+        if retry > 0 {
+            headers.push(("x-slack-retry-num", retry.to_string()));
+            headers.push(("x-slack-retry-reason", "http_timeout".to_string()));
+        }
+        assert_eq!(
+            bot.post_raw("/slack/events", "application/json", &body, &headers)
+                .await
+                .0,
+            200
+        );
+    }
+    bot.wait_for("the answer", |s| !s.accepted("chat.postMessage").is_empty())
+        .await;
+    bot.slash("UDAVE", "whoami").await;
+    bot.wait_for("a later command", |s| {
+        s.accepted("chat.postMessage").len() >= 2
+    })
+    .await;
+    let answers: Vec<_> = bot
+        .slack
+        .posted()
+        .into_iter()
+        .filter(|(_, b)| b["thread_ts"] == "1700000500.000200")
+        .collect();
+    assert_eq!(
+        answers.len(),
+        1,
+        "answered once, in a thread under the mention: {:#?}",
+        bot.slack.calls()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_in_threads_answer_in_the_thread_and_bots_are_ignored() {
+    let bot = Bot::start(Options::default()).await;
+    let (status, body) = bot
+        .event(&json!({"type": "url_verification", "challenge": "chal-123", "token": "x"}))
+        .await;
+    assert_eq!((status, body.contains("chal-123")), (200, true), "{body}");
+    let in_thread = json!({"type": "app_mention", "user": "UCAROL", "text": "<@UBOT> whoami", "ts": "1700000600.000300",
+                           "thread_ts": "1700000599.000100", "channel": CHANNEL});
+    bot.event(&callback(in_thread, None)).await;
+    let from_bot = json!({"type": "message", "subtype": "bot_message", "bot_id": "B1", "text": "whoami", "ts": "1700000601.1",
+                          "thread_ts": "1700000599.000100", "channel": CHANNEL});
+    bot.event(&callback(from_bot, None)).await;
+    let own = json!({"type": "message", "user": "UBOT", "text": "restart", "ts": "1700000602.1", "thread_ts": "1700000599.000100", "channel": CHANNEL});
+    bot.event(&callback(own, None)).await;
+    let edit = json!({"type": "message", "subtype": "message_changed", "channel": CHANNEL, "ts": "1700000603.1",
+                      "message": {"user": "UALICE", "text": "restart", "ts": "1700000590.1"}});
+    bot.event(&callback(edit, None)).await;
+    bot.wait_for("the answer in the thread", |s| {
+        s.posted()
+            .iter()
+            .any(|(_, b)| b["thread_ts"] == "1700000599.000100")
+    })
+    .await;
+    bot.slash("UDAVE", "whoami").await;
+    bot.wait_for("a later command", |s| {
+        s.accepted("chat.postMessage").len() >= 2
+    })
+    .await;
+    assert_eq!(
+        bot.slack.accepted("chat.postMessage").len(),
+        2,
+        "only the mention and the later command: {:#?}",
+        bot.slack.calls()
+    );
+    assert!(real_changes(&bot.sim).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_and_server_errors_are_retried_not_dropped() {
+    let bot = Bot::start(Options::default()).await;
+    bot.slack.fail_next(
+        "chat.postMessage",
+        Failure::RateLimited { retry_after: 1 },
+        2,
+    );
+    bot.slack
+        .fail_next("chat.postMessage", Failure::ServerError, 1);
+    bot.slash("UCAROL", "whoami").await;
+    bot.wait_for("the answer after 429, 429, 500", |s| {
+        !s.accepted("chat.postMessage").is_empty()
+    })
+    .await;
+    let attempts: Vec<_> = bot
+        .slack
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "chat.postMessage")
+        .map(|c| c.error)
+        .collect();
+    assert_eq!(
+        attempts,
+        vec![
+            Some("ratelimited".to_string()),
+            Some("ratelimited".to_string()),
+            Some("http 500".to_string()),
+            None
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ack_returns_before_a_slow_command_finishes() {
+    let bot = Bot::start(Options::default()).await;
+    bot.slack.delay("chat.postMessage", Duration::from_secs(2));
+    let (status, ack) = bot.slash("UCAROL", "whoami").await;
+    assert_eq!(status, 200, "{ack}");
+    assert!(
+        bot.slack.accepted("chat.postMessage").is_empty(),
+        "acknowledged while the command is still running"
+    );
+    bot.wait_for("the result afterwards", |s| {
+        !s.accepted("chat.postMessage").is_empty()
+    })
+    .await;
+}

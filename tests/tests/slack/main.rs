@@ -1,0 +1,10 @@
+//! The Slack suite: the real bot's HTTP endpoints (and Socket Mode) on port 0, the real core over the simulated
+//! cluster, and a fake Slack Web API that records calls and refuses what Slack refuses. Requests are signed by
+//! the tests. One test binary; each module is one area.
+
+mod delivery;
+mod fake;
+mod security;
+mod socket_mode;
+mod support;
+mod transcript;

@@ -1,0 +1,317 @@
+//! The Slack harness: the real bot (`Application::build` + `slack::build`, exactly as `run` does) on port 0,
+//! over the simulated cluster and a fake Slack Web API, with requests signed by the test.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mystocks_adapters::slack::SlackSigner;
+use mystocks_bot::settings::Settings;
+use mystocks_sim::{Sim, SimConfig};
+use mystocks_tests::fake_slack::{APP_TOKEN, BOT_TOKEN, FakeSlack};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub const SECRET: &str = "test-signing-secret-0123456789";
+pub const TEAM: &str = "T1";
+pub const CHANNEL: &str = "C1";
+
+/// How the bot under test is configured.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Use Redis at 127.0.0.1:6379 as the coordinator (in-process otherwise).
+    pub redis: bool,
+    /// Socket Mode instead of HTTP.
+    pub socket_mode: bool,
+    /// `post_interval_ms` (0: no pacing).
+    pub post_interval_ms: u64,
+}
+
+/// A running bot with its world.
+pub struct Bot {
+    pub sim: Arc<Sim>,
+    pub slack: FakeSlack,
+    pub port: u16,
+    pub http: reqwest::Client,
+    signer: SlackSigner,
+    _stop: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+fn config(dir: &std::path::Path, slack: &FakeSlack, options: &Options) -> String {
+    let redis = if options.redis {
+        "[coordinator]\nredis_url = \"redis://127.0.0.1:6379\"\n"
+    } else {
+        ""
+    };
+    let app_token = if options.socket_mode {
+        format!("app_token = \"{APP_TOKEN}\"\n")
+    } else {
+        String::new()
+    };
+    let person = |id: &str, role: &str, user: &str| {
+        format!(
+            "[[people.persons]]\nid = \"{id}\"\nidentities = [\"slack:{TEAM}/{user}\"]\nroles = [\"{role}\"]\n"
+        )
+    };
+    format!(
+        "[kubernetes]\nkubeconfig = \"{kube}\"\n\n[store]\nurl = \"sqlite://{db}?mode=rwc\"\n\n{redis}\
+         [audit]\nhmac_key = \"test-audit-key-0123456789abcdef\"\n\n\
+         [rate_limit]\nread_per_minute = 100000\ndestructive_per_minute = 100000\n\n\
+         [server]\nlisten = \"127.0.0.1:0\"\n\n\
+         [slack]\nbot_token = \"{BOT_TOKEN}\"\nsigning_secret = \"{SECRET}\"\n{app_token}api_url = \"{api}\"\n\
+         team_id = \"{TEAM}\"\napi_app_id = \"A1\"\nbot_user_id = \"UBOT\"\npost_interval_ms = {pace}\n\n{a}\n{b}\n{c}\n{d}",
+        kube = dir.join("kubeconfig").display(),
+        db = dir.join("bot.db").display(),
+        api = slack.api_url(),
+        pace = options.post_interval_ms,
+        a = person("alice", "operator", "UALICE"),
+        b = person("bob", "approver", "UBOB"),
+        c = person("carol", "viewer", "UCAROL"),
+        d = person("dave", "admin", "UDAVE"),
+    )
+}
+
+impl Bot {
+    /// Starts the sim, the fake Slack and the bot.
+    pub async fn start(options: Options) -> Bot {
+        mystocks_tests::init();
+        let sim = Arc::new(
+            Sim::start(SimConfig {
+                speed: 50.0,
+                ..SimConfig::default()
+            })
+            .await
+            .expect("sim starts"),
+        );
+        let slack = FakeSlack::start(&[CHANNEL, "C2"]).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("kubeconfig"), sim.kubeconfig_yaml())
+            .expect("kubeconfig written");
+        let path: PathBuf = dir.path().join("config.toml");
+        std::fs::write(&path, config(dir.path(), &slack, &options)).expect("config written");
+        let settings = Settings::load(&path).unwrap_or_else(|e| panic!("test config loads: {e}"));
+        let (app, socket) = mystocks_bot::slack::build(&settings)
+            .await
+            .unwrap_or_else(|e| panic!("bot builds: {e:#}"));
+        assert_eq!(socket.is_some(), options.socket_mode);
+        let port = app.port();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = app
+                .run_until_stopped(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Some(s) = socket {
+                s.shutdown().await;
+            }
+        });
+        Bot {
+            sim,
+            slack,
+            port,
+            http: reqwest::Client::new(),
+            signer: SlackSigner::new(SECRET.to_string().into()),
+            _stop: stop,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Signs `body` at `timestamp` as Slack would.
+    pub fn sign(&self, timestamp: i64, body: &str) -> String {
+        self.signer.sign(timestamp, body.as_bytes())
+    }
+
+    /// Posts `body` to `path` with the given signature headers (raw, for forged/stale tests).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+        headers: &[(&str, String)],
+    ) -> (u16, String) {
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body.to_string());
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let resp = req.send().await.expect("bot answers");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap_or_default())
+    }
+
+    /// Posts `body` signed now.
+    pub async fn post_signed(&self, path: &str, content_type: &str, body: &str) -> (u16, String) {
+        let ts = chrono::Utc::now().timestamp();
+        let headers = [
+            ("x-slack-request-timestamp", ts.to_string()),
+            ("x-slack-signature", self.sign(ts, body)),
+        ];
+        self.post_raw(path, content_type, body, &headers).await
+    }
+
+    /// `/mystocks text` from `user` in `channel`; returns the HTTP answer.
+    pub async fn slash_in(
+        &self,
+        team: &str,
+        channel: &str,
+        user: &str,
+        text: &str,
+    ) -> (u16, String) {
+        self.post_signed(
+            "/slack/commands",
+            FORM,
+            &command_body(team, channel, user, text),
+        )
+        .await
+    }
+
+    pub async fn slash(&self, user: &str, text: &str) -> (u16, String) {
+        self.slash_in(TEAM, CHANNEL, user, text).await
+    }
+
+    /// A button press by `user` on the message `message_ts` carrying `value`.
+    pub async fn press(&self, user: &str, value: &str, message_ts: &str) -> (u16, String) {
+        let body = form(&[(
+            "payload",
+            &button_payload(TEAM, user, value, message_ts).to_string(),
+        )]);
+        self.post_signed("/slack/interactions", FORM, &body).await
+    }
+
+    /// An Events API callback.
+    pub async fn event(&self, callback: &Value) -> (u16, String) {
+        self.post_signed("/slack/events", "application/json", &callback.to_string())
+            .await
+    }
+
+    /// Waits (up to 30 s) until `check` holds on the fake Slack; panics with `what` otherwise.
+    pub async fn wait_for(&self, what: &str, check: impl Fn(&FakeSlack) -> bool) {
+        for _ in 0..600 {
+            if check(&self.slack) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "timed out waiting for {what}; Slack calls: {:#?}",
+            self.slack.calls()
+        );
+    }
+}
+
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A form body.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// A slash command body with a fresh trigger id.
+pub fn command_body(team: &str, channel: &str, user: &str, text: &str) -> String {
+    let trigger = format!("trig-{}", uuid::Uuid::new_v4().simple());
+    form(&[
+        ("token", "deprecated"),
+        ("team_id", team),
+        ("api_app_id", "A1"),
+        ("channel_id", channel),
+        ("user_id", user),
+        ("user_name", &user.to_lowercase()),
+        ("command", "/mystocks"),
+        ("text", text),
+        ("response_url", "https://hooks.slack.invalid/commands/1"),
+        ("trigger_id", &trigger),
+    ])
+}
+
+/// A `block_actions` payload.
+pub fn button_payload(team: &str, user: &str, value: &str, message_ts: &str) -> Value {
+    json!({
+        "type": "block_actions", "team": {"id": team}, "api_app_id": "A1",
+        "user": {"id": user, "username": user.to_lowercase(), "team_id": team},
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL, "is_ephemeral": false},
+        "channel": {"id": CHANNEL, "name": "ops"},
+        "message": {"ts": message_ts, "type": "message", "text": "approval"},
+        "trigger_id": format!("trig-{}", uuid::Uuid::new_v4().simple()),
+        "response_url": "https://hooks.slack.invalid/actions/1",
+        "actions": [{"type": "button", "action_id": "mystocks-0", "block_id": "mystocks-actions", "value": value,
+                     "text": {"type": "plain_text", "text": "Approve"}, "action_ts": "1700000000.1"}]
+    })
+}
+
+/// An `event_callback` wrapping `event`, with a fresh event id unless given.
+pub fn callback(event: Value, event_id: Option<&str>) -> Value {
+    let id = event_id.map_or_else(
+        || format!("Ev{}", uuid::Uuid::new_v4().simple()),
+        str::to_string,
+    );
+    json!({"token": "x", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback", "event_id": id,
+           "event_time": 1_700_000_000, "event": event})
+}
+
+/// All text (fallback and blocks) of a message body, for searching.
+pub fn text_of(body: &Value) -> String {
+    let mut out = body["text"].as_str().unwrap_or("").to_string();
+    out.push('\n');
+    out.push_str(&body["blocks"].to_string());
+    out
+}
+
+/// Public posts whose text contains `needle`.
+pub fn posts_with(slack: &FakeSlack, needle: &str) -> Vec<Value> {
+    slack
+        .accepted("chat.postMessage")
+        .into_iter()
+        .filter(|b| text_of(b).contains(needle))
+        .collect()
+}
+
+/// Ephemeral posts to `user`.
+pub fn whispers_to(slack: &FakeSlack, user: &str) -> Vec<Value> {
+    slack
+        .accepted("chat.postEphemeral")
+        .into_iter()
+        .filter(|b| b["user"] == user)
+        .collect()
+}
+
+/// The button values of a message body.
+pub fn buttons(body: &Value) -> Vec<String> {
+    body["blocks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["value"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Desired and ready replicas of the app deployment.
+pub fn replicas(sim: &Sim) -> (i32, i32) {
+    let d = sim.deployment();
+    let spec = d.spec.replicas.unwrap_or_default();
+    let ready = d.status.and_then(|s| s.ready_replicas).unwrap_or_default();
+    (spec, ready)
+}
+
+/// Requests that changed the cluster (dry runs excluded).
+pub fn real_changes(sim: &Sim) -> Vec<String> {
+    sim.changing_requests()
+        .into_iter()
+        .filter(|r| !r.path.contains("dryRun=All"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}

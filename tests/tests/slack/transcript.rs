@@ -1,0 +1,140 @@
+//! The command core's approval transcript through Slack payloads: carol refused, alice requests, alice cannot
+//! approve herself, bob's button executes, progress updates one message, the request is updated in place
+//! without buttons, and the audit log shows it all.
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approval_transcript_end_to_end() {
+    let bot = Bot::start(Options {
+        redis: true,
+        ..Options::default()
+    })
+    .await;
+
+    let (status, ack) = bot.slash("UCAROL", "scale 5").await;
+    assert_eq!(status, 200, "{ack}");
+    assert!(
+        ack.contains("in_channel"),
+        "the command is acknowledged in the channel: {ack}"
+    );
+    bot.wait_for("carol's refusal", |s| !whispers_to(s, "UCAROL").is_empty())
+        .await;
+    assert!(
+        text_of(&whispers_to(&bot.slack, "UCAROL")[0]).contains("operator"),
+        "names the role needed"
+    );
+    assert!(
+        posts_with(&bot.slack, "approve ").is_empty(),
+        "no approval request for carol"
+    );
+
+    bot.slash("UALICE", "scale 5").await;
+    bot.wait_for("alice's approval request", |s| {
+        s.accepted("chat.postMessage")
+            .iter()
+            .any(|b| !buttons(b).is_empty())
+    })
+    .await;
+    let (request_ts, request) = bot
+        .slack
+        .posted()
+        .into_iter()
+        .find(|(_, b)| !buttons(b).is_empty())
+        .expect("the request was posted");
+    let approve = buttons(&request)
+        .into_iter()
+        .find(|v| v.starts_with("approve "))
+        .expect("an Approve button");
+    assert!(
+        buttons(&request).iter().any(|v| v.starts_with("deny ")),
+        "a Deny button: {request}"
+    );
+    assert!(
+        text_of(&request).contains('3') && text_of(&request).contains('5'),
+        "preview 3 → 5: {request}"
+    );
+
+    bot.press("UALICE", &approve, &request_ts).await;
+    bot.wait_for("alice's self-approval refusal", |s| {
+        !whispers_to(s, "UALICE").is_empty()
+    })
+    .await;
+    assert!(
+        text_of(&whispers_to(&bot.slack, "UALICE")[0]).contains("two-person"),
+        "{:?}",
+        whispers_to(&bot.slack, "UALICE")
+    );
+    assert!(
+        real_changes(&bot.sim).is_empty(),
+        "nothing ran: {:?}",
+        real_changes(&bot.sim)
+    );
+
+    bot.press("UBOB", &approve, &request_ts).await;
+    bot.wait_for("the rollout to complete", |s| {
+        s.calls()
+            .iter()
+            .any(|c| text_of(&c.body).contains("Rollout complete"))
+    })
+    .await;
+    assert_eq!(replicas(&bot.sim), (5, 5));
+    assert_eq!(
+        real_changes(&bot.sim)
+            .iter()
+            .filter(|c| c.contains("/scale"))
+            .count(),
+        1,
+        "{:?}",
+        real_changes(&bot.sim)
+    );
+
+    // The request was updated in place and its buttons are gone.
+    bot.wait_for("the request to show its outcome", |s| {
+        s.message(CHANNEL, &request_ts)
+            .is_some_and(|m| buttons(&m).is_empty() && text_of(&m).contains("done"))
+    })
+    .await;
+    // Progress: one message, then updates of it — never a flood of posts.
+    let progress_posts = posts_with(&bot.slack, "Rollout");
+    assert_eq!(
+        progress_posts.len(),
+        1,
+        "one progress message: {progress_posts:#?}"
+    );
+    let updates = bot.slack.accepted("chat.update");
+    assert!(
+        updates
+            .iter()
+            .any(|u| u["ts"] != request_ts.as_str() && text_of(u).contains("Rollout")),
+        "progress updated in place: {updates:#?}"
+    );
+
+    // A second press counts nothing and changes nothing.
+    bot.press("UDAVE", &approve, &request_ts).await;
+    bot.wait_for("dave's answer", |s| !whispers_to(s, "UDAVE").is_empty())
+        .await;
+    assert_eq!(
+        real_changes(&bot.sim)
+            .iter()
+            .filter(|c| c.contains("/scale"))
+            .count(),
+        1
+    );
+
+    bot.slash("UDAVE", "audit").await;
+    bot.wait_for("the audit answer", |s| {
+        posts_with(s, "Audit").len() + posts_with(s, "audit").len() > 0
+    })
+    .await;
+    let audit = text_of(posts_with(&bot.slack, "udit").last().expect("audit reply"));
+    assert!(
+        audit.contains("scale") && audit.contains("approve"),
+        "{audit}"
+    );
+    assert!(
+        bot.slack.refused().is_empty(),
+        "Slack refused nothing: {:?}",
+        bot.slack.refused()
+    );
+}
