@@ -10,6 +10,7 @@ use crate::cluster::Target;
 use crate::coordinator::Coordinator;
 use crate::directory::Directory;
 use crate::policy::PolicyConfig;
+use crate::runbook::RunbookSet;
 use crate::store::Store;
 
 use super::ratelimit::{RateLimitConfig, RateLimits};
@@ -60,6 +61,8 @@ pub struct Context {
     pub settings: CoreSettings,
     /// Where health checks, metrics and database commands connect, and their thresholds (`[checks]`).
     pub checks: ChecksConfig,
+    /// The runbooks loaded from `[runbooks] directory`, and the files that did not load.
+    pub runbooks: Arc<RunbookSet>,
     pub(crate) limits: RateLimits,
 }
 
@@ -79,12 +82,18 @@ impl Context {
     ) -> Self {
         let limits = RateLimits::new(&settings.rate_limit);
         let checks = ChecksConfig::default();
-        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, checks, limits }
+        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, checks, runbooks: Arc::default(), limits }
     }
 
     /// The same context with these checks settings (`[checks]`; the default has no URLs configured).
     pub fn with_checks(mut self, checks: ChecksConfig) -> Self {
         self.checks = checks;
+        self
+    }
+
+    /// The same context with these runbooks (`[runbooks]`; the default has none).
+    pub fn with_runbooks(mut self, runbooks: RunbookSet) -> Self {
+        self.runbooks = Arc::new(runbooks);
         self
     }
 
