@@ -13,6 +13,7 @@ use crate::policy::PolicyConfig;
 use crate::runbook::RunbookSet;
 use crate::store::Store;
 
+use super::observe::CoreMetrics;
 use super::ratelimit::{RateLimitConfig, RateLimits};
 
 /// Engine settings that are not policy: how long to follow a rollout, how long leases last, who this process is.
@@ -63,6 +64,8 @@ pub struct Context {
     pub checks: ChecksConfig,
     /// The runbooks loaded from `[runbooks] directory`, and the files that did not load.
     pub runbooks: Arc<RunbookSet>,
+    /// Where the core reports invocations, latencies and errors (the binary's metrics); none in most tests.
+    pub metrics: Option<Arc<dyn CoreMetrics>>,
     pub(crate) limits: RateLimits,
 }
 
@@ -82,7 +85,13 @@ impl Context {
     ) -> Self {
         let limits = RateLimits::new(&settings.rate_limit);
         let checks = ChecksConfig::default();
-        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, checks, runbooks: Arc::default(), limits }
+        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, checks, runbooks: Arc::default(), limits, metrics: None }
+    }
+
+    /// The same context reporting to `metrics` (the binary's Prometheus registry).
+    pub fn with_metrics(mut self, metrics: Arc<dyn CoreMetrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The same context with these checks settings (`[checks]`; the default has no URLs configured).

@@ -13,7 +13,7 @@ use crate::reply::{Level, Reply, ReplyKind, ReplySink};
 use super::jobs::JobRunner;
 use super::ratelimit::{LimitClass, slow_down};
 use super::trail::{Decision, Trail};
-use super::{Context, admin, approvals, checks, decide, readonly};
+use super::{Context, admin, approvals, checks, decide, observe, readonly};
 
 /// What a command handler hands back: the decision to audit, and a one-line outcome.
 pub(super) struct Outcome {
@@ -97,6 +97,10 @@ pub(super) fn short_reference() -> String {
 #[tracing::instrument(skip_all, fields(event = %invocation.event_id, actor = %invocation.actor.identity, channel = %invocation.conversation.channel))]
 pub(super) async fn handle(ctx: &Context, runner: &JobRunner, invocation: Invocation, sink: Arc<dyn ReplySink>) {
     let started = Instant::now();
+    let sink = match &ctx.metrics {
+        Some(metrics) => observe::FirstReplyTimer::wrap(sink, metrics.clone(), invocation.received_at),
+        None => sink,
+    };
     if !claim_event(ctx, &invocation.event_id).await {
         tracing::debug!("duplicate event ignored");
         return;
@@ -116,6 +120,9 @@ pub(super) async fn handle(ctx: &Context, runner: &JobRunner, invocation: Invoca
         }
     };
     trail.record(ctx, outcome.decision, &outcome.summary, outcome.approval_id.as_deref()).await;
+    if let Some(metrics) = &ctx.metrics {
+        observe::report(ctx, metrics.as_ref(), trail.command.as_deref(), &outcome, started.elapsed()).await;
+    }
 }
 
 /// Claims the event id once across processes; a coordinator outage falls back to the store's claim.
@@ -125,9 +132,11 @@ async fn claim_event(ctx: &Context, event_id: &str) -> bool {
         Ok(won) => won,
         Err(err) => {
             tracing::warn!(error = %err, "coordinator unavailable; claiming the event in the store");
+            observe::dependency_error(ctx, observe::Dependency::Coordinator);
             match ctx.store.claim_event(&key, ctx.clock.now()).await {
                 Ok(won) => won,
                 Err(err) => {
+                    observe::dependency_error(ctx, observe::Dependency::Store);
                     tracing::error!(error = %err, "cannot claim the event anywhere; not running it");
                     false
                 }

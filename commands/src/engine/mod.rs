@@ -10,6 +10,7 @@ mod decide;
 mod dispatch;
 mod execute;
 mod jobs;
+mod observe;
 pub mod ratelimit;
 mod readonly;
 mod runbooks;
@@ -21,6 +22,7 @@ use async_trait::async_trait;
 
 pub use context::{Context, CoreSettings};
 pub use execute::{ExecutePayload, FollowState};
+pub use observe::{CoreMetrics, Dependency};
 
 use crate::handler::Handler;
 use crate::invocation::Invocation;
