@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use mystocks_adapters::console::{Console, Format};
 use mystocks_commands::Handler;
 use mystocks_commands::audit::AuditKey;
+use mystocks_commands::checks::ChecksConfig;
 use mystocks_commands::clock::SystemClock;
 use mystocks_commands::cluster::Target;
 use mystocks_commands::cluster::client::client_from_kubeconfig_yaml;
@@ -26,6 +27,9 @@ use crate::cli::{DemoArgs, OutputFormat};
 
 pub use data::{AUDIT_KEY_FILE, DataDir};
 pub use echo::EchoHandler;
+
+/// The environment variable that gives the demo a MyStocks database for `db` and the postgres check.
+pub const DEMO_DATABASE_URL_ENV: &str = "MYSTOCKS_BOT__CHECKS__DATABASE_URL";
 
 /// What the demo runs against, built before the handler.
 pub struct DemoParts {
@@ -97,6 +101,20 @@ impl DemoParts {
             self.audit_key.clone(),
             CoreSettings::default(),
         )
+        .with_checks(self.checks())
+    }
+
+    /// The checks pointed at the sim: its app URL and Redis stand-in. The MyStocks database is not simulated:
+    /// `db` commands answer "not configured" unless `MYSTOCKS_BOT__CHECKS__DATABASE_URL` names one.
+    pub fn checks(&self) -> ChecksConfig {
+        ChecksConfig {
+            api_url: Some(self.sim.app_url()),
+            redis_url: Some(format!("redis://{}", self.sim.redis_addr())),
+            database_url: std::env::var(DEMO_DATABASE_URL_ENV)
+                .ok()
+                .filter(|u| !u.trim().is_empty()),
+            ..ChecksConfig::default()
+        }
     }
 }
 

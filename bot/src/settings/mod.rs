@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+use mystocks_commands::checks::ChecksConfig;
 use mystocks_commands::directory::DirectoryConfig;
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
 use mystocks_commands::policy::PolicyConfig;
@@ -46,12 +47,30 @@ pub struct Settings {
     /// Commands per person per minute, by class.
     #[serde(default)]
     pub rate_limit: RateLimitConfig,
+    /// Health checks, metrics and database commands: which checks run, timeouts, thresholds. URLs not given
+    /// here come from `[service]` (see [`Settings::checks_config`]).
+    #[serde(default)]
+    pub checks: ChecksConfig,
     /// Slack; absent means Slack is off.
     pub slack: Option<SlackSettings>,
     /// Matrix; absent means Matrix is off.
     pub matrix: Option<MatrixSettings>,
     #[serde(default)]
     pub server: ServerSettings,
+}
+
+impl Settings {
+    /// The checks settings with `[service]`'s URLs filled in where `[checks]` gives none.
+    pub fn checks_config(&self) -> ChecksConfig {
+        let svc = &self.service;
+        let mut checks = self.checks.clone();
+        checks.api_url = checks.api_url.or_else(|| Some(svc.api_url.clone()));
+        let exposed = |u: &Option<CredentialUrl>| u.as_ref().map(|u| u.expose().to_string());
+        checks.redis_url = checks.redis_url.or_else(|| exposed(&svc.cache_url));
+        checks.database_url = checks.database_url.or_else(|| exposed(&svc.database_url));
+        checks.prometheus_url = checks.prometheus_url.or_else(|| svc.prometheus_url.clone());
+        checks
+    }
 }
 
 /// The service the bot operates (defaults: the MyStocks API).

@@ -112,6 +112,9 @@ impl Settings {
         } else if let Err(e) = Directory::from_config_with(&self.people, &self.policy) {
             p.push(format!("[people] {e}"));
         }
+        if let Err(e) = self.checks_config().validate() {
+            p.push(format!("[checks] {e}"));
+        }
         if self.rate_limit.read_per_minute == 0 || self.rate_limit.destructive_per_minute == 0 {
             p.push("rate_limit values must be at least 1 per minute".into());
         }

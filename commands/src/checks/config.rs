@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::policy::parse_duration;
 
 /// Where the checks connect and when they warn or fail.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChecksConfig {
     /// Base URL of the app behind its load balancer (`/health`, `/api/health/database`, `/metrics`).
@@ -55,7 +55,7 @@ pub struct Thresholds {
     pub error_ratio_fail: f64,
     /// A cache hit rate below this warns (default 0.8).
     pub cache_hit_warn: f64,
-    /// A cache hit rate below this fails (default 0.5).
+    /// A cache hit rate below this fails (default 0.2).
     pub cache_hit_fail: f64,
     /// DB pool use (active / max) at or above this warns (default 0.8); a full pool fails.
     pub pool_warn_ratio: f64,
@@ -70,7 +70,7 @@ impl Default for Thresholds {
             error_ratio_warn: 0.01,
             error_ratio_fail: 0.05,
             cache_hit_warn: 0.8,
-            cache_hit_fail: 0.5,
+            cache_hit_fail: 0.2,
             pool_warn_ratio: 0.8,
         }
     }
@@ -184,6 +184,23 @@ impl ChecksConfig {
             return Err(format!("checks.thresholds.{name}: a share from 0 to 1"));
         }
         Ok(())
+    }
+}
+
+/// URLs are shown without credentials, so settings can be logged.
+impl std::fmt::Debug for ChecksConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |u: &Option<String>| u.as_deref().map(crate::store::redact_url);
+        f.debug_struct("ChecksConfig")
+            .field("api_url", &self.api_url)
+            .field("redis_url", &shown(&self.redis_url))
+            .field("database_url", &shown(&self.database_url))
+            .field("tdengine_url", &shown(&self.tdengine_url))
+            .field("prometheus_url", &self.prometheus_url)
+            .field("timeout", &self.timeout)
+            .field("enabled", &self.enabled)
+            .field("thresholds", &self.thresholds)
+            .finish_non_exhaustive()
     }
 }
 

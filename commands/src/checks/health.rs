@@ -106,7 +106,13 @@ pub async fn run_health(
             Some(url) => {
                 let shown = crate::store::redact_url(url);
                 Some(
-                    with_timeout("postgres", &shown, timeout, db::reachability(url, timeout)).await,
+                    with_timeout(
+                        "postgres",
+                        &shown,
+                        timeout,
+                        db::reachability(url, timeout * 2),
+                    )
+                    .await,
                 )
             }
         }

@@ -36,7 +36,7 @@ pub struct MetricsSummary {
 impl MetricsSummary {
     /// All requests counted.
     pub fn requests(&self) -> f64 {
-        self.requests_by_status.values().sum()
+        self.requests_by_status.values().fold(0.0, |a, b| a + b)
     }
 
     /// 5xx requests counted.
@@ -44,8 +44,7 @@ impl MetricsSummary {
         self.requests_by_status
             .iter()
             .filter(|(s, _)| s.starts_with('5'))
-            .map(|(_, n)| n)
-            .sum()
+            .fold(0.0, |a, (_, n)| a + n)
     }
 }
 

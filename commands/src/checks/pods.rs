@@ -112,6 +112,10 @@ pub fn tag_of(image: &str) -> &str {
 }
 
 /// Each pod's `/health` through the pod proxy, concurrently, each with its own timeout.
+///
+/// Pods that are not running (CrashLoopBackOff, Pending, …) are reported from their status without a request:
+/// the API server would answer 503 "connection refused" for them, and kube-rs retries 503 answers with backoff,
+/// which would only turn the reason into a timeout.
 pub async fn each_pod_health(
     client: &kube::Client,
     target: &Target,
@@ -123,21 +127,59 @@ pub async fn each_pod_health(
     let checks = rows.iter().map(|row| {
         let client = client.clone();
         let namespace = target.namespace.clone();
-        let name = row.name.clone();
+        let row = row.clone();
         let path = path.to_string();
         async move {
-            let label = format!("pod {name}");
-            let url = proxy_path(&namespace, &name, port, &path);
-            with_timeout(
+            let label = format!("pod {}", row.name);
+            let url = proxy_path(&namespace, &row.name, port, &path);
+            if row.status != "Running" {
+                return not_running(&label, &url, &row);
+            }
+            let result = with_timeout(
                 &label,
                 &url,
                 timeout,
                 one_pod(client, label.clone(), url.clone()),
             )
-            .await
+            .await;
+            explain_timeout(result, &row)
         }
     });
     futures::future::join_all(checks).await
+}
+
+/// A pod that is not running cannot answer: its status, restarts and last message say why.
+fn not_running(label: &str, url: &str, row: &PodRow) -> CheckResult {
+    let broken = BROKEN.contains(&row.status.as_str());
+    let message = row
+        .message
+        .as_deref()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    let reason = format!(
+        "{} ({} restarts, {}){message}; the API server cannot reach it (connection refused)",
+        row.status,
+        row.restarts,
+        tag_of(&row.image)
+    );
+    let level = if broken {
+        CheckLevel::Fail
+    } else {
+        CheckLevel::Warn
+    };
+    CheckResult::new(label, url, level, reason, Duration::ZERO)
+}
+
+/// A running pod whose answer did not come in time: when it is not ready it was answering 503 (which kube-rs
+/// retries until the timeout), so say that.
+fn explain_timeout(mut result: CheckResult, row: &PodRow) -> CheckResult {
+    if result.reason.contains("timeout") && row.ready < row.containers {
+        result.reason = format!(
+            "not ready ({}/{}), and no healthy answer in time",
+            row.ready, row.containers
+        );
+    }
+    result
 }
 
 /// `/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH`.

@@ -1,6 +1,7 @@
 //! Resource usage and error rate as check lines: CPU per pod against the thresholds (from metrics.k8s.io, as
 //! `kubectl top`), and the share of 5xx access lines in the pods' recent logs (the manual's grep for 500|502|503).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::config::Thresholds;
@@ -113,6 +114,52 @@ pub fn error_ratio_check(
     CheckResult::new("5xx", source, level, reason, elapsed)
 }
 
+/// Access counts per pod.
+pub fn count_by_pod(lines: &[cluster::LogLine]) -> BTreeMap<String, AccessCounts> {
+    let mut by_pod: BTreeMap<String, AccessCounts> = BTreeMap::new();
+    for line in lines {
+        let counts = count_access(std::slice::from_ref(line));
+        let entry = by_pod.entry(line.pod.clone()).or_default();
+        entry.total += counts.total;
+        entry.server_errors += counts.server_errors;
+    }
+    by_pod
+}
+
+/// Fewest access lines a pod needs before its own 5xx share counts.
+const MIN_POD_REQUESTS: u64 = 3;
+
+/// The 5xx line from the pods' access lines: the overall share, and any pod whose own share is above the fail
+/// threshold named (a crash-looping release serves 5xx from a pod the overall share dilutes).
+pub fn error_ratio_by_pod(
+    source: &str,
+    lines: &[cluster::LogLine],
+    thresholds: &Thresholds,
+    elapsed: Duration,
+) -> CheckResult {
+    let total = count_access(lines);
+    let mut result = error_ratio_check(
+        source,
+        total.server_errors as f64,
+        total.total as f64,
+        thresholds,
+        elapsed,
+    );
+    let bad: Vec<String> = count_by_pod(lines)
+        .into_iter()
+        .filter(|(_, c)| {
+            c.total >= MIN_POD_REQUESTS
+                && c.server_errors as f64 / c.total as f64 > thresholds.error_ratio_fail
+        })
+        .map(|(pod, c)| format!("{pod} {} of {}", c.server_errors, c.total))
+        .collect();
+    if !bad.is_empty() {
+        result.level = CheckLevel::Fail;
+        result.reason = format!("{}; 5xx from: {}", result.reason, bad.join(", "));
+    }
+    result
+}
+
 /// The 5xx share in the last `window` of every pod's access lines.
 pub async fn error_ratio_from_logs(
     client: &kube::Client,
@@ -134,17 +181,9 @@ pub async fn error_ratio_from_logs(
             );
         }
     };
-    match cluster::logs::read(client, target, &pods, cluster::logs::Window::Since(window)).await {
-        Ok(logs) => {
-            let c = count_access(&logs.lines);
-            error_ratio_check(
-                &source,
-                c.server_errors as f64,
-                c.total as f64,
-                thresholds,
-                started.elapsed(),
-            )
-        }
+    let window = cluster::logs::Window::Since(window);
+    match cluster::logs::read(client, target, &pods, window).await {
+        Ok(logs) => error_ratio_by_pod(&source, &logs.lines, thresholds, started.elapsed()),
         Err(err) => CheckResult::new(
             "5xx",
             source,

@@ -3,6 +3,7 @@
 
 mod approvals;
 mod audit;
+mod checks;
 mod readonly;
 mod refusals;
 mod resilience;

@@ -1,0 +1,151 @@
+//! A core wired like the demo: checks pointed at the sim's app URL and Redis stand-in, and (optionally) at a
+//! scratch PostgreSQL database standing in for the MyStocks database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mystocks_commands::checks::ChecksConfig;
+use mystocks_commands::clock::{Clock, ManualClock};
+use mystocks_commands::cluster::Target;
+use mystocks_commands::coordinator::InProcessCoordinator;
+use mystocks_commands::directory::Directory;
+use mystocks_commands::engine::ratelimit::RateLimitConfig;
+use mystocks_commands::engine::{Context, Core, CoreSettings};
+use mystocks_commands::policy::PolicyConfig;
+use mystocks_commands::reply::{Block, Level};
+use mystocks_commands::store;
+use mystocks_commands::{Actor, Addressing, Conversation, Handler, Identity, Invocation};
+use mystocks_sim::world::{Scenario, ScenarioState};
+use mystocks_sim::{Sim, SimConfig};
+use mystocks_tests::app::{kube_client, test_audit_key};
+use mystocks_tests::{Recorded, RecordingSink, TestDb};
+
+/// The core with checks, its sim, and what it said.
+pub struct ChecksApp {
+    pub sim: Arc<Sim>,
+    pub core: Core,
+    pub sink: Arc<RecordingSink>,
+    pub _store_db: TestDb,
+    events: std::sync::atomic::AtomicU64,
+}
+
+/// The checks settings the demo uses, plus an optional database URL.
+pub fn demo_checks(sim: &Sim, database_url: Option<String>) -> ChecksConfig {
+    ChecksConfig {
+        api_url: Some(sim.app_url()),
+        redis_url: Some(format!("redis://{}", sim.redis_addr())),
+        database_url,
+        ..ChecksConfig::default()
+    }
+}
+
+impl ChecksApp {
+    pub async fn spawn(scenario: Scenario, database_url: Option<String>) -> ChecksApp {
+        mystocks_tests::init();
+        let state = ScenarioState {
+            scenario,
+            ..ScenarioState::default()
+        };
+        let sim = Sim::start(SimConfig {
+            scenario: state,
+            speed: 50.0,
+            ..SimConfig::default()
+        })
+        .await
+        .expect("sim");
+        let sim = Arc::new(sim);
+        let store_db = TestDb::sqlite();
+        let store = store::connect(&store_db.url, test_audit_key())
+            .await
+            .expect("store");
+        let settings = CoreSettings {
+            follow_timeout: Duration::from_secs(30),
+            job_poll: Duration::from_millis(100),
+            rate_limit: RateLimitConfig {
+                read_per_minute: 10_000,
+                destructive_per_minute: 10_000,
+            },
+            ..CoreSettings::default()
+        };
+        let ctx = Context::new(
+            kube_client(&sim).await,
+            Target::default(),
+            store,
+            Arc::new(InProcessCoordinator::default()),
+            Directory::demo(),
+            PolicyConfig::default(),
+            Arc::new(ManualClock::default()) as Arc<dyn Clock>,
+            test_audit_key(),
+            settings,
+        )
+        .with_checks(demo_checks(&sim, database_url));
+        let core = Core::new(ctx);
+        let sink = Arc::new(RecordingSink::default());
+        core.register_sink("console", sink.clone());
+        ChecksApp {
+            sim,
+            core,
+            sink,
+            _store_db: store_db,
+            events: Default::default(),
+        }
+    }
+
+    /// `who` says `text` in the main channel; what the bot posted (jobs included).
+    pub async fn say(&self, who: &str, text: &str) -> Vec<Recorded> {
+        let cursor = self.sink.len();
+        let n = self
+            .events
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let invocation = Invocation {
+            event_id: format!("checks-{}-{n}", std::process::id()),
+            actor: Actor {
+                identity: Identity::new("console", who),
+                display_name: who.to_string(),
+            },
+            conversation: Conversation {
+                channel: "console:main".into(),
+                thread: None,
+            },
+            addressing: Addressing::Direct,
+            text: text.to_string(),
+            received_at: chrono::Utc::now(),
+        };
+        self.core.handle(invocation, self.sink.clone()).await;
+        self.core.settle().await;
+        self.sink.since(cursor)
+    }
+
+    pub fn set_scenario(&self, scenario: Scenario) {
+        self.sim.set_scenario(ScenarioState {
+            scenario,
+            ..ScenarioState::default()
+        });
+    }
+}
+
+/// The status lines of the first reply, as (label, level, detail).
+pub fn status_lines(replies: &[Recorded]) -> Vec<(String, Level, String)> {
+    replies
+        .iter()
+        .flat_map(|r| r.reply.blocks.iter())
+        .filter_map(|b| match b {
+            Block::Status { lines } => Some(
+                lines
+                    .iter()
+                    .map(|l| (l.label.clone(), l.level, l.detail.clone())),
+            ),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// The line called `label`; panics with everything said when there is none.
+pub fn line(replies: &[Recorded], label: &str) -> (Level, String) {
+    status_lines(replies)
+        .into_iter()
+        .find(|(l, _, _)| l == label)
+        .map(|(_, level, detail)| (level, detail))
+        .unwrap_or_else(|| panic!("no `{label}` line in: {}", mystocks_tests::texts(replies)))
+}
