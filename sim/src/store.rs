@@ -117,6 +117,8 @@ pub struct Store {
     /// Events with rv ≤ this are no longer in the history.
     compacted_rv: u64,
     tx: broadcast::Sender<Arc<WatchEvent>>,
+    /// The resourceVersion the controllers last reconciled at (they skip work when nothing changed).
+    pub controller_seen_rv: u64,
 }
 
 impl Default for Store {
@@ -141,6 +143,7 @@ impl Store {
             history: VecDeque::new(),
             compacted_rv: 1,
             tx,
+            controller_seen_rv: 0,
         }
     }
 

@@ -34,10 +34,16 @@ pub fn tick(cluster: &Cluster) {
     let scenario = cluster.scenario_state();
     let mut store = cluster.store();
     advance_pods(&mut store, now, cluster, &scenario);
+    // Deployments every tick (cheap, and the progress deadline is a matter of time alone) …
     deployment::sync_all(&mut store, now);
-    replicaset::sync_all(&mut store, now, &cluster.delays);
-    // A second deployment pass picks up the ReplicaSet status just written, so status follows in one tick.
-    deployment::sync_all(&mut store, now);
+    // … ReplicaSets (a pass over every pod) only when something changed since the last tick.
+    if store.resource_version() != store.controller_seen_rv {
+        replicaset::sync_all(&mut store, now, &cluster.delays);
+        // What the second pass changes (it may scale a ReplicaSet) is seen by the next tick.
+        store.controller_seen_rv = store.resource_version();
+        // A second deployment pass picks up the ReplicaSet status just written, so status follows in one tick.
+        deployment::sync_all(&mut store, now);
+    }
 }
 
 fn advance_pods(
