@@ -1,16 +1,15 @@
 //! `Application::build(settings)`: everything `run` needs, connected — the cluster client, the store, the
-//! coordinator, the command core — plus the HTTP server for `/healthz` and `/readyz`. Tests build it exactly as
-//! `main` does, on port 0.
+//! coordinator, the command core — plus the HTTP servers: the chat adapters' endpoints, and the bot's own
+//! `/healthz`, `/readyz` and `/metrics` (on `server.ops_listen` when set, else next to the chat endpoints).
+//! Tests build it exactly as `main` does, on port 0.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::get;
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use mystocks_commands::Handler as _;
 use mystocks_commands::audit::AuditKey;
 use mystocks_commands::clock::SystemClock;
 use mystocks_commands::cluster::Target;
@@ -20,7 +19,13 @@ use mystocks_commands::engine::{Context, Core, CoreSettings};
 use mystocks_commands::store;
 use tokio::net::TcpListener;
 
+use crate::metrics::Metrics;
+use crate::ops_server::{self, OpsState};
 use crate::settings::{KubernetesSettings, Settings};
+
+/// On SIGTERM, how long in-flight work may take to finish before the process exits anyway (its jobs are then
+/// taken over by another replica when their leases expire). Below the pod's terminationGracePeriodSeconds.
+pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
 
 /// Redis keys of this bot start with this.
 pub const REDIS_PREFIX: &str = "mystocks-bot:";
@@ -32,6 +37,9 @@ pub struct Application {
     port: u16,
     /// Routes of the chat adapters (the Slack endpoints), served next to `/healthz` and `/readyz`.
     routes: Router,
+    metrics: Arc<Metrics>,
+    /// The ops endpoints' own listener (`server.ops_listen`); none serves them on the main listener.
+    ops_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -72,6 +80,7 @@ impl Application {
             rate_limit: settings.rate_limit.clone(),
             ..CoreSettings::default()
         };
+        let metrics = Arc::new(Metrics::new());
         let context = Context::new(
             kube,
             target,
@@ -82,7 +91,8 @@ impl Application {
             Arc::new(SystemClock),
             audit_key,
             core_settings,
-        );
+        )
+        .with_metrics(metrics.clone());
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
@@ -90,17 +100,40 @@ impl Application {
             .local_addr()
             .context("listener has no address")?
             .port();
+        let ops_listener = match settings.server.ops_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (server.ops_listen)"))?,
+            ),
+            None => None,
+        };
         Ok(Application {
             core: Core::new(context),
             listener,
             port,
             routes: Router::new(),
+            metrics,
+            ops_listener,
         })
     }
 
     /// The HTTP port (useful when the settings asked for port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `/healthz`, `/readyz` and `/metrics` (the main port when `server.ops_listen` is unset).
+    pub fn ops_port(&self) -> u16 {
+        self.ops_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map_or(self.port, |a| a.port())
+    }
+
+    /// The bot's metrics (the Slack adapter records its API errors here).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The command core, for the chat adapters to hand invocations to.
@@ -114,34 +147,51 @@ impl Application {
         self
     }
 
-    /// Serves HTTP and works on stored jobs until `shutdown` resolves.
+    /// Serves HTTP and works on stored jobs until `shutdown` resolves; then stops taking work (the chat
+    /// endpoint closes, no new job is claimed), lets in-flight work finish for up to [`DRAIN_TIMEOUT`], and
+    /// closes the store. The ops endpoints answer until the end.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let jobs = self.core.start_job_runner();
-        let router = Router::new()
-            .route("/healthz", get(|| async { "ok\n" }))
-            .route("/readyz", get(ready))
-            .with_state(self.core.clone())
-            .merge(self.routes);
+        let ops = OpsState {
+            core: self.core.clone(),
+            metrics: self.metrics.clone(),
+        };
+        let (ops_stop, ops_stopped) = tokio::sync::oneshot::channel::<()>();
+        let (router, ops_task) = match self.ops_listener {
+            Some(listener) => {
+                let stopped = async move {
+                    let _ = ops_stopped.await;
+                };
+                (
+                    self.routes,
+                    Some(tokio::spawn(ops_server::serve(listener, ops, stopped))),
+                )
+            }
+            None => (self.routes.merge(ops_server::routes(ops)), None),
+        };
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
+        tracing::info!("stopping: no new work is taken; finishing what is in flight");
+        if tokio::time::timeout(DRAIN_TIMEOUT, self.core.settle())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "in-flight work did not finish within {} s; another replica takes it over when its lease expires",
+                DRAIN_TIMEOUT.as_secs()
+            );
+        }
         jobs.abort();
+        let _ = ops_stop.send(());
+        if let Some(task) = ops_task {
+            let _ = task.await;
+        }
         self.core.context().store.close().await;
         served.context("the HTTP server failed")
-    }
-}
-
-/// Ready when the store answers.
-async fn ready(State(core): State<Core>) -> (StatusCode, &'static str) {
-    match core.context().store.freeze().await {
-        Ok(_) => (StatusCode::OK, "ready\n"),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready: the store does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n")
-        }
     }
 }
 

@@ -5,6 +5,8 @@ pub mod application;
 pub mod check_config;
 pub mod cli;
 pub mod demo;
+pub mod metrics;
+pub mod ops_server;
 pub mod settings;
 pub mod shutdown;
 pub mod simulator;

@@ -233,14 +233,18 @@ fn default_matrix_store() -> PathBuf {
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerSettings {
-    /// Slack Events API endpoints, `/healthz`, `/readyz`, `/metrics`.
+    /// Slack Events API endpoints.
     pub listen: SocketAddr,
+    /// The bot's own endpoints — `/healthz`, `/readyz`, `/metrics` — on a port never exposed publicly. Unset:
+    /// they are served on `listen`, next to the Slack endpoints.
+    pub ops_listen: Option<SocketAddr>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         ServerSettings {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            ops_listen: None,
         }
     }
 }
