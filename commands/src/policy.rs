@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::command::Command;
 
 mod duration;
+mod incident;
 
 pub use duration::parse_duration;
 
@@ -114,6 +115,8 @@ pub fn rule(command: &Command) -> Rule {
         | Command::DbVacuum(_) => rule_of(Some(Role::Operator), Destructive, true),
         Command::Approve(_) | Command::Deny(_) => rule_of(Some(Role::Approver), Deciding, false),
         Command::Cancel(_) => rule_of(VIEWER, Deciding, false),
+        Command::Oncall(_) => rule_of(VIEWER, ReadOnly, false),
+        Command::Incident(c) => incident::rule(c),
         Command::Freeze(_) | Command::Unfreeze(_) => rule_of(Some(Role::Admin), Risk::Admin, false),
     }
 }

@@ -26,10 +26,12 @@ pub mod freeze;
 pub mod health;
 pub mod help;
 pub mod history;
+pub mod incident;
 mod image_ref;
 pub mod latency;
 pub mod logs;
 pub mod metrics;
+pub mod oncall;
 pub mod pods;
 pub mod restart;
 pub mod rollback;
@@ -57,9 +59,11 @@ pub use freeze::Freeze;
 pub use health::Health;
 pub use help::Help;
 pub use history::History;
+pub use incident::{BreakGlassChange, Incident};
 pub use latency::Latency;
 pub use logs::{Logs, LogsTarget};
 pub use metrics::Metrics;
+pub use oncall::Oncall;
 pub use pods::Pods;
 pub use restart::Restart;
 pub use rollback::Rollback;
@@ -101,6 +105,8 @@ pub enum Command {
     DbTables(DbTables),
     DbVacuum(DbVacuum),
     Checklist(Checklist),
+    Incident(Incident),
+    Oncall(Oncall),
     Runbook(Runbook),
 }
 
@@ -138,6 +144,8 @@ impl Command {
             Command::Metrics(_) => &metrics::SPEC,
             Command::DbTables(_) | Command::DbVacuum(_) => &db::SPEC,
             Command::Checklist(_) => &checklist::SPEC,
+            Command::Incident(_) => &incident::SPEC,
+            Command::Oncall(_) => &oncall::SPEC,
             Command::Runbook(_) => &runbook::SPEC,
         }
     }
@@ -170,6 +178,7 @@ impl Command {
             Command::Latency(c) => c.write_args(&mut out),
             Command::DbTables(c) => c.write_args(&mut out),
             Command::DbVacuum(c) => c.write_args(&mut out),
+            Command::Incident(c) => c.write_args(&mut out),
             Command::Runbook(c) => c.write_args(&mut out),
             Command::Top(_)
             | Command::History(_)
@@ -179,7 +188,8 @@ impl Command {
             | Command::Restart(_)
             | Command::Unfreeze(_)
             | Command::Metrics(_)
-            | Command::Checklist(_) => {}
+            | Command::Checklist(_)
+            | Command::Oncall(_) => {}
         }
         out.finish()
     }
@@ -274,6 +284,8 @@ pub static SPECS: &[&CommandSpec] = &[
     &metrics::SPEC,
     &db::SPEC,
     &checklist::SPEC,
+    &incident::SPEC,
+    &oncall::SPEC,
     &runbook::SPEC,
 ];
 

@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::cluster::Target;
 use crate::coordinator::Coordinator;
 use crate::directory::Directory;
+use crate::incident::IncidentSettings;
 use crate::policy::PolicyConfig;
 use crate::runbook::RunbookSet;
 use crate::store::Store;
@@ -62,6 +63,8 @@ pub struct Context {
     pub settings: CoreSettings,
     /// Where health checks, metrics and database commands connect, and their thresholds (`[checks]`).
     pub checks: ChecksConfig,
+    /// Incident settings (`[incidents]`) and the PagerDuty client (`[pagerduty]`), if paging is configured.
+    pub incidents: IncidentSettings,
     /// The runbooks loaded from `[runbooks] directory`, and the files that did not load.
     pub runbooks: Arc<RunbookSet>,
     /// Where the core reports invocations, latencies and errors (the binary's metrics); none in most tests.
@@ -85,7 +88,7 @@ impl Context {
     ) -> Self {
         let limits = RateLimits::new(&settings.rate_limit);
         let checks = ChecksConfig::default();
-        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, checks, runbooks: Arc::default(), limits, metrics: None }
+        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, checks, incidents: IncidentSettings::default(), runbooks: Arc::default(), limits, metrics: None }
     }
 
     /// The same context reporting to `metrics` (the binary's Prometheus registry).
@@ -103,6 +106,12 @@ impl Context {
     /// The same context with these runbooks (`[runbooks]`; the default has none).
     pub fn with_runbooks(mut self, runbooks: RunbookSet) -> Self {
         self.runbooks = Arc::new(runbooks);
+        self
+    }
+
+    /// The same context with these incident settings (`[incidents]`, and the pager from `[pagerduty]`).
+    pub fn with_incidents(mut self, incidents: IncidentSettings) -> Self {
+        self.incidents = incidents;
         self
     }
 

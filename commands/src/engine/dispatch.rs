@@ -105,7 +105,8 @@ pub(super) async fn handle(ctx: &Context, runner: &JobRunner, invocation: Invoca
         tracing::debug!("duplicate event ignored");
         return;
     }
-    let Some(text) = grammar::addressed_command(invocation.addressing, &invocation.text, false) else {
+    let incident = super::incidents::thread_incident(ctx, &invocation.conversation).await;
+    let Some(text) = grammar::addressed_command(invocation.addressing, &invocation.text, incident.is_some()) else {
         return;
     };
     let principal = ctx.directory.resolve(&invocation.actor.identity);
@@ -119,10 +120,12 @@ pub(super) async fn handle(ctx: &Context, runner: &JobRunner, invocation: Invoca
             run(&request, command).await
         }
     };
-    trail.record(ctx, outcome.decision, &outcome.summary, outcome.approval_id.as_deref()).await;
+    let row = trail.record(ctx, outcome.decision, &outcome.summary, outcome.approval_id.as_deref()).await;
     if let Some(metrics) = &ctx.metrics {
         observe::report(ctx, metrics.as_ref(), trail.command.as_deref(), &outcome, started.elapsed()).await;
     }
+    let done = super::incidents::Done { invocation: &invocation, principal: &principal, command: trail.command.as_deref() };
+    super::incidents::after_invocation(ctx, incident.as_ref(), &done, &outcome, row).await;
 }
 
 /// Claims the event id once across processes; a coordinator outage falls back to the store's claim.
@@ -182,6 +185,8 @@ async fn run(request: &Request<'_>, command: Command) -> Outcome {
         Command::Metrics(_) => checks::metrics(request).await,
         Command::DbTables(_) => checks::db_tables(request).await,
         Command::Checklist(_) => checks::checklist(request).await,
+        Command::Incident(c) => super::incidents::run(request, &c).await,
+        Command::Oncall(_) => super::incidents::oncall(request).await,
         Command::Rollback(_)
         | Command::Deploy(_)
         | Command::Scale(_)

@@ -249,7 +249,9 @@ impl Out<'_> {
             tracing::warn!(error = %err, approval = %record.id, "could not close an approval");
         }
         let decision = Decision::Executed;
-        record_step(ctx, &ctx.settings.process_id, &record.id, decision, &format!("{to}: {detail}"), json!({})).await;
+        let row =
+            record_step(ctx, &ctx.settings.process_id, &record.id, decision, &format!("{to}: {detail}"), json!({})).await;
+        super::incidents::approval_closed(ctx, record, to, detail, row).await;
         if let Ok(Some(updated)) = ctx.store.approval(&record.id).await {
             refresh_request_message(ctx, self.sinks, &updated).await;
         }

@@ -157,6 +157,7 @@ impl JobRunner {
         let renewer = AbortOnDrop(self.spawn_lease_renewal(job.id));
         let outcome = match job.kind.as_str() {
             EXECUTE => execute::run(ctx, &self.sinks, &job).await,
+            kind if super::incidents::is_job(kind) => super::incidents::run_job(ctx, &self.sinks, &job).await,
             other => JobOutcome::Failed(format!("unknown job kind `{other}`")),
         };
         drop(renewer);

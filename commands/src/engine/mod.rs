@@ -9,6 +9,7 @@ mod context;
 mod decide;
 mod dispatch;
 mod execute;
+mod incidents;
 mod jobs;
 mod observe;
 pub mod ratelimit;

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::audit::NewAuditEntry;
+use crate::audit::{AuditRow, NewAuditEntry};
 use crate::invocation::Invocation;
 
 use super::Context;
@@ -53,7 +53,7 @@ impl Trail<'_> {
         decision: Decision,
         outcome: &str,
         approval_id: Option<&str>,
-    ) {
+    ) -> Option<AuditRow> {
         let inv = self.invocation;
         let entry = NewAuditEntry {
             at: ctx.clock.now(),
@@ -68,7 +68,7 @@ impl Trail<'_> {
             approval_id: approval_id.map(str::to_string),
             detail: json!({ "event_id": inv.event_id }),
         };
-        write(ctx, entry).await;
+        write(ctx, entry).await
     }
 }
 
@@ -80,7 +80,7 @@ pub async fn record_step(
     decision: Decision,
     outcome: &str,
     detail: Value,
-) {
+) -> Option<AuditRow> {
     let entry = NewAuditEntry {
         at: ctx.clock.now(),
         actor_person: None,
@@ -94,11 +94,15 @@ pub async fn record_step(
         approval_id: Some(approval_id.to_string()),
         detail,
     };
-    write(ctx, entry).await;
+    write(ctx, entry).await
 }
 
-async fn write(ctx: &Context, entry: NewAuditEntry) {
-    if let Err(err) = ctx.store.append_audit(entry).await {
-        tracing::error!(error = %err, "could not write an audit entry");
+async fn write(ctx: &Context, entry: NewAuditEntry) -> Option<AuditRow> {
+    match ctx.store.append_audit(entry).await {
+        Ok(row) => Some(row),
+        Err(err) => {
+            tracing::error!(error = %err, "could not write an audit entry");
+            None
+        }
     }
 }

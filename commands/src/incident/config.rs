@@ -81,8 +81,14 @@ impl Default for IncidentConfig {
             break_glass_by: vec![ONCALL.into()],
             review_within: Duration::from_secs(3600),
             contacts: vec![
-                Contact { role: "On-Call".into(), contact: "PagerDuty: +1-555-0100".into() },
-                Contact { role: "Platform".into(), contact: "platform@mystocks.example.com".into() },
+                Contact {
+                    role: "On-Call".into(),
+                    contact: "PagerDuty: +1-555-0100".into(),
+                },
+                Contact {
+                    role: "Platform".into(),
+                    contact: "platform@mystocks.example.com".into(),
+                },
             ],
         }
     }
@@ -120,8 +126,15 @@ impl IncidentConfig {
     }
 
     /// Checks role names against `policy` and that on-call persons exist in `persons`.
-    pub fn validate(&self, policy: &PolicyConfig, persons: &BTreeSet<String>) -> Result<(), ConfigError> {
-        for (field, names) in [("incidents.ack_by", &self.ack_by), ("incidents.break_glass_by", &self.break_glass_by)] {
+    pub fn validate(
+        &self,
+        policy: &PolicyConfig,
+        persons: &BTreeSet<String>,
+    ) -> Result<(), ConfigError> {
+        for (field, names) in [
+            ("incidents.ack_by", &self.ack_by),
+            ("incidents.break_glass_by", &self.break_glass_by),
+        ] {
             for name in names.iter().filter(|n| n.as_str() != ONCALL) {
                 policy.resolve_role(name, field)?;
             }
@@ -136,12 +149,19 @@ impl IncidentConfig {
     }
 }
 
-fn allowed(names: &[String], who: &Principal, config: &IncidentConfig, policy: &PolicyConfig) -> bool {
+fn allowed(
+    names: &[String],
+    who: &Principal,
+    config: &IncidentConfig,
+    policy: &PolicyConfig,
+) -> bool {
     names.iter().any(|name| {
         if name == ONCALL {
             config.is_oncall(&who.person_id)
         } else {
-            policy.resolve_role(name, "").is_ok_and(|role| has_role(&who.roles, role))
+            policy
+                .resolve_role(name, "")
+                .is_ok_and(|role| has_role(&who.roles, role))
         }
     })
 }
@@ -154,7 +174,9 @@ fn duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
         Text(String),
     }
     match Raw::deserialize(de)? {
-        Raw::Seconds(0) => Err(serde::de::Error::custom("a duration must be at least 1 second")),
+        Raw::Seconds(0) => Err(serde::de::Error::custom(
+            "a duration must be at least 1 second",
+        )),
         Raw::Seconds(s) => Ok(Duration::from_secs(s)),
         Raw::Text(t) => parse_duration(&t).map_err(serde::de::Error::custom),
     }
@@ -166,7 +188,12 @@ mod tests {
     use crate::policy::Role;
 
     fn principal(id: &str, role: Role) -> Principal {
-        Principal { person_id: id.into(), display: id.into(), roles: BTreeSet::from([role]), known: true }
+        Principal {
+            person_id: id.into(),
+            display: id.into(),
+            roles: BTreeSet::from([role]),
+            known: true,
+        }
     }
 
     #[test]
@@ -179,7 +206,10 @@ mod tests {
 
     #[test]
     fn ack_is_for_oncall_and_approvers() {
-        let c = IncidentConfig { oncall: vec!["alice".into()], ..IncidentConfig::default() };
+        let c = IncidentConfig {
+            oncall: vec!["alice".into()],
+            ..IncidentConfig::default()
+        };
         let policy = PolicyConfig::default();
         assert!(c.may_ack(&principal("alice", Role::Operator), &policy));
         assert!(c.may_ack(&principal("bob", Role::Approver), &policy));
@@ -201,7 +231,9 @@ mod tests {
         assert_eq!(c.response_time(Severity::P2), Duration::from_secs(120));
         assert_eq!(c.response_time(Severity::P3), Duration::from_secs(4 * 3600));
         assert_eq!(c.review_within, Duration::from_secs(1800));
-        let bad = serde_json::from_value::<IncidentConfig>(serde_json::json!({ "review_within": "soon" }));
+        let bad = serde_json::from_value::<IncidentConfig>(
+            serde_json::json!({ "review_within": "soon" }),
+        );
         assert!(bad.is_err());
     }
 
@@ -209,9 +241,20 @@ mod tests {
     fn validate_names_unknown_roles_and_persons() {
         let policy = PolicyConfig::default();
         let persons = BTreeSet::from(["alice".to_string()]);
-        let c = IncidentConfig { ack_by: vec!["pilot".into()], ..IncidentConfig::default() };
+        let c = IncidentConfig {
+            ack_by: vec!["pilot".into()],
+            ..IncidentConfig::default()
+        };
         assert!(c.validate(&policy, &persons).is_err());
-        let c = IncidentConfig { oncall: vec!["zed".into()], ..IncidentConfig::default() };
-        assert!(c.validate(&policy, &persons).unwrap_err().to_string().contains("zed"));
+        let c = IncidentConfig {
+            oncall: vec!["zed".into()],
+            ..IncidentConfig::default()
+        };
+        assert!(
+            c.validate(&policy, &persons)
+                .unwrap_err()
+                .to_string()
+                .contains("zed")
+        );
     }
 }

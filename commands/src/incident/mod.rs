@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 
 pub use config::{Contact, IncidentConfig, ResponseTimes};
 pub use model::{
-    BreakGlassUse, IncidentRecord, IncidentRole, IncidentStatus, NewTimelineEntry, Severity, TimelineEntry,
+    BreakGlassUse, IncidentRecord, IncidentRole, IncidentStatus, NewTimelineEntry, Severity,
+    TimelineEntry,
 };
 pub use pagerduty::{PageError, PageEvent, PagerDuty, PagerDutyConfig};
 
@@ -30,7 +31,11 @@ pub struct IncidentSettings {
 impl IncidentSettings {
     /// Settings with `config` and an optional pager.
     pub fn new(config: IncidentConfig, pager: Option<PagerDuty>) -> Self {
-        IncidentSettings { config, pager, pending: Arc::default() }
+        IncidentSettings {
+            config,
+            pager,
+            pending: Arc::default(),
+        }
     }
 }
 

@@ -206,7 +206,13 @@ pub struct IncidentRecord {
 
 impl IncidentRecord {
     /// A fresh incident, declared now by `by`, commanded by them.
-    pub fn declare(title: &str, severity: Severity, channel: &str, by: &str, at: DateTime<Utc>) -> Self {
+    pub fn declare(
+        title: &str,
+        severity: Severity,
+        channel: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Self {
         IncidentRecord {
             number: 0,
             version: 0,
@@ -327,8 +333,15 @@ mod tests {
 
     #[test]
     fn record_round_trips_through_json() {
-        let rec = IncidentRecord::declare("api down", Severity::P1, "console:main", "alice", Utc::now());
-        let back: IncidentRecord = serde_json::from_value(serde_json::to_value(&rec).expect("json")).expect("parse");
+        let rec = IncidentRecord::declare(
+            "api down",
+            Severity::P1,
+            "console:main",
+            "alice",
+            Utc::now(),
+        );
+        let back: IncidentRecord =
+            serde_json::from_value(serde_json::to_value(&rec).expect("json")).expect("parse");
         assert_eq!(back, rec);
         assert!(back.is_open());
     }

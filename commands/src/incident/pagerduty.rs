@@ -39,7 +39,11 @@ impl std::fmt::Debug for PagerDutyConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub enum PageEvent {
     /// Open (or re-notify) the alert.
-    Trigger { summary: String, severity: Severity, details: Value },
+    Trigger {
+        summary: String,
+        severity: Severity,
+        details: Value,
+    },
     /// Someone took it.
     Acknowledge,
     /// It is over.
@@ -60,9 +64,13 @@ impl PageEvent {
 /// Why a page was not delivered.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
-    #[error("PagerDuty at {url} is unreachable ({reason}); the incident goes on, page the on-call by phone")]
+    #[error(
+        "PagerDuty at {url} is unreachable ({reason}); the incident goes on, page the on-call by phone"
+    )]
     Unreachable { url: String, reason: String },
-    #[error("PagerDuty refused the event (HTTP {status}: {body}); check the routing key in [pagerduty]")]
+    #[error(
+        "PagerDuty refused the event (HTTP {status}: {body}); check the routing key in [pagerduty]"
+    )]
     Refused { status: u16, body: String },
 }
 
@@ -76,7 +84,10 @@ pub struct PagerDuty {
 impl PagerDuty {
     /// A client for `config`.
     pub fn new(config: PagerDutyConfig) -> Self {
-        let http = reqwest::Client::builder().timeout(config.timeout).build().unwrap_or_default();
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .build()
+            .unwrap_or_default();
         PagerDuty { http, config }
     }
 
@@ -87,7 +98,12 @@ impl PagerDuty {
             "event_action": event.action(),
             "dedup_key": dedup_key,
         });
-        if let PageEvent::Trigger { summary, severity, details } = event {
+        if let PageEvent::Trigger {
+            summary,
+            severity,
+            details,
+        } = event
+        {
             body["payload"] = json!({
                 "summary": truncate(summary, 1024),
                 "source": self.config.source,
@@ -107,13 +123,19 @@ impl PagerDuty {
             .json(&self.body(dedup_key, event))
             .send()
             .await
-            .map_err(|e| PageError::Unreachable { url: url.clone(), reason: e.to_string() })?;
+            .map_err(|e| PageError::Unreachable {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
         let body = response.text().await.unwrap_or_default();
-        Err(PageError::Refused { status: status.as_u16(), body: truncate(&body, 300) })
+        Err(PageError::Refused {
+            status: status.as_u16(),
+            body: truncate(&body, 300),
+        })
     }
 }
 
@@ -137,7 +159,11 @@ mod tests {
 
     #[test]
     fn trigger_carries_the_payload() {
-        let event = PageEvent::Trigger { summary: "P1 api down".into(), severity: Severity::P1, details: json!({}) };
+        let event = PageEvent::Trigger {
+            summary: "P1 api down".into(),
+            severity: Severity::P1,
+            details: json!({}),
+        };
         let body = client().body("mystocks-incident-1", &event);
         assert_eq!(body["event_action"], "trigger");
         assert_eq!(body["routing_key"], "R0UTING");
@@ -160,7 +186,10 @@ mod tests {
 
     #[tokio::test]
     async fn unreachable_says_so() {
-        let err = client().send("k", &PageEvent::Acknowledge).await.expect_err("nothing listens on port 9");
+        let err = client()
+            .send("k", &PageEvent::Acknowledge)
+            .await
+            .expect_err("nothing listens on port 9");
         assert!(err.to_string().contains("unreachable"));
     }
 }

@@ -9,12 +9,37 @@ use chrono::{DateTime, Utc};
 use super::model::{IncidentRecord, TimelineEntry, kind};
 
 /// Renders the postmortem. `name` turns a person id into a display name.
-pub fn render(incident: &IncidentRecord, timeline: &[TimelineEntry], name: &dyn Fn(&str) -> String) -> String {
+pub fn render(
+    incident: &IncidentRecord,
+    timeline: &[TimelineEntry],
+    name: &dyn Fn(&str) -> String,
+) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# Postmortem — incident {}: {}\n", incident.number, incident.title);
+    let _ = writeln!(
+        md,
+        "# Postmortem — incident {}: {}\n",
+        incident.number, incident.title
+    );
     summary(&mut md, incident, name);
-    section(&mut md, "Severity changes", timeline, &[kind::DECLARED, kind::SEVERITY], name);
-    section(&mut md, "Commands and approvals", timeline, &[kind::COMMAND, kind::APPROVAL, kind::BREAK_GLASS, kind::REVIEW], name);
+    section(
+        &mut md,
+        "Severity changes",
+        timeline,
+        &[kind::DECLARED, kind::SEVERITY],
+        name,
+    );
+    section(
+        &mut md,
+        "Commands and approvals",
+        timeline,
+        &[
+            kind::COMMAND,
+            kind::APPROVAL,
+            kind::BREAK_GLASS,
+            kind::REVIEW,
+        ],
+        name,
+    );
     section(&mut md, "Notes", timeline, &[kind::NOTE], name);
     full_timeline(&mut md, timeline, name);
     md
@@ -22,9 +47,19 @@ pub fn render(incident: &IncidentRecord, timeline: &[TimelineEntry], name: &dyn 
 
 fn summary(md: &mut String, inc: &IncidentRecord, name: &dyn Fn(&str) -> String) {
     let _ = writeln!(md, "## Summary\n");
-    let _ = writeln!(md, "- Severity: {} ({})", inc.severity, inc.severity.description());
+    let _ = writeln!(
+        md,
+        "- Severity: {} ({})",
+        inc.severity,
+        inc.severity.description()
+    );
     let _ = writeln!(md, "- Status: {}", inc.status);
-    let _ = writeln!(md, "- Declared: {} by {}", time(inc.declared_at), name(&inc.declared_by));
+    let _ = writeln!(
+        md,
+        "- Declared: {} by {}",
+        time(inc.declared_at),
+        name(&inc.declared_by)
+    );
     let _ = writeln!(md, "- Commander: {}", name(&inc.commander));
     if let Some(comms) = &inc.comms {
         let _ = writeln!(md, "- Comms: {}", name(comms));
@@ -34,7 +69,13 @@ fn summary(md: &mut String, inc: &IncidentRecord, name: &dyn Fn(&str) -> String)
     }
     match (&inc.acked_by, inc.acked_at) {
         (Some(by), Some(at)) => {
-            let _ = writeln!(md, "- Acknowledged: {} by {} — time to acknowledge {}", time(at), name(by), span(inc.declared_at, at));
+            let _ = writeln!(
+                md,
+                "- Acknowledged: {} by {} — time to acknowledge {}",
+                time(at),
+                name(by),
+                span(inc.declared_at, at)
+            );
         }
         _ => {
             let _ = writeln!(md, "- Acknowledged: never");
@@ -46,7 +87,12 @@ fn summary(md: &mut String, inc: &IncidentRecord, name: &dyn Fn(&str) -> String)
     match inc.resolved_at {
         Some(at) => {
             let by = inc.resolved_by.as_deref().map(name).unwrap_or_default();
-            let _ = writeln!(md, "- Resolved: {} by {by} — time to resolve {}", time(at), span(inc.declared_at, at));
+            let _ = writeln!(
+                md,
+                "- Resolved: {} by {by} — time to resolve {}",
+                time(at),
+                span(inc.declared_at, at)
+            );
         }
         None => {
             let _ = writeln!(md, "- Resolved: not yet");
@@ -57,17 +103,37 @@ fn summary(md: &mut String, inc: &IncidentRecord, name: &dyn Fn(&str) -> String)
             (Some(by), Some(at)) => format!("reviewed by {} at {}", name(by), time(at)),
             _ => "NOT REVIEWED".to_string(),
         };
-        let _ = writeln!(md, "- Break-glass: {} `{}` by {} — \"{}\" — {review}", bg.approval_id, bg.command, name(&bg.by), bg.reason);
+        let _ = writeln!(
+            md,
+            "- Break-glass: {} `{}` by {} — \"{}\" — {review}",
+            bg.approval_id,
+            bg.command,
+            name(&bg.by),
+            bg.reason
+        );
     }
     md.push('\n');
 }
 
-fn section(md: &mut String, title: &str, timeline: &[TimelineEntry], kinds: &[&str], name: &dyn Fn(&str) -> String) {
+fn section(
+    md: &mut String,
+    title: &str,
+    timeline: &[TimelineEntry],
+    kinds: &[&str],
+    name: &dyn Fn(&str) -> String,
+) {
     let _ = writeln!(md, "## {title}\n");
     let mut any = false;
     for e in timeline.iter().filter(|e| kinds.contains(&e.kind.as_str())) {
         any = true;
-        let _ = writeln!(md, "- {} — {} — {}{}", time(e.at), name(&e.actor), e.text, cite(e));
+        let _ = writeln!(
+            md,
+            "- {} — {} — {}{}",
+            time(e.at),
+            name(&e.actor),
+            e.text,
+            cite(e)
+        );
     }
     if !any {
         md.push_str("- none\n");
@@ -77,13 +143,22 @@ fn section(md: &mut String, title: &str, timeline: &[TimelineEntry], kinds: &[&s
 
 fn full_timeline(md: &mut String, timeline: &[TimelineEntry], name: &dyn Fn(&str) -> String) {
     let _ = writeln!(md, "## Timeline\n");
-    let _ = writeln!(md, "| time (UTC) | who | what | entry | audit seq | audit MAC |");
+    let _ = writeln!(
+        md,
+        "| time (UTC) | who | what | entry | audit seq | audit MAC |"
+    );
     let _ = writeln!(md, "|---|---|---|---|---|---|");
     for e in timeline {
         let seq = e.audit_seq.map(|s| s.to_string()).unwrap_or_default();
         let mac = e.audit_mac.clone().unwrap_or_default();
         let text = e.text.replace('|', "\\|").replace('\n', " ");
-        let _ = writeln!(md, "| {} | {} | {} | {text} | {seq} | {mac} |", time(e.at), name(&e.actor), e.kind);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {text} | {seq} | {mac} |",
+            time(e.at),
+            name(&e.actor),
+            e.kind
+        );
     }
 }
 
@@ -117,7 +192,13 @@ mod tests {
     use chrono::Duration;
     use serde_json::Value;
 
-    fn entry(id: i64, at: DateTime<Utc>, kind: &str, text: &str, seq: Option<i64>) -> TimelineEntry {
+    fn entry(
+        id: i64,
+        at: DateTime<Utc>,
+        kind: &str,
+        text: &str,
+        seq: Option<i64>,
+    ) -> TimelineEntry {
         TimelineEntry {
             id,
             incident: 1,
@@ -134,7 +215,8 @@ mod tests {
     #[test]
     fn shows_times_actors_and_macs_in_order() {
         let t0 = Utc::now();
-        let mut inc = IncidentRecord::declare("api down", Severity::P1, "console:main", "alice", t0);
+        let mut inc =
+            IncidentRecord::declare("api down", Severity::P1, "console:main", "alice", t0);
         inc.number = 1;
         inc.acked_by = Some("bob".into());
         inc.acked_at = Some(t0 + Duration::seconds(300));
@@ -142,8 +224,20 @@ mod tests {
         inc.resolved_at = Some(t0 + Duration::seconds(3900));
         let timeline = vec![
             entry(1, t0, kind::DECLARED, "declared P1", Some(1)),
-            entry(2, t0 + Duration::seconds(60), kind::COMMAND, "health → ok", Some(2)),
-            entry(3, t0 + Duration::seconds(120), kind::NOTE, "cache | cold", None),
+            entry(
+                2,
+                t0 + Duration::seconds(60),
+                kind::COMMAND,
+                "health → ok",
+                Some(2),
+            ),
+            entry(
+                3,
+                t0 + Duration::seconds(120),
+                kind::NOTE,
+                "cache | cold",
+                None,
+            ),
         ];
         let md = render(&inc, &timeline, &|p: &str| p.to_uppercase());
         assert!(md.contains("time to acknowledge 5m 00s"), "{md}");

@@ -42,12 +42,28 @@ pub struct ReviewDue {
 }
 
 /// The two timers for an incident at `severity` from `since`, with the time each is due.
-pub fn timers(config: &IncidentConfig, incident: i64, severity: Severity, since: DateTime<Utc>) -> Vec<(SlaTimer, DateTime<Utc>)> {
-    let full = chrono::Duration::from_std(config.response_time(severity)).unwrap_or(chrono::Duration::minutes(15));
+pub fn timers(
+    config: &IncidentConfig,
+    incident: i64,
+    severity: Severity,
+    since: DateTime<Utc>,
+) -> Vec<(SlaTimer, DateTime<Utc>)> {
+    let full = chrono::Duration::from_std(config.response_time(severity))
+        .unwrap_or(chrono::Duration::minutes(15));
     let half = full / 2;
     [(SlaStep::Remind, half), (SlaStep::Escalate, full)]
         .into_iter()
-        .map(|(step, after)| (SlaTimer { incident, step, severity, since }, since + after))
+        .map(|(step, after)| {
+            (
+                SlaTimer {
+                    incident,
+                    step,
+                    severity,
+                    since,
+                },
+                since + after,
+            )
+        })
         .collect()
 }
 
@@ -84,7 +100,9 @@ mod tests {
     fn timers_stand_down_when_no_longer_needed() {
         let t0 = Utc::now();
         let mut inc = IncidentRecord::declare("x", Severity::P1, "c", "alice", t0);
-        let timer = timers(&IncidentConfig::default(), 1, Severity::P1, t0).remove(1).0;
+        let timer = timers(&IncidentConfig::default(), 1, Severity::P1, t0)
+            .remove(1)
+            .0;
         assert_eq!(stands_down(&timer, &inc), None);
         inc.severity = Severity::P2;
         assert!(stands_down(&timer, &inc).is_some());

@@ -11,16 +11,27 @@ use crate::incident::{IncidentRecord, NewTimelineEntry, TimelineEntry};
 #[async_trait]
 pub trait IncidentStore: Send + Sync {
     /// Stores a new incident, allocating its number (1, 2, …); returns it with `number` set and `version` 1.
-    async fn create_incident(&self, incident: &IncidentRecord) -> Result<IncidentRecord, StoreError>;
+    async fn create_incident(
+        &self,
+        incident: &IncidentRecord,
+    ) -> Result<IncidentRecord, StoreError>;
 
     /// The incident with this number, if any.
     async fn incident(&self, number: i64) -> Result<Option<IncidentRecord>, StoreError>;
 
     /// The incident whose war room is `thread` in `channel` (open or not), if any.
-    async fn incident_in_thread(&self, channel: &str, thread: &str) -> Result<Option<IncidentRecord>, StoreError>;
+    async fn incident_in_thread(
+        &self,
+        channel: &str,
+        thread: &str,
+    ) -> Result<Option<IncidentRecord>, StoreError>;
 
     /// Incidents, newest first, at most `limit`; only open ones when `open_only`.
-    async fn incidents(&self, open_only: bool, limit: u32) -> Result<Vec<IncidentRecord>, StoreError>;
+    async fn incidents(
+        &self,
+        open_only: bool,
+        limit: u32,
+    ) -> Result<Vec<IncidentRecord>, StoreError>;
 
     /// Writes `incident` if its stored version is still `incident.version` (then the version goes up by one);
     /// false when someone saved in between — read it again and redo the change.
@@ -34,7 +45,11 @@ pub trait IncidentStore: Send + Sync {
 }
 
 /// Reads the stored document back, with the number and version from their columns.
-pub(crate) fn decode_doc(doc: serde_json::Value, number: i64, version: i64) -> Result<IncidentRecord, StoreError> {
+pub(crate) fn decode_doc(
+    doc: serde_json::Value,
+    number: i64,
+    version: i64,
+) -> Result<IncidentRecord, StoreError> {
     let mut incident: IncidentRecord = serde_json::from_value(doc)?;
     incident.number = number;
     incident.version = version;

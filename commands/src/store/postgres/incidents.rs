@@ -11,7 +11,11 @@ use crate::store::StoreError;
 use crate::store::incidents::{IncidentStore, decode_doc};
 
 fn decode(row: &PgRow) -> Result<IncidentRecord, StoreError> {
-    decode_doc(row.try_get("doc")?, row.try_get("number")?, row.try_get("version")?)
+    decode_doc(
+        row.try_get("doc")?,
+        row.try_get("number")?,
+        row.try_get("version")?,
+    )
 }
 
 fn decode_entry(row: &PgRow) -> Result<TimelineEntry, StoreError> {
@@ -30,7 +34,10 @@ fn decode_entry(row: &PgRow) -> Result<TimelineEntry, StoreError> {
 
 #[async_trait]
 impl IncidentStore for PostgresStore {
-    async fn create_incident(&self, incident: &IncidentRecord) -> Result<IncidentRecord, StoreError> {
+    async fn create_incident(
+        &self,
+        incident: &IncidentRecord,
+    ) -> Result<IncidentRecord, StoreError> {
         let row = sqlx::query(
             "INSERT INTO incidents (channel, thread, open, doc, created_at) VALUES ($1, $2, $3, $4, now()) \
              RETURNING number, version, doc",
@@ -52,7 +59,11 @@ impl IncidentStore for PostgresStore {
         row.as_ref().map(decode).transpose()
     }
 
-    async fn incident_in_thread(&self, channel: &str, thread: &str) -> Result<Option<IncidentRecord>, StoreError> {
+    async fn incident_in_thread(
+        &self,
+        channel: &str,
+        thread: &str,
+    ) -> Result<Option<IncidentRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT number, version, doc FROM incidents WHERE channel = $1 AND thread = $2 \
              ORDER BY number DESC LIMIT 1",
@@ -64,7 +75,11 @@ impl IncidentStore for PostgresStore {
         row.as_ref().map(decode).transpose()
     }
 
-    async fn incidents(&self, open_only: bool, limit: u32) -> Result<Vec<IncidentRecord>, StoreError> {
+    async fn incidents(
+        &self,
+        open_only: bool,
+        limit: u32,
+    ) -> Result<Vec<IncidentRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT number, version, doc FROM incidents WHERE (open OR NOT $1) ORDER BY number DESC LIMIT $2",
         )

@@ -31,7 +31,10 @@ fn decode_entry(row: &SqliteRow) -> Result<TimelineEntry, StoreError> {
 
 #[async_trait]
 impl IncidentStore for SqliteStore {
-    async fn create_incident(&self, incident: &IncidentRecord) -> Result<IncidentRecord, StoreError> {
+    async fn create_incident(
+        &self,
+        incident: &IncidentRecord,
+    ) -> Result<IncidentRecord, StoreError> {
         let row = sqlx::query(
             "INSERT INTO incidents (channel, thread, open, doc, created_at) VALUES (?, ?, ?, ?, ?) \
              RETURNING number, version, doc",
@@ -54,7 +57,11 @@ impl IncidentStore for SqliteStore {
         row.as_ref().map(decode).transpose()
     }
 
-    async fn incident_in_thread(&self, channel: &str, thread: &str) -> Result<Option<IncidentRecord>, StoreError> {
+    async fn incident_in_thread(
+        &self,
+        channel: &str,
+        thread: &str,
+    ) -> Result<Option<IncidentRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT number, version, doc FROM incidents WHERE channel = ? AND thread = ? ORDER BY number DESC LIMIT 1",
         )
@@ -65,7 +72,11 @@ impl IncidentStore for SqliteStore {
         row.as_ref().map(decode).transpose()
     }
 
-    async fn incidents(&self, open_only: bool, limit: u32) -> Result<Vec<IncidentRecord>, StoreError> {
+    async fn incidents(
+        &self,
+        open_only: bool,
+        limit: u32,
+    ) -> Result<Vec<IncidentRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT number, version, doc FROM incidents WHERE (open = 1 OR ? = 0) ORDER BY number DESC LIMIT ?",
         )
