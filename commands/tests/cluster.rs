@@ -5,6 +5,8 @@
 
 #[path = "cluster/changes.rs"]
 mod changes;
+#[path = "cluster/failures.rs"]
+mod failures;
 #[path = "cluster/reads.rs"]
 mod reads;
 #[path = "cluster/refusals.rs"]

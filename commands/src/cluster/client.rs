@@ -16,7 +16,8 @@ pub async fn client_from_kubeconfig_yaml(yaml: &str) -> Result<kube::Client, Clu
         kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
             .await
             .map_err(|e| internal("using the kubeconfig", &e))?;
-    config.connect_timeout = Some(API_TIMEOUT);
+    // Longer than the per-request timeout, so requests report that one; still bounds a watch's connect.
+    config.connect_timeout = Some(API_TIMEOUT + std::time::Duration::from_secs(5));
     kube::Client::try_from(config).map_err(|e| internal("building the Kubernetes client", &e))
 }
 

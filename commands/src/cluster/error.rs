@@ -126,15 +126,37 @@ impl ClusterError {
                     message: format!("HTTP {code}: {}", status.message),
                 },
             },
-            kube::Error::HyperError(e) => ClusterError::Unreachable {
-                message: e.to_string(),
-            },
-            kube::Error::Service(e) => ClusterError::Unreachable {
-                message: e.to_string(),
-            },
+            kube::Error::HyperError(e) => transport(&e),
+            kube::Error::Service(e) => transport(&*e),
             other => ClusterError::Internal {
                 message: other.to_string(),
             },
+        }
+    }
+}
+
+/// A transport failure: a timeout anywhere in the chain is [`ClusterError::Timeout`], anything else is
+/// unreachable, described by the whole chain (`client error (Connect): tcp connect error: Connection refused`).
+fn transport(err: &(dyn std::error::Error + 'static)) -> ClusterError {
+    let mut parts: Vec<String> = Vec::new();
+    let mut timed_out = false;
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        let io_timeout = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+        timed_out |= io_timeout || text.to_ascii_lowercase().contains("timed out");
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    if timed_out {
+        ClusterError::Timeout
+    } else {
+        ClusterError::Unreachable {
+            message: parts.join(": "),
         }
     }
 }
@@ -184,6 +206,21 @@ mod tests {
             }
             .is_user_facing()
         );
+    }
+
+    #[test]
+    fn transport_errors_name_their_cause() {
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let err = kube::Error::Service(Box::new(refused));
+        let mapped = ClusterError::from_kube(err, "deployment", "x", "ns");
+        assert_eq!(
+            mapped.to_string(),
+            "the Kubernetes API is unreachable: Connection refused"
+        );
+        let slow = std::io::Error::new(std::io::ErrorKind::TimedOut, "deadline has elapsed");
+        let mapped = ClusterError::from_kube(kube::Error::Service(Box::new(slow)), "d", "x", "ns");
+        assert!(matches!(mapped, ClusterError::Timeout), "{mapped}");
     }
 
     #[test]
