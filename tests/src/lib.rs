@@ -5,6 +5,7 @@ pub mod app;
 pub mod db;
 pub mod fake_slack;
 pub mod sink;
+pub mod synapse;
 
 pub use app::{AppOptions, StoreKind, TestApp, approval_id, texts};
 pub use db::TestDb;

@@ -1,0 +1,7 @@
+//! The Matrix adapter against a real Synapse (installed from PyPI by `scripts/test`, or by the launcher when
+//! missing): commands, threads, approvals by command and by reaction, encryption, restarts and rate limits.
+#![recursion_limit = "256"]
+
+mod commands;
+mod support;
+mod user;
