@@ -1,0 +1,151 @@
+//! The server side of the Slack load test: the bot's own Slack HTTP router (`SlackFront` + signature check +
+//! coordinator claim), handing each command to a handler that does the core's pure steps — parse, resolve the
+//! person, authorize — and counts. The core's own execution (audit writes, replies) is not part of this test.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mystocks_adapters::slack::{SlackFront, SlackIdentity, SlackSigner, http};
+use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator, RedisCoordinator};
+use mystocks_commands::directory::{DirectoryConfig, PersonConfig};
+use mystocks_commands::reply::{MessageRef, Reply, ReplySink, SinkError};
+use mystocks_commands::{Command, Conversation, Directory, Handler, Invocation, grammar, policy};
+
+/// What `serve` needs.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    /// Redis URL for claims; none: in-process.
+    pub redis: Option<String>,
+    pub secret: String,
+    pub team: String,
+    /// Users `U0`…`U{n-1}` exist as persons (viewers).
+    pub users: usize,
+}
+
+/// Counts of what the handler saw.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub handled: AtomicU64,
+    pub authorized: AtomicU64,
+    pub refused: AtomicU64,
+}
+
+/// Parse, resolve, authorize — the pure steps of the core — then count.
+pub struct ParseAndAuthorize {
+    directory: Directory,
+    pub counters: Arc<Counters>,
+}
+
+#[async_trait]
+impl Handler for ParseAndAuthorize {
+    async fn handle(&self, invocation: Invocation, _sink: Arc<dyn ReplySink>) {
+        self.counters.handled.fetch_add(1, Ordering::Relaxed);
+        let Some(text) = grammar::addressed_command(invocation.addressing, &invocation.text, false)
+        else {
+            return;
+        };
+        let principal = self.directory.resolve(&invocation.actor.identity);
+        let allowed = Command::parse(text)
+            .map(|c| {
+                self.directory
+                    .authorize(&principal, &policy::rule(&c))
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        let counter = if allowed {
+            &self.counters.authorized
+        } else {
+            &self.counters.refused
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn settle(&self) {}
+}
+
+/// A sink that is never asked to deliver anything in this test.
+struct NoReplies;
+
+#[async_trait]
+impl ReplySink for NoReplies {
+    async fn post(
+        &self,
+        conversation: &Conversation,
+        _reply: &Reply,
+    ) -> Result<MessageRef, SinkError> {
+        Ok(MessageRef {
+            conversation: conversation.clone(),
+            message_id: "none".into(),
+        })
+    }
+    async fn update(&self, _message: &MessageRef, _reply: &Reply) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+fn directory(team: &str, users: usize) -> anyhow::Result<Directory> {
+    let persons = (0..users)
+        .map(|i| PersonConfig {
+            id: format!("u{i}"),
+            display: None,
+            identities: vec![format!("slack:{team}/U{i}")],
+            roles: vec!["viewer".into()],
+            groups: Vec::new(),
+        })
+        .collect();
+    Ok(Directory::from_config(&DirectoryConfig {
+        persons,
+        ..DirectoryConfig::default()
+    })?)
+}
+
+/// Serves the Slack endpoints until the process is stopped, printing counters every 5 s.
+pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    let coordinator: Arc<dyn Coordinator> = match &options.redis {
+        Some(url) => {
+            let prefix = format!("mystocks-bench:{}:", uuid::Uuid::new_v4().simple());
+            Arc::new(
+                RedisCoordinator::connect(url, &prefix)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            )
+        }
+        None => Arc::new(InProcessCoordinator::default()),
+    };
+    let counters = Arc::new(Counters::default());
+    let handler = Arc::new(ParseAndAuthorize {
+        directory: directory(&options.team, options.users)?,
+        counters: counters.clone(),
+    });
+    let identity = SlackIdentity {
+        team_id: options.team.clone(),
+        api_app_id: Some("A1".into()),
+        bot_user_id: Some("UBOT".into()),
+        claim_ttl: Duration::from_secs(600),
+    };
+    let front = SlackFront::new(identity, coordinator.clone(), handler, Arc::new(NoReplies));
+    let router = http::router(front, SlackSigner::new(options.secret.clone().into()));
+    let listener = tokio::net::TcpListener::bind(options.listen).await?;
+    eprintln!(
+        "slack-load serve: listening on {} (claims: {})",
+        listener.local_addr()?,
+        coordinator.describe()
+    );
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            eprintln!(
+                "handled {} (authorized {}, refused {})",
+                counters.handled.load(Ordering::Relaxed),
+                counters.authorized.load(Ordering::Relaxed),
+                counters.refused.load(Ordering::Relaxed)
+            );
+        }
+    });
+    axum::serve(listener, router).await?;
+    Ok(())
+}
