@@ -411,3 +411,44 @@ async fn missing_or_wrong_tokens_are_401_and_recorded() {
     let (code, v, _) = r.call("GET", "/version", "", "", None).await;
     assert_eq!((code, v["minor"].as_str()), (200, Some("32")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_mode_serves_the_same_api() {
+    let config = mystocks_sim::SimConfig {
+        tls: false,
+        ..Default::default()
+    };
+    let h = Harness::with(config).await;
+    assert!(h.sim.api_url().starts_with("http://"));
+    assert!(
+        !h.sim
+            .kubeconfig_yaml()
+            .contains("certificate-authority-data")
+    );
+    let http = reqwest::Client::new();
+    let url = format!(
+        "{}/apis/apps/v1/namespaces/mystocks/deployments/mystocks-api",
+        h.sim.api_url()
+    );
+    let resp = http
+        .get(&url)
+        .bearer_auth(h.sim.token())
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(resp.status().as_u16(), 200);
+    let d: Value = resp.json().await.expect("json");
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "2"
+    );
+    assert_eq!(
+        http.get(&url)
+            .send()
+            .await
+            .expect("answer")
+            .status()
+            .as_u16(),
+        401
+    );
+}

@@ -374,6 +374,19 @@ async fn scale_uses_the_scale_subresource() {
         "{table}"
     );
 
+    let events = h.ok(&args(&["get", "events"])).await;
+    assert!(
+        events.contains("Scaled up replica set mystocks-api-"),
+        "{events}"
+    );
+    assert!(events.contains("SuccessfulCreate"), "{events}");
+    let described = h
+        .ok(&args(&["describe", "deployment", "mystocks-api"]))
+        .await;
+    assert!(
+        described.contains("ScalingReplicaSet") && described.contains("from 3 to 5"),
+        "{described}"
+    );
     h.ok(&args(&[
         "scale",
         "deployment/mystocks-api",
