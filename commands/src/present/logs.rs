@@ -48,9 +48,15 @@ pub fn logs_reply(logs: &Logs) -> Reply {
             text: note.to_string(),
         });
     }
-    for (pod, why) in &logs.unavailable {
+    if !logs.unavailable.is_empty() {
+        // One block for all of them: chat platforms limit the number of blocks in a message.
+        let lines: Vec<String> = logs
+            .unavailable
+            .iter()
+            .map(|(pod, why)| format!("No logs from {pod}: {why}"))
+            .collect();
         reply = reply.with_block(Block::Text {
-            text: format!("No logs from {pod}: {why}"),
+            text: lines.join("\n"),
         });
     }
     reply
