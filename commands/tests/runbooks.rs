@@ -117,6 +117,8 @@ fn bad_commands_are_refused_with_their_line() {
     assert!(reason.contains("cannot"), "{reason}");
     let (_, reason) = problem(&GOOD.replace("run = \"top\"", "run = \"freeze now\""));
     assert!(reason.contains("cannot"), "{reason}");
+    let (_, reason) = problem(&GOOD.replace("run = \"top\"", "run = \"whoami\""));
+    assert!(reason.contains("cannot be a runbook step"), "{reason}");
     let (_, reason) = problem(&GOOD.replace("run = \"top\"", "run = \"top\"\nsay = \"hi\""));
     assert!(reason.contains("both `run` and `say`"), "{reason}");
     let (line, reason) = problem(&GOOD.replace("run = \"top\"\n", ""));

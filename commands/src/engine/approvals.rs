@@ -238,6 +238,7 @@ pub(super) async fn refresh_request_message(
     sinks: &super::jobs::Sinks,
     record: &ApprovalRecord,
 ) {
+    super::runbooks::on_request_update(ctx, record).await;
     let Some(value) = &record.request_message else { return };
     let Ok(msg) = serde_json::from_value::<crate::reply::MessageRef>(value.clone()) else { return };
     let Some(sink) = sinks.for_channel(&msg.conversation.channel) else { return };

@@ -172,6 +172,7 @@ async fn follow(out: &Out<'_>, record: &ApprovalRecord, state: FollowState) -> J
         RolloutOutcome::Complete { .. } => (ApprovalState::Done, "rolled out".to_string()),
         other => (ApprovalState::Failed, present::outcome_summary(other)),
     };
+    super::verify::after_rollout(ctx, record, &outcome).await;
     out.close(record, to, &summary).await;
     match to {
         ApprovalState::Done => JobOutcome::Done(summary),

@@ -84,7 +84,7 @@ impl JobRunner {
     }
 
     /// Runs due jobs in a background task that `settle` waits for.
-    fn kick(&self) {
+    pub(super) fn kick(&self) {
         let runner = self.clone();
         runner.in_flight.count.fetch_add(1, Ordering::SeqCst);
         let in_flight = runner.in_flight.clone();
@@ -157,6 +157,8 @@ impl JobRunner {
         let renewer = AbortOnDrop(self.spawn_lease_renewal(job.id));
         let outcome = match job.kind.as_str() {
             EXECUTE => execute::run(ctx, &self.sinks, &job).await,
+            super::runbooks::ADVANCE_RUN => super::runbooks::run_job(self, ctx, &job).await,
+            super::verify::VERIFY_CHANGE => super::verify::run_job(self, ctx, &job).await,
             kind if super::incidents::is_job(kind) => super::incidents::run_job(ctx, &self.sinks, &job).await,
             other => JobOutcome::Failed(format!("unknown job kind `{other}`")),
         };

@@ -16,6 +16,7 @@ pub mod ratelimit;
 mod readonly;
 mod runbooks;
 mod trail;
+mod verify;
 
 use std::sync::Arc;
 

@@ -129,6 +129,11 @@ impl StepFacts {
     }
 }
 
+/// The read-only commands a runbook step can run (each yields the facts [`facts_of`] lists).
+pub const READ_STEPS: &[&str] = &[
+    "top", "pods", "errors", "5xx", "logs", "status", "history", "health", "metrics", "latency",
+];
+
 /// Facts of a destructive step: whether it was approved, and whether the change was made and rolled out.
 pub const CHANGE_FACTS: &[&str] = &["level", "approved", "done"];
 

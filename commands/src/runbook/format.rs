@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::condition::Condition;
-use super::facts::facts_of;
+use super::facts::{READ_STEPS, facts_of};
 use crate::command::Command;
 use crate::policy::{self, Risk};
 
@@ -306,6 +306,11 @@ fn step_command(text: &str) -> Result<Command, String> {
         ));
     }
     match policy::rule(&command).risk {
+        Risk::ReadOnly if !READ_STEPS.contains(&command.name()) => Err(format!(
+            "run `{text}`: `{}` cannot be a runbook step; steps can run {} or a change (scale, deploy, rollback, restart, db vacuum)",
+            command.name(),
+            READ_STEPS.join(", ")
+        )),
         Risk::ReadOnly | Risk::Destructive => Ok(command),
         Risk::Deciding | Risk::Admin => Err(format!(
             "run `{text}`: `{}` decides or administers; people do that themselves, a runbook cannot",
