@@ -21,6 +21,9 @@ pub struct ChecksConfig {
     pub metrics_path: String,
     /// The app's port inside its pods, for `health --pods` through the API server's pod proxy (default 8000).
     pub pod_port: u16,
+    /// Without Prometheus, `metrics` scrapes each pod twice this far apart for recent rates (default 2 s).
+    #[serde(deserialize_with = "deserialize_duration")]
+    pub metrics_gap: Duration,
     /// The app's cache: `redis://HOST:PORT` (checked with PING).
     pub redis_url: Option<String>,
     /// The app's own PostgreSQL database (reachability, `db tables`, `db vacuum`); not the bot's store.
@@ -97,6 +100,7 @@ impl Default for ChecksConfig {
             database_health_path: "/api/health/database".into(),
             metrics_path: "/metrics".into(),
             pod_port: 8000,
+            metrics_gap: Duration::from_secs(2),
             redis_url: None,
             database_url: None,
             tdengine_url: None,

@@ -12,9 +12,6 @@ use super::result::{CheckLevel, CheckResult, with_timeout, worst};
 use super::{db, prometheus, redis_check, usage};
 use crate::cluster::Target;
 
-/// The window the 5xx share is computed over when it comes from logs.
-pub const ERROR_WINDOW: Duration = Duration::from_secs(5 * 60);
-
 /// Every line of a health run, the verdict, and how long the run took.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HealthReport {
@@ -289,7 +286,7 @@ async fn error_rate(
             ),
         };
     }
-    usage::error_ratio_from_logs(kube, target, ERROR_WINDOW, &cfg.thresholds).await
+    usage::error_ratio_from_logs(kube, target, &cfg.thresholds).await
 }
 
 /// The load balancer may answer healthy from old pods while the version the deployment wants never serves (a

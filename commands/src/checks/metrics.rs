@@ -2,13 +2,14 @@
 //! DB pool, requests and 5xx share since the process started, and latency percentiles from the histogram.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use prometheus_parse::{Sample, Scrape, Value};
 use serde::{Deserialize, Serialize};
 
 use super::config::Thresholds;
 use super::http_check::{error_reason, excerpt};
+use super::prometheus::WindowedRates;
 use super::result::{CheckLevel, CheckResult};
 
 /// What one scrape says.
@@ -31,6 +32,8 @@ pub struct MetricsSummary {
     pub latency_p50: Option<f64>,
     pub latency_p90: Option<f64>,
     pub latency_p99: Option<f64>,
+    /// The latency histogram's cumulative buckets `(le, count)`, summed over label sets.
+    pub buckets: Vec<(f64, f64)>,
 }
 
 impl MetricsSummary {
@@ -191,6 +194,7 @@ fn summarise(samples: &[Sample]) -> MetricsSummary {
         latency_p50: quantile(0.5, &buckets),
         latency_p90: quantile(0.9, &buckets),
         latency_p99: quantile(0.99, &buckets),
+        buckets,
     }
 }
 
@@ -252,9 +256,22 @@ pub fn quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
     Some(lower.0)
 }
 
-/// The metrics as check lines: cache hit rate, DB pool, 5xx share, latency p50 / p99.
+/// The metrics as check lines from one scrape alone (totals since each process started).
 pub fn judge(
     summary: &MetricsSummary,
+    thresholds: &Thresholds,
+    source: &str,
+    elapsed: Duration,
+) -> Vec<CheckResult> {
+    judge_recent(summary, None, thresholds, source, elapsed)
+}
+
+/// The metrics as check lines: cache hit rate, DB pool, 5xx share, latency p50 / p99. Recent rates
+/// (`windowed`: Prometheus, or two scrapes of each pod) are used when given; otherwise totals since each
+/// process started.
+pub fn judge_recent(
+    summary: &MetricsSummary,
+    windowed: Option<&WindowedRates>,
     thresholds: &Thresholds,
     source: &str,
     elapsed: Duration,
@@ -262,7 +279,10 @@ pub fn judge(
     let mut out = Vec::new();
     let line =
         |name: &str, level, reason: String| CheckResult::new(name, source, level, reason, elapsed);
-    match summary.cache_hit_rate {
+    match summary
+        .cache_hit_rate
+        .or(windowed.and_then(|w| w.cache_hit_rate))
+    {
         Some(rate) => {
             let level = if rate < thresholds.cache_hit_fail {
                 CheckLevel::Fail
@@ -271,15 +291,12 @@ pub fn judge(
             } else {
                 CheckLevel::Ok
             };
-            out.push(line(
-                "cache hit rate",
-                level,
-                format!(
-                    "{:.0}% (warn below {:.0}%)",
-                    rate * 100.0,
-                    thresholds.cache_hit_warn * 100.0
-                ),
-            ));
+            let text = format!(
+                "{:.0}% (warn below {:.0}%)",
+                rate * 100.0,
+                thresholds.cache_hit_warn * 100.0
+            );
+            out.push(line("cache hit rate", level, text));
         }
         None => out.push(line(
             "cache hit rate",
@@ -287,86 +304,88 @@ pub fn judge(
             "no cache_hit series".into(),
         )),
     }
-    if let (Some(active), Some(max)) = (summary.pool_active, summary.pool_max) {
-        let wait = summary
-            .pool_wait_seconds
-            .map(|w| format!(", {w:.0} s waited in total"))
-            .unwrap_or_default();
-        let idle = summary
-            .pool_idle
-            .map(|i| format!(", {i:.0} idle"))
-            .unwrap_or_default();
-        let text = format!("{active:.0}/{max:.0} active{idle}{wait}");
-        let level = if max > 0.0 && active >= max {
-            CheckLevel::Fail
-        } else if max > 0.0 && active / max >= thresholds.pool_warn_ratio {
-            CheckLevel::Warn
-        } else {
-            CheckLevel::Ok
-        };
-        let text = if level == CheckLevel::Fail {
-            format!("exhausted: {text}")
-        } else {
-            text
-        };
-        out.push(line("db pool", level, text));
+    if let Some(pool) = pool_line(summary, windowed, thresholds) {
+        out.push(line("db pool", pool.0, pool.1));
     }
-    let total = summary.requests();
-    if total > 0.0 {
-        let mut r = super::usage::error_ratio_check(
-            source,
-            summary.server_errors(),
-            total,
-            thresholds,
-            elapsed,
-        );
-        r.reason.push_str(" since the process started");
-        out.push(r);
+    match windowed.and_then(|w| w.error_ratio.map(|r| (r, w))) {
+        Some((ratio, w)) => {
+            let mut r =
+                super::usage::error_ratio_check(source, ratio * 1e6, 1e6, thresholds, elapsed);
+            r.reason = format!("{:.1}% 5xx ({})", ratio * 100.0, w.source);
+            out.push(r);
+        }
+        None if summary.requests() > 0.0 => {
+            let mut r = super::usage::error_ratio_check(
+                source,
+                summary.server_errors(),
+                summary.requests(),
+                thresholds,
+                elapsed,
+            );
+            r.reason.push_str(" since the process started");
+            out.push(r);
+        }
+        None => {}
     }
-    if let (Some(p50), Some(p99)) = (summary.latency_p50, summary.latency_p99) {
+    let recent = windowed.and_then(|w| {
+        Some((
+            w.latency_p50_seconds?,
+            w.latency_p99_seconds?,
+            w.source.clone(),
+        ))
+    });
+    let lifetime = summary
+        .latency_p50
+        .zip(summary.latency_p99)
+        .map(|(a, b)| (a, b, "since the process started".to_string()));
+    if let Some((p50, p99, from)) = recent.or(lifetime) {
         let warn = thresholds.latency_warn_ms as f64 / 1000.0;
         let level = if p50 > warn {
             CheckLevel::Warn
         } else {
             CheckLevel::Ok
         };
-        let p90 = summary
-            .latency_p90
-            .map(|p| format!(", p90 {}", ms(p)))
-            .unwrap_or_default();
-        out.push(line(
-            "latency",
-            level,
-            format!(
-                "p50 {}{p90}, p99 {} (warn when p50 above {} ms)",
-                ms(p50),
-                ms(p99),
-                thresholds.latency_warn_ms
-            ),
-        ));
+        let text = format!(
+            "p50 {}, p99 {} ({from}; warn when p50 above {} ms)",
+            ms(p50),
+            ms(p99),
+            thresholds.latency_warn_ms
+        );
+        out.push(line("latency", level, text));
     }
     out
 }
 
-fn ms(seconds: f64) -> String {
-    format!("{:.0} ms", seconds * 1000.0)
+/// The pool: full → fail, nearly full → warn; the wait and how fast it grows when known.
+fn pool_line(
+    summary: &MetricsSummary,
+    windowed: Option<&WindowedRates>,
+    thresholds: &Thresholds,
+) -> Option<(CheckLevel, String)> {
+    let (active, max) = (summary.pool_active?, summary.pool_max?);
+    let idle = summary
+        .pool_idle
+        .map(|i| format!(", {i:.0} idle"))
+        .unwrap_or_default();
+    let wait = summary
+        .pool_wait_seconds
+        .map(|w| format!(", {w:.0} s waited in total"))
+        .unwrap_or_default();
+    let growth = windowed
+        .and_then(|w| w.pool_wait_per_second)
+        .filter(|g| *g > 0.0)
+        .map(|g| format!(", wait growing {g:.1} s/s"))
+        .unwrap_or_default();
+    let text = format!("{active:.0}/{max:.0} active{idle}{wait}{growth}");
+    Some(if max > 0.0 && active >= max {
+        (CheckLevel::Fail, format!("exhausted: {text}"))
+    } else if max > 0.0 && active / max >= thresholds.pool_warn_ratio {
+        (CheckLevel::Warn, text)
+    } else {
+        (CheckLevel::Ok, text)
+    })
 }
 
-/// Scrapes and judges in one go (for `health` and `checklist`), within `timeout`.
-pub async fn metrics_lines(
-    client: &reqwest::Client,
-    url: &str,
-    thresholds: &Thresholds,
-) -> Vec<CheckResult> {
-    let started = Instant::now();
-    match scrape_metrics(client, url).await {
-        Ok(summary) => judge(&summary, thresholds, url, started.elapsed()),
-        Err(err) => vec![CheckResult::new(
-            "metrics",
-            url,
-            CheckLevel::Fail,
-            err.to_string(),
-            started.elapsed(),
-        )],
-    }
+fn ms(seconds: f64) -> String {
+    format!("{:.0} ms", seconds * 1000.0)
 }

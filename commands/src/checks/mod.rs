@@ -15,6 +15,7 @@ pub mod prometheus;
 pub mod redis_check;
 pub mod result;
 pub mod usage;
+pub mod window;
 
 pub use config::{ChecksConfig, Thresholds};
 pub use db::{TableSize, VacuumOutcome, VacuumReport, table_sizes, vacuum};

@@ -192,45 +192,34 @@ pub fn proxy_path(namespace: &str, pod: &str, port: u16, path: &str) -> String {
 
 async fn one_pod(client: kube::Client, label: String, url: String) -> CheckResult {
     let started = Instant::now();
-    let request = match http::Request::get(&url).body(Vec::new()) {
-        Ok(r) => r,
-        Err(err) => {
-            return CheckResult::new(
-                &label,
-                &url,
-                CheckLevel::Fail,
-                err.to_string(),
-                started.elapsed(),
-            );
+    match proxy_get(&client, &url).await {
+        Ok((status, body)) => {
+            let (level, reason) = judge_pod_answer(status, &body);
+            CheckResult::new(&label, &url, level, reason, started.elapsed())
         }
-    };
-    let response = match client.send(request.map(kube::client::Body::from)).await {
-        Ok(r) => r,
-        Err(err) => {
-            return CheckResult::new(
-                &label,
-                &url,
-                CheckLevel::Fail,
-                err.to_string(),
-                started.elapsed(),
-            );
-        }
-    };
+        Err(reason) => CheckResult::new(&label, &url, CheckLevel::Fail, reason, started.elapsed()),
+    }
+}
+
+/// GET through the API server (a pod proxy path): status and body.
+pub async fn proxy_get(client: &kube::Client, url: &str) -> Result<(u16, String), String> {
+    let request = http::Request::get(url)
+        .body(Vec::new())
+        .map_err(|e| e.to_string())?;
+    let response = client
+        .send(request.map(kube::client::Body::from))
+        .await
+        .map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
-    let body = match response.into_body().collect().await {
-        Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
-        Err(err) => {
-            return CheckResult::new(
-                &label,
-                &url,
-                CheckLevel::Fail,
-                err.to_string(),
-                started.elapsed(),
-            );
-        }
-    };
-    let (level, reason) = judge_pod_answer(status, &body);
-    CheckResult::new(&label, &url, level, reason, started.elapsed())
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((
+        status,
+        String::from_utf8_lossy(&body.to_bytes()).into_owned(),
+    ))
 }
 
 /// A pod's `/health` answer (or the API server's `Status` when it cannot reach the pod) as a level and reason.

@@ -16,11 +16,14 @@ pub struct WindowedRates {
     pub cache_hit_rate: Option<f64>,
     /// Seconds waited for a pool connection per second.
     pub pool_wait_per_second: Option<f64>,
+    pub latency_p50_seconds: Option<f64>,
     pub latency_p99_seconds: Option<f64>,
+    /// Where the figures come from (`Prometheus, last 5m`, `3 pods over 2 s`).
+    pub source: String,
 }
 
 /// The PromQL of each figure.
-pub fn queries() -> [(&'static str, String); 5] {
+pub fn queries() -> [(&'static str, String); 6] {
     let w = WINDOW;
     [
         ("requests", format!("sum(rate(http_requests_total[{w}]))")),
@@ -37,6 +40,12 @@ pub fn queries() -> [(&'static str, String); 5] {
             ),
         ),
         ("pool_wait", format!("sum(rate(db_pool_wait_seconds[{w}]))")),
+        (
+            "p50",
+            format!(
+                "histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket[{w}])))"
+            ),
+        ),
         (
             "p99",
             format!(
@@ -97,6 +106,8 @@ pub async fn windowed(client: &reqwest::Client, base: &str) -> Result<WindowedRa
         error_ratio: values[1],
         cache_hit_rate: values[2],
         pool_wait_per_second: values[3],
-        latency_p99_seconds: values[4],
+        latency_p50_seconds: values[4],
+        latency_p99_seconds: values[5],
+        source: format!("Prometheus, last {WINDOW}"),
     })
 }

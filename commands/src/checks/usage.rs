@@ -127,7 +127,7 @@ pub fn count_by_pod(lines: &[cluster::LogLine]) -> BTreeMap<String, AccessCounts
 }
 
 /// Fewest access lines a pod needs before its own 5xx share counts.
-const MIN_POD_REQUESTS: u64 = 3;
+const MIN_POD_REQUESTS: u64 = 2;
 
 /// The 5xx line from the pods' access lines: the overall share, and any pod whose own share is above the fail
 /// threshold named (a crash-looping release serves 5xx from a pod the overall share dilutes).
@@ -160,15 +160,18 @@ pub fn error_ratio_by_pod(
     result
 }
 
-/// The 5xx share in the last `window` of every pod's access lines.
+/// Log lines per pod the 5xx share is computed over (the manual's `--tail=500`).
+pub const ERROR_TAIL: i64 = 500;
+
+/// The 5xx share in the last [`ERROR_TAIL`] log lines of every pod (the manual's `kubectl logs --tail=500 |
+/// grep "500\|502\|503"`), with any pod serving mostly 5xx named.
 pub async fn error_ratio_from_logs(
     client: &kube::Client,
     target: &Target,
-    window: Duration,
     thresholds: &Thresholds,
 ) -> CheckResult {
     let started = std::time::Instant::now();
-    let source = format!("access lines of the last {} min", window.as_secs() / 60);
+    let source = format!("last {ERROR_TAIL} log lines of each pod");
     let pods = match cluster::pods::list_pods(client, target, None).await {
         Ok(p) => p,
         Err(err) => {
@@ -181,7 +184,7 @@ pub async fn error_ratio_from_logs(
             );
         }
     };
-    let window = cluster::logs::Window::Since(window);
+    let window = cluster::logs::Window::Tail(ERROR_TAIL);
     match cluster::logs::read(client, target, &pods, window).await {
         Ok(logs) => error_ratio_by_pod(&source, &logs.lines, thresholds, started.elapsed()),
         Err(err) => CheckResult::new(

@@ -5,7 +5,7 @@ pub(super) mod maintenance;
 
 use std::time::Instant;
 
-use crate::checks::{self, CheckLevel, ChecksConfig, http_check, prometheus};
+use crate::checks::{self, CheckLevel, ChecksConfig, http_check, prometheus, window};
 use crate::cluster;
 use crate::command::{Health, Latency};
 use crate::present::checks as present;
@@ -60,7 +60,8 @@ pub(super) async fn latency(request: &Request<'_>, cmd: &Latency) -> Outcome {
 }
 
 pub(super) async fn metrics(request: &Request<'_>) -> Outcome {
-    let cfg = &request.ctx.checks;
+    let ctx = request.ctx;
+    let cfg = &ctx.checks;
     let Some(base) = &cfg.api_url else {
         return cannot(
             request,
@@ -71,22 +72,29 @@ pub(super) async fn metrics(request: &Request<'_>) -> Outcome {
     let client = http_check::client(cfg.timeout);
     let url = http_check::join(base, &cfg.metrics_path);
     let started = Instant::now();
+    // Recent rates: Prometheus' window when configured, else each pod scraped twice through the pod proxy.
     let windowed = async {
         match &cfg.prometheus_url {
-            Some(p) => Some(prometheus::windowed(&client, p).await),
-            None => None,
+            Some(p) => prometheus::windowed(&client, p).await,
+            None => {
+                let (port, path, gap) = (cfg.pod_port, &cfg.metrics_path, cfg.metrics_gap);
+                window::scrape_twice(&ctx.kube, &ctx.target, port, path, gap, cfg.timeout).await
+            }
         }
     };
     let (scraped, windowed) = tokio::join!(checks::scrape_metrics(&client, &url), windowed);
     match scraped {
         Ok(summary) => {
-            let lines = checks::metrics::judge(&summary, &cfg.thresholds, &url, started.elapsed());
-            post(
-                request,
-                present::metrics_reply(&summary, &lines, windowed.as_ref()),
-                "metrics shown",
-            )
-            .await
+            let recent = windowed.as_ref().ok();
+            let lines = checks::metrics::judge_recent(
+                &summary,
+                recent,
+                &cfg.thresholds,
+                &url,
+                started.elapsed(),
+            );
+            let reply = present::metrics_reply(&summary, &lines, Some(&windowed));
+            post(request, reply, "metrics shown").await
         }
         Err(err) => cannot(request, err.to_string()).await,
     }

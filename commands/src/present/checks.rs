@@ -130,7 +130,7 @@ pub fn latency_reply(report: &LatencyReport, warn_ms: u64) -> Reply {
     reply
 }
 
-/// The `metrics` answer: the judged lines, the raw figures, and Prometheus' windowed rates when configured.
+/// The `metrics` answer: the judged lines, the raw figures, and the recent rates (or why there are none).
 pub fn metrics_reply(
     summary: &MetricsSummary,
     lines: &[CheckResult],
@@ -144,7 +144,10 @@ pub fn metrics_reply(
         ));
     }
     if let (Some(h), Some(m)) = (summary.cache_hits, summary.cache_misses) {
-        fields.push(("Cache hits / misses".into(), format!("{h:.0} / {m:.0}")));
+        fields.push((
+            "Cache hits / misses".into(),
+            format!("{h:.0} / {m:.0} since the process started"),
+        ));
     }
     let by_status: Vec<String> = summary
         .requests_by_status
@@ -152,40 +155,35 @@ pub fn metrics_reply(
         .map(|(s, n)| format!("{s}: {n:.0}"))
         .collect();
     if !by_status.is_empty() {
-        fields.push(("Requests by status".into(), by_status.join(", ")));
+        fields.push((
+            "Requests by status".into(),
+            format!("{} since the process started", by_status.join(", ")),
+        ));
     }
     match windowed {
+        None => {}
         Some(Ok(w)) => {
-            let pct = |v: Option<f64>| {
-                v.map(|x| format!("{:.1}%", x * 100.0))
-                    .unwrap_or("—".into())
-            };
+            let pct = |v: Option<f64>| v.map_or("—".into(), |x| format!("{:.1}%", x * 100.0));
+            let rate =
+                |v: Option<f64>, unit: &str| v.map_or("—".into(), |x| format!("{x:.2} {unit}"));
+            fields.push(("Recent window".into(), w.source.clone()));
+            fields.push(("Request rate".into(), rate(w.requests_per_second, "/s")));
+            fields.push(("5xx share".into(), pct(w.error_ratio)));
+            fields.push(("Cache hit rate".into(), pct(w.cache_hit_rate)));
+            fields.push(("Pool wait".into(), rate(w.pool_wait_per_second, "s/s")));
+            let p = |v: Option<f64>| v.map_or("—".into(), |x| ms(x * 1000.0));
             fields.push((
-                "Request rate (5m)".into(),
-                w.requests_per_second
-                    .map(|r| format!("{r:.1}/s"))
-                    .unwrap_or("—".into()),
-            ));
-            fields.push(("5xx share (5m)".into(), pct(w.error_ratio)));
-            fields.push(("Cache hit rate (5m)".into(), pct(w.cache_hit_rate)));
-            fields.push((
-                "Pool wait (5m)".into(),
-                w.pool_wait_per_second
-                    .map(|r| format!("{r:.2} s/s"))
-                    .unwrap_or("—".into()),
-            ));
-            fields.push((
-                "Latency p99 (5m)".into(),
-                w.latency_p99_seconds
-                    .map(|r| ms(r * 1000.0))
-                    .unwrap_or("—".into()),
+                "Latency p50 / p99".into(),
+                format!(
+                    "{} / {}",
+                    p(w.latency_p50_seconds),
+                    p(w.latency_p99_seconds)
+                ),
             ));
         }
-        Some(Err(reason)) => fields.push(("Prometheus".into(), format!("query failed: {reason}"))),
-        None => fields.push((
-            "Prometheus".into(),
-            "not configured: figures are since each process started".into(),
-        )),
+        Some(Err(reason)) => {
+            fields.push(("Recent window".into(), format!("unavailable: {reason}")))
+        }
     }
     Reply::new(ReplyKind::Result, worst(lines).level())
         .with_header("Metrics")
