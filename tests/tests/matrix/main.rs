@@ -2,6 +2,9 @@
 //! missing): commands, threads, approvals by command and by reaction, encryption, restarts and rate limits.
 #![recursion_limit = "256"]
 
+mod approvals;
 mod commands;
+mod encryption;
+mod restart;
 mod support;
 mod user;
