@@ -2,9 +2,12 @@
 //! Deployments. One `tick` reconciles everything once; `run` ticks until shut down.
 
 pub mod deployment;
+pub mod deployment_status;
 pub mod events;
+pub mod pod_status;
 pub mod pods;
 pub mod replicaset;
+pub mod rollout;
 pub mod template;
 
 use std::sync::Arc;
