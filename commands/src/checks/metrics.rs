@@ -374,7 +374,7 @@ fn pool_line(
     let growth = windowed
         .and_then(|w| w.pool_wait_per_second)
         .filter(|g| *g > 0.0)
-        .map(|g| format!(", wait growing {g:.1} s/s"))
+        .map(|g| format!(", wait growing {g:.2} s/s"))
         .unwrap_or_default();
     let text = format!("{active:.0}/{max:.0} active{idle}{wait}{growth}");
     Some(if max > 0.0 && active >= max {
