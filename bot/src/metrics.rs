@@ -120,6 +120,15 @@ impl Metrics {
             "Whether a dependency answered the last readiness check (1) or not (0)",
             m.dependency_up.clone(),
         );
+        // Zero from the start, so an alert on their rate sees a series before the first error.
+        for dependency in [
+            Dependency::Store,
+            Dependency::Coordinator,
+            Dependency::Kubernetes,
+        ] {
+            let labels = vec![("dependency".to_string(), dependency.as_str().to_string())];
+            m.dependency_errors.get_or_create(&labels);
+        }
         Metrics { registry, ..m }
     }
 

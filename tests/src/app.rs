@@ -80,10 +80,13 @@ pub async fn kube_client(sim: &Sim) -> kube::Client {
 }
 
 impl TestApp {
-    /// Starts a sim and a core on a fresh store.
+    /// Starts a sim and a core on a fresh store. The core's token is limited to the Role rendered from deploy/
+    /// (a call the Role does not grant fails with 403); the sim's admin token comes second.
     pub async fn spawn(options: AppOptions) -> TestApp {
         crate::init();
-        let sim = Sim::start(SimConfig { scenario: options.scenario.clone(), speed: options.speed, ..SimConfig::default() })
+        let defaults = SimConfig::default();
+        let tokens = std::iter::once(crate::rbac::bot_token()).chain(defaults.tokens.clone()).collect();
+        let sim = Sim::start(SimConfig { scenario: options.scenario.clone(), speed: options.speed, tokens, ..defaults })
             .await
             .expect("sim starts");
         let sim = Arc::new(sim);

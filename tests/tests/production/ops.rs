@@ -1,0 +1,133 @@
+//! The bot's own endpoints after an end-to-end run through `Application::build` (as `run` builds it): `/healthz`
+//! and `/readyz` on the ops port, and `/metrics` naming what an on-call needs — nothing of it on the chat port.
+
+use std::sync::Arc;
+
+use mystocks_bot::application::Application;
+use mystocks_commands::Handler;
+use mystocks_sim::{Sim, SimConfig};
+use mystocks_tests::{RecordingSink, approval_id, rbac};
+
+use crate::support::{get, invocation, settings};
+
+/// The value of the sample whose line starts with `series` (name and labels), if exposed.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_endpoints_report_health_readiness_and_the_runs_metrics() {
+    mystocks_tests::init();
+    let token = rbac::bot_token();
+    let secret = token.token.clone();
+    let sim = Sim::start(SimConfig {
+        tokens: vec![token],
+        speed: 50.0,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = Application::build(&settings(&sim, &secret, dir.path(), None, None))
+        .await
+        .expect("builds");
+    let (port, ops) = (app.port(), app.ops_port());
+    assert_ne!(port, ops, "the ops endpoints have their own port");
+    let core = app.core().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+
+    let sink = Arc::new(RecordingSink::default());
+    core.handle(invocation("e1", "alice", "pods"), sink.clone())
+        .await;
+    core.handle(invocation("e2", "alice", "frobnicate"), sink.clone())
+        .await;
+    core.handle(invocation("e3", "alice", "scale 4"), sink.clone())
+        .await;
+    let id = approval_id(&sink.all()).expect("a scale request");
+    core.handle(invocation("e4", "alice", "scale 5"), sink.clone())
+        .await;
+    core.handle(
+        invocation("e5", "bob", &format!("approve {id}")),
+        sink.clone(),
+    )
+    .await;
+    core.settle().await;
+
+    assert_eq!(get(ops, "/healthz").await, (200, "ok\n".to_string()));
+    let (status, ready) = get(ops, "/readyz").await;
+    assert_eq!(status, 200, "{ready}");
+    for line in ["ready", "store: ok", "coordinator: ok", "kubernetes: ok"] {
+        assert!(ready.lines().any(|l| l == line), "{line} in {ready}");
+    }
+    let (status, metrics) = get(ops, "/metrics").await;
+    assert_eq!(status, 200);
+    let expect = [
+        (
+            "mystocks_bot_invocations_total{command=\"pods\",outcome=\"allowed\"}",
+            1.0,
+        ),
+        (
+            "mystocks_bot_invocations_total{command=\"unknown\",outcome=\"refused\"}",
+            1.0,
+        ),
+        (
+            "mystocks_bot_invocations_total{command=\"scale\",outcome=\"requested\"}",
+            1.0,
+        ),
+        (
+            "mystocks_bot_invocations_total{command=\"approve\",outcome=\"allowed\"}",
+            1.0,
+        ),
+        (
+            "mystocks_bot_invocation_duration_seconds_count{command=\"pods\"}",
+            1.0,
+        ),
+        ("mystocks_bot_time_to_ack_seconds_count", 5.0),
+        (
+            "mystocks_bot_approvals_decided_total{verdict=\"approved\"}",
+            1.0,
+        ),
+        ("mystocks_bot_approval_wait_seconds_count", 1.0),
+        ("mystocks_bot_approvals_pending", 0.0),
+        ("mystocks_bot_dependency_up{dependency=\"store\"}", 1.0),
+        (
+            "mystocks_bot_dependency_up{dependency=\"coordinator\"}",
+            1.0,
+        ),
+        ("mystocks_bot_dependency_up{dependency=\"kubernetes\"}", 1.0),
+        ("mystocks_bot_slack_rate_limited_total", 0.0),
+        (
+            "mystocks_bot_dependency_errors_total{dependency=\"kubernetes\"}",
+            0.0,
+        ),
+    ];
+    let missing: Vec<String> = expect
+        .iter()
+        .filter(|(series, value)| sample(&metrics, series) != Some(*value))
+        .map(|(series, value)| format!("{series} = {value} (found {:?})", sample(&metrics, series)))
+        .collect();
+    assert!(missing.is_empty(), "{missing:#?}\n{metrics}");
+    assert!(
+        !metrics.contains("alice") && !metrics.contains("bob"),
+        "no user ids in labels:\n{metrics}"
+    );
+    let (status, _) = get(port, "/metrics").await;
+    assert_eq!(
+        status, 404,
+        "the chat port does not serve the ops endpoints"
+    );
+
+    let _ = stop.send(());
+    server.await.expect("server task").expect("stops cleanly");
+    sim.shutdown().await;
+}

@@ -1,0 +1,106 @@
+//! Helpers of the production suite: plain HTTP GETs, invocations, and an `Application` built from settings
+//! against the sim with the bot's Role-bound token, as `run` builds it.
+
+use std::path::Path;
+
+use mystocks_bot::settings::Settings;
+use mystocks_commands::{Actor, Addressing, Conversation, Identity, Invocation};
+use mystocks_sim::Sim;
+use mystocks_tests::rbac;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// `GET path` on 127.0.0.1:port: the status code and the body.
+pub async fn get(port: u16, path: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .await
+        .expect("answer read");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// An invocation of `text` by a console user, with its own event id.
+pub fn invocation(event_id: &str, who: &str, text: &str) -> Invocation {
+    Invocation {
+        event_id: event_id.to_string(),
+        actor: Actor {
+            identity: Identity::new("console", who),
+            display_name: who.to_string(),
+        },
+        conversation: Conversation {
+            channel: "console:main".into(),
+            thread: None,
+        },
+        addressing: Addressing::Direct,
+        text: text.to_string(),
+        received_at: chrono::Utc::now(),
+    }
+}
+
+/// Settings for `Application::build`: the sim through a kubeconfig holding the bot's token, a store in `dir`
+/// (or `store_url`), Redis when given, both listeners on port 0, and the demo people.
+pub fn settings(
+    sim: &Sim,
+    bot_token: &str,
+    dir: &Path,
+    store_url: Option<&str>,
+    redis_url: Option<&str>,
+) -> Settings {
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, sim.kubeconfig_for(rbac::BOT_USER, bot_token))
+        .expect("kubeconfig written");
+    let store = store_url
+        .map(|u| format!("url = \"{u}\"\n"))
+        .unwrap_or_default();
+    let redis = redis_url
+        .map(|u| format!("[coordinator]\nredis_url = \"{u}\"\n"))
+        .unwrap_or_default();
+    let config = format!(
+        r#"
+[kubernetes]
+kubeconfig = "{kubeconfig}"
+[store]
+data_dir = "{dir}"
+{store}
+{redis}
+[audit]
+hmac_key = "0123456789abcdef0123456789abcdef"
+[server]
+listen = "127.0.0.1:0"
+ops_listen = "127.0.0.1:0"
+[rate_limit]
+read_per_minute = 10000
+destructive_per_minute = 10000
+[[people.persons]]
+id = "alice"
+identities = ["console:alice"]
+roles = ["operator"]
+[[people.persons]]
+id = "bob"
+identities = ["console:bob"]
+roles = ["approver"]
+"#,
+        kubeconfig = kubeconfig.display(),
+        dir = dir.display(),
+    );
+    let path = dir.join("bot.toml");
+    std::fs::write(&path, config).expect("config written");
+    Settings::figment(&path).extract().expect("settings parse")
+}
