@@ -3,6 +3,7 @@
 
 mod data;
 mod echo;
+mod incidents;
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use mystocks_adapters::console::{Console, Format};
 use mystocks_commands::Handler;
 use mystocks_commands::audit::AuditKey;
 use mystocks_commands::checks::ChecksConfig;
-use mystocks_commands::clock::SystemClock;
+use mystocks_commands::clock::ManualClock;
 use mystocks_commands::cluster::Target;
 use mystocks_commands::cluster::client::client_from_kubeconfig_yaml;
 use mystocks_commands::coordinator::InProcessCoordinator;
@@ -43,6 +44,8 @@ pub struct DemoParts {
     pub audit_key: AuditKey,
     /// The demo store (SQLite in `data`), migrated.
     pub store: Arc<dyn Store>,
+    /// The demo's clock: the wall clock plus what `:advance` added.
+    pub clock: Arc<ManualClock>,
 }
 
 impl DemoParts {
@@ -73,6 +76,7 @@ impl DemoParts {
             data,
             audit_key,
             store,
+            clock: Arc::new(ManualClock::default()),
         })
     }
 
@@ -85,7 +89,7 @@ impl DemoParts {
 
 impl DemoParts {
     /// The core's context for the demo: the sim's deployment, the demo people (alice operator, bob approver,
-    /// carol viewer, dave admin), the default policy, in-process coordination and the wall clock.
+    /// carol viewer, dave admin), the default policy, in-process coordination and a clock that `:advance` moves.
     pub fn context(&self) -> Context {
         Context::new(
             self.kube.clone(),
@@ -97,11 +101,12 @@ impl DemoParts {
             Arc::new(InProcessCoordinator::default()),
             Directory::demo(),
             PolicyConfig::default(),
-            Arc::new(SystemClock),
+            self.clock.clone(),
             self.audit_key.clone(),
             CoreSettings::default(),
         )
         .with_checks(self.checks())
+        .with_incidents(incidents::settings())
     }
 
     /// The checks pointed at the sim: its app URL and Redis stand-in. The MyStocks database is not simulated:
@@ -118,24 +123,25 @@ impl DemoParts {
     }
 }
 
-/// The handler the demo talks to ([`EchoHandler`] stands in for it in console-only tests).
-async fn handler(parts: &DemoParts) -> anyhow::Result<Arc<dyn Handler>> {
-    Ok(Arc::new(Core::new(parts.context())))
-}
-
 /// Runs the demo until end of input, `:quit`, Ctrl-C or SIGTERM.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let parts = DemoParts::start(&args).await?;
-    let handler = handler(&parts).await?;
+    let core = Core::new(parts.context());
     let format = match args.format {
         OutputFormat::Text => Format::Text,
         OutputFormat::Json => Format::Json,
     };
-    let mut console = Console::stdio(handler, format, "alice");
+    let mut console = Console::stdio(Arc::new(core.clone()) as Arc<dyn Handler>, format, "alice")
+        .with_time_control(Arc::new(incidents::DemoTime::new(parts.clock.clone(), core.clone())));
+    // The console's sink is registered before the job runner starts, so a rollout report left behind by an
+    // earlier run (with `--data`) is finished here, and approvals expire in their messages.
+    core.register_sink("console", console.sink());
+    let jobs = core.start_job_runner();
     let result = tokio::select! {
         r = console.run(BufReader::new(tokio::io::stdin())) => r.context("reading the console input"),
         () = crate::shutdown::signal() => Ok(()),
     };
+    jobs.abort();
     parts.shutdown().await;
     result
 }

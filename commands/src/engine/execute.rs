@@ -126,7 +126,7 @@ async fn follow(out: &Out<'_>, record: &ApprovalRecord, state: FollowState) -> J
         let latest = latest.clone();
         move |p: &cluster::RolloutProgress| {
             if let Ok(mut l) = latest.lock() {
-                *l = Some(p.clone());
+                *l = Some(*p);
             }
         }
     };
@@ -141,7 +141,7 @@ async fn follow(out: &Out<'_>, record: &ApprovalRecord, state: FollowState) -> J
             let mut shown = None;
             loop {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                let now = latest.lock().ok().and_then(|l| l.clone());
+                let now = latest.lock().ok().and_then(|l| *l);
                 if now.is_none() || now == shown {
                     continue;
                 }

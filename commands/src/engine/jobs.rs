@@ -90,9 +90,7 @@ impl JobRunner {
         let in_flight = runner.in_flight.clone();
         let handle = tokio::spawn(async move {
             runner.run_due().await;
-            if runner.in_flight.count.fetch_sub(1, Ordering::SeqCst) == 1 {
-                runner.in_flight.idle.notify_waiters();
-            }
+            runner.done_with_work();
         });
         if let Ok(mut tasks) = in_flight.tasks.lock() {
             tasks.retain(|t| !t.is_finished());
@@ -112,6 +110,12 @@ impl JobRunner {
         self.in_flight.idle.notify_waiters();
     }
 
+    fn done_with_work(&self) {
+        if self.in_flight.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.in_flight.idle.notify_waiters();
+        }
+    }
+
     /// Waits until the work kicked off in this process has finished.
     pub async fn settle(&self) {
         loop {
@@ -128,8 +132,11 @@ impl JobRunner {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(self.ctx.settings.job_poll).await;
+                // Counted as work in flight, so `settle` also waits for a job the poller picked up.
+                self.in_flight.count.fetch_add(1, Ordering::SeqCst);
                 self.expire_due().await;
                 self.run_due().await;
+                self.done_with_work();
             }
         })
     }
