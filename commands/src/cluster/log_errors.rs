@@ -16,7 +16,7 @@ use super::target::Target;
 /// One kind of error line and how often it occurred.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorGroup {
-    /// The normalised line (`ERROR db: … timeout <n> (GET /api/v1/portfolio/<n>)`).
+    /// The normalised line (`ERROR db: … timeout <n> (GET <path>)`).
     pub pattern: String,
     pub count: usize,
     /// The first line of this kind, as written.
@@ -44,6 +44,9 @@ static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ERROR_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)error|exception|traceback|fatal|panic").expect("error regex")
+});
+static REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\b(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[^\s)\]"']*"#).expect("request regex")
 });
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
@@ -83,10 +86,12 @@ pub fn is_error_line(line: &str) -> bool {
     }
 }
 
-/// The line with its timestamp removed and ids, addresses and numbers replaced, so occurrences group together.
+/// The line with its timestamp removed and request paths, ids, addresses and numbers replaced, so
+/// occurrences group together.
 pub fn normalize(line: &str) -> String {
     let s = strip_timestamp(line).trim();
-    let s = UUID.replace_all(s, "<id>");
+    let s = REQUEST.replace_all(s, "$1 <path>");
+    let s = UUID.replace_all(&s, "<id>");
     let s = IP.replace_all(&s, "<ip>");
     let s = HEX.replace_all(&s, |c: &regex::Captures| {
         let word = &c[0];
@@ -167,7 +172,7 @@ mod tests {
             normalize(
                 "2026-11-28T14:00:00Z ERROR db: timeout 30.00 (GET /api/v1/portfolio/1042) from 10.0.3.7:5432"
             ),
-            "ERROR db: timeout <n> (GET /api/v1/portfolio/<n>) from <ip>"
+            "ERROR db: timeout <n> (GET <path>) from <ip>"
         );
         assert_eq!(
             normalize("ERROR job 3f2a9c1e-0b7d-4e55-9a61-2c3d4e5f6a7b failed at 0x7f3a9b"),
@@ -200,10 +205,7 @@ mod tests {
         ];
         let groups = group_errors(&lines);
         assert_eq!(groups.len(), 2);
-        assert_eq!(
-            groups[0].pattern,
-            "ERROR db: timeout (GET /api/v1/portfolio/<n>)"
-        );
+        assert_eq!(groups[0].pattern, "ERROR db: timeout (GET <path>)");
         assert_eq!(groups[0].count, 3);
         assert_eq!(
             groups[0].example,

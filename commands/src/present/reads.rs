@@ -18,6 +18,11 @@ fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Block {
 
 /// `kubectl get pods` as a table, with a one-line summary; ages seen at `now`.
 pub fn pods_reply(rows: &[PodRow], now: DateTime<Utc>) -> Reply {
+    let times = rows
+        .iter()
+        .flat_map(|r| [r.created, r.last_restart])
+        .flatten();
+    let now = not_before(now, times);
     if rows.is_empty() {
         return Reply::text(ReplyKind::Result, Level::Warn, "No pods match.").with_header("Pods");
     }
@@ -80,6 +85,7 @@ pub fn top_reply(usage: &[PodUsage]) -> Reply {
 
 /// The rollout history: revision (the current one marked), image of `container`, change cause, age at `now`.
 pub fn history_reply(revisions: &[Revision], container: &str, now: DateTime<Utc>) -> Reply {
+    let now = not_before(now, revisions.iter().filter_map(|r| r.created));
     if revisions.is_empty() {
         return Reply::text(ReplyKind::Result, Level::Warn, "No rollout history found.")
             .with_header("History");
@@ -102,6 +108,12 @@ pub fn history_reply(revisions: &[Revision], container: &str, now: DateTime<Utc>
     Reply::new(ReplyKind::Result, Level::Info)
         .with_header("Rollout history")
         .with_block(table(&["REVISION", "IMAGE", "CHANGE-CAUSE", "AGE"], cells))
+}
+
+/// `now`, or the newest of `times` if the cluster's clock runs ahead of ours (a simulated cluster at speed, or
+/// clock skew): ages then show `0s` rather than kubectl's `<invalid>`.
+fn not_before(now: DateTime<Utc>, times: impl Iterator<Item = DateTime<Utc>>) -> DateTime<Utc> {
+    times.fold(now, DateTime::max)
 }
 
 /// The replica counts as fields.

@@ -132,3 +132,14 @@ fn status_levels() {
     };
     assert_eq!(status_reply(&f).level, Level::Fail);
 }
+
+#[test]
+fn a_cluster_clock_ahead_of_ours_gives_no_invalid_ages() {
+    let mut ahead = row("mystocks-api-c", "CrashLoopBackOff", 0);
+    ahead.created = Some(now() + chrono::Duration::minutes(3));
+    ahead.restarts = 2;
+    ahead.last_restart = Some(now() + chrono::Duration::minutes(4));
+    let text = pods_reply(&[row("mystocks-api-a", "Running", 1), ahead], now()).plain_text();
+    assert!(!text.contains("<invalid>"), "{text}");
+    assert!(text.contains("2 (0s ago)"), "{text}");
+}
