@@ -82,7 +82,7 @@ pub fn client(api_url: &str) -> Result<Arc<SlackClient<Connector>>, ApiError> {
         .enable_http1()
         .enable_http2()
         .build();
-    let base = format!("{}/", api_url.trim_end_matches('/'));
+    let base = api_url.trim_end_matches('/').to_string();
     Ok(Arc::new(SlackClient::new(
         SlackClientHyperConnector::with_connector(https).with_slack_api_url(&base),
     )))
@@ -338,4 +338,31 @@ fn content(text: &str, blocks: &[Value]) -> SlackMessageContent {
     SlackMessageContent::new()
         .with_text(text.to_string())
         .with_blocks(typed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn posts_in_one_channel_are_spaced_and_other_channels_are_not_held_up() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let settings = ApiSettings {
+            post_interval: Duration::from_secs(1),
+            ..ApiSettings::default()
+        };
+        let api = SlackApi::new(&SecretString::from("xoxb-x"), settings).expect("client");
+        let start = Instant::now();
+        for _ in 0..3 {
+            api.pace("C1").await;
+        }
+        assert_eq!(
+            start.elapsed().as_secs(),
+            2,
+            "three posts in C1 take two intervals"
+        );
+        let other = Instant::now();
+        api.pace("C2").await;
+        assert_eq!(other.elapsed().as_secs(), 0);
+    }
 }

@@ -197,10 +197,11 @@ impl SlackFront {
         let invocation = Invocation {
             event_id: format!("slack:{}:action:{}", b.team_id, b.trigger_id),
             actor: self.actor(&b.team_id, &b.user_id, &b.user_name),
-            // Results follow in the thread the button's message is in, or in a thread under that message.
+            // Results follow where the button's message is (its thread, if any): the core decides an approval
+            // only in the conversation it was requested in.
             conversation: Conversation {
                 channel: channel_id(&b.team_id, &b.channel_id),
-                thread: b.thread_ts.clone().or_else(|| Some(b.message_ts.clone())),
+                thread: b.thread_ts.clone(),
             },
             addressing: Addressing::Action,
             text: b.value,
@@ -210,3 +211,7 @@ impl SlackFront {
         Ack::Accepted
     }
 }
+
+#[cfg(test)]
+#[path = "front_tests.rs"]
+mod tests;

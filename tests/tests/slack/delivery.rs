@@ -16,7 +16,7 @@ async fn each_event_delivered_three_times_runs_once() {
     })
     .await;
     let event = callback(
-        json!({"type": "app_mention", "user": "UCAROL", "text": "<@UBOT> whoami", "ts": "1700000500.000200", "channel": CHANNEL}),
+        json!({"type": "app_mention", "user": "UCAROL", "text": "<@UBOT> pods", "ts": "1700000500.000200", "channel": CHANNEL}),
         None,
     );
     for retry in 0..3 {
@@ -39,7 +39,7 @@ async fn each_event_delivered_three_times_runs_once() {
     }
     bot.wait_for("the answer", |s| !s.accepted("chat.postMessage").is_empty())
         .await;
-    bot.slash("UDAVE", "whoami").await;
+    bot.slash("UDAVE", "pods").await;
     bot.wait_for("a later command", |s| {
         s.accepted("chat.postMessage").len() >= 2
     })
@@ -65,7 +65,7 @@ async fn mentions_in_threads_answer_in_the_thread_and_bots_are_ignored() {
         .event(&json!({"type": "url_verification", "challenge": "chal-123", "token": "x"}))
         .await;
     assert_eq!((status, body.contains("chal-123")), (200, true), "{body}");
-    let in_thread = json!({"type": "app_mention", "user": "UCAROL", "text": "<@UBOT> whoami", "ts": "1700000600.000300",
+    let in_thread = json!({"type": "app_mention", "user": "UCAROL", "text": "<@UBOT> pods", "ts": "1700000600.000300",
                            "thread_ts": "1700000599.000100", "channel": CHANNEL});
     bot.event(&callback(in_thread, None)).await;
     let from_bot = json!({"type": "message", "subtype": "bot_message", "bot_id": "B1", "text": "whoami", "ts": "1700000601.1",
@@ -82,7 +82,7 @@ async fn mentions_in_threads_answer_in_the_thread_and_bots_are_ignored() {
             .any(|(_, b)| b["thread_ts"] == "1700000599.000100")
     })
     .await;
-    bot.slash("UDAVE", "whoami").await;
+    bot.slash("UDAVE", "pods").await;
     bot.wait_for("a later command", |s| {
         s.accepted("chat.postMessage").len() >= 2
     })
@@ -106,7 +106,7 @@ async fn rate_limits_and_server_errors_are_retried_not_dropped() {
     );
     bot.slack
         .fail_next("chat.postMessage", Failure::ServerError, 1);
-    bot.slash("UCAROL", "whoami").await;
+    bot.slash("UCAROL", "pods").await;
     bot.wait_for("the answer after 429, 429, 500", |s| {
         !s.accepted("chat.postMessage").is_empty()
     })
@@ -133,7 +133,7 @@ async fn rate_limits_and_server_errors_are_retried_not_dropped() {
 async fn the_ack_returns_before_a_slow_command_finishes() {
     let bot = Bot::start(Options::default()).await;
     bot.slack.delay("chat.postMessage", Duration::from_secs(2));
-    let (status, ack) = bot.slash("UCAROL", "whoami").await;
+    let (status, ack) = bot.slash("UCAROL", "pods").await;
     assert_eq!(status, 200, "{ack}");
     assert!(
         bot.slack.accepted("chat.postMessage").is_empty(),

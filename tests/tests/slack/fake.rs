@@ -97,19 +97,26 @@ async fn the_sink_posts_big_and_hostile_replies_that_slack_accepts() {
     let body = slack.message("C1", &posted.message_id).expect("stored");
     assert_eq!(body["thread_ts"], "1700000000.1");
     assert!(!body.to_string().contains("<!channel>"));
-    // The 3-step upload carried the whole log (here the code block was cut: blocks over 50 were dropped,
-    // and the log is only attached when its block made it in, so check the upload path with a short reply).
+    // Long output is uploaded whole (3 steps) into the same thread, even when its block was cut from the message.
     let logs =
         Reply::new(ReplyKind::Result, Level::Info).with_block(Block::Code { text: log.clone() });
     sink.post(&conversation, &logs).await.expect("posted");
     let uploads = slack.uploads();
-    assert!(
-        uploads.values().any(|bytes| bytes == log.as_bytes()),
-        "the whole log was uploaded"
+    assert_eq!(
+        uploads
+            .values()
+            .filter(|bytes| bytes.as_slice() == log.as_bytes())
+            .count(),
+        2,
+        "the whole log, twice"
     );
     let completed = slack.accepted("files.completeUploadExternal");
-    assert_eq!(completed.len(), 1, "{:#?}", slack.calls());
-    assert_eq!(completed[0]["thread_ts"], "1700000000.1");
+    assert_eq!(completed.len(), 2, "{:#?}", slack.calls());
+    assert!(
+        completed
+            .iter()
+            .all(|c| c["thread_ts"] == "1700000000.1" && c["channel_id"] == "C1")
+    );
     let bad = Conversation {
         channel: "slack:T1/C404".into(),
         thread: None,

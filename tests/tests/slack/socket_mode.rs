@@ -60,7 +60,7 @@ async fn socket_mode_behaves_like_http() {
     assert_eq!(replicas(&bot.sim), (4, 4));
 
     let mention = callback(
-        json!({"type": "app_mention", "user": "UCAROL", "text": "<@UBOT> whoami", "ts": "1700000700.1",
+        json!({"type": "app_mention", "user": "UCAROL", "text": "<@UBOT> pods", "ts": "1700000700.1",
                                   "event_ts": "1700000700.1", "channel": CHANNEL}),
         Some("EvSock1"),
     );

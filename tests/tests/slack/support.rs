@@ -56,7 +56,7 @@ fn config(dir: &std::path::Path, slack: &FakeSlack, options: &Options) -> String
     };
     format!(
         "[kubernetes]\nkubeconfig = \"{kube}\"\n\n[store]\nurl = \"sqlite://{db}?mode=rwc\"\n\n{redis}\
-         [audit]\nhmac_key = \"test-audit-key-0123456789abcdef\"\n\n\
+         [audit]\nhmac_key = \"test-audit-key-0123456789abcdef-0123456789abcdef\"\n\n\
          [rate_limit]\nread_per_minute = 100000\ndestructive_per_minute = 100000\n\n\
          [server]\nlisten = \"127.0.0.1:0\"\n\n\
          [slack]\nbot_token = \"{BOT_TOKEN}\"\nsigning_secret = \"{SECRET}\"\n{app_token}api_url = \"{api}\"\n\

@@ -1,0 +1,177 @@
+//! Front-door tests: what reaches the core, once, with which identity and conversation.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mystocks_commands::coordinator::InProcessCoordinator;
+use mystocks_commands::reply::{MessageRef, Reply, SinkError};
+use mystocks_commands::{Addressing, Conversation, Handler, Invocation, ReplySink};
+
+use super::*;
+use crate::slack::inbound::{ButtonPress, MessageEvent, MessageKind, SlashCommand};
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Invocation>>);
+
+#[async_trait]
+impl Handler for Recorder {
+    async fn handle(&self, invocation: Invocation, _sink: Arc<dyn ReplySink>) {
+        self.0.lock().unwrap().push(invocation);
+    }
+    async fn settle(&self) {}
+}
+
+struct Silent;
+
+#[async_trait]
+impl ReplySink for Silent {
+    async fn post(&self, c: &Conversation, _r: &Reply) -> Result<MessageRef, SinkError> {
+        Ok(MessageRef {
+            conversation: c.clone(),
+            message_id: "1".into(),
+        })
+    }
+    async fn update(&self, _m: &MessageRef, _r: &Reply) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+fn front() -> (SlackFront, Arc<Recorder>) {
+    let recorder = Arc::new(Recorder::default());
+    let identity = SlackIdentity {
+        team_id: "T1".into(),
+        api_app_id: Some("A1".into()),
+        bot_user_id: Some("UBOT".into()),
+        claim_ttl: Duration::from_secs(60),
+    };
+    let front = SlackFront::new(
+        identity,
+        Arc::new(InProcessCoordinator::default()),
+        recorder.clone(),
+        Arc::new(Silent),
+    );
+    (front, recorder)
+}
+
+async fn seen(recorder: &Recorder, n: usize) -> Vec<Invocation> {
+    for _ in 0..200 {
+        if recorder.0.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    recorder.0.lock().unwrap().clone()
+}
+
+fn command(team: &str, app: &str) -> SlashCommand {
+    SlashCommand {
+        team_id: team.into(),
+        api_app_id: Some(app.into()),
+        channel_id: "C1".into(),
+        user_id: "U1".into(),
+        user_name: "alice".into(),
+        command: "/mystocks".into(),
+        text: "scale 5".into(),
+        response_url: None,
+        trigger_id: "tr1".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_command_is_handed_off_once_with_its_identity() {
+    let (front, recorder) = front();
+    assert_eq!(
+        front.command(command("T1", "A1"), "sig1").await,
+        Ack::Accepted
+    );
+    assert_eq!(
+        front.command(command("T1", "A1"), "sig1").await,
+        Ack::Duplicate,
+        "a replay runs nothing"
+    );
+    let got = seen(&recorder, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].actor.identity.as_str(), "slack:T1/U1");
+    assert_eq!(got[0].conversation.channel, "slack:T1/C1");
+    assert_eq!(
+        (got[0].addressing, got[0].text.as_str()),
+        (Addressing::Direct, "scale 5")
+    );
+}
+
+#[tokio::test]
+async fn other_workspaces_and_apps_never_reach_the_core() {
+    let (front, recorder) = front();
+    assert!(matches!(
+        front.command(command("T2", "A1"), "s1").await,
+        Ack::Refused(_)
+    ));
+    assert_eq!(
+        front.command(command("T1", "A9"), "s2").await,
+        Ack::ForeignApp
+    );
+    let outsider = MessageEvent {
+        event_id: "Ev1".into(),
+        team_id: "T1".into(),
+        api_app_id: Some("A1".into()),
+        user_team: "T2".into(),
+        user_id: "UX".into(),
+        channel_id: "C1".into(),
+        ts: "2.0".into(),
+        thread_ts: None,
+        text: "restart".into(),
+        kind: MessageKind::Mention,
+    };
+    assert_eq!(front.message(outsider).await, Ack::Ignored);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(recorder.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn mentions_thread_under_themselves_and_buttons_under_their_message() {
+    let (front, recorder) = front();
+    let mention = MessageEvent {
+        event_id: "Ev1".into(),
+        team_id: "T1".into(),
+        api_app_id: None,
+        user_team: "T1".into(),
+        user_id: "U1".into(),
+        channel_id: "C1".into(),
+        ts: "2.0".into(),
+        thread_ts: None,
+        text: "status".into(),
+        kind: MessageKind::Mention,
+    };
+    assert_eq!(front.message(mention.clone()).await, Ack::Accepted);
+    assert_eq!(front.message(mention).await, Ack::Duplicate);
+    let press = ButtonPress {
+        team_id: "T1".into(),
+        api_app_id: Some("A1".into()),
+        user_team: "T1".into(),
+        user_id: "U2".into(),
+        user_name: "bob".into(),
+        channel_id: "C1".into(),
+        message_ts: "5.0".into(),
+        thread_ts: None,
+        value: "approve A1".into(),
+        trigger_id: "tr2".into(),
+    };
+    assert_eq!(front.button(press, "sig2").await, Ack::Accepted);
+    let got = seen(&recorder, 2).await;
+    assert_eq!(got.len(), 2);
+    let mention = got
+        .iter()
+        .find(|i| i.addressing == Addressing::Mention)
+        .unwrap();
+    assert_eq!(mention.conversation.thread.as_deref(), Some("2.0"));
+    let press = got
+        .iter()
+        .find(|i| i.addressing == Addressing::Action)
+        .unwrap();
+    assert_eq!(
+        (press.text.as_str(), press.conversation.thread.as_deref()),
+        ("approve A1", None)
+    );
+    assert_eq!(press.actor.identity.as_str(), "slack:T1/U2");
+}
