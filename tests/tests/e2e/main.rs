@@ -7,4 +7,5 @@ mod checks;
 mod readonly;
 mod refusals;
 mod resilience;
+mod runbooks;
 mod support;
