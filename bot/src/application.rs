@@ -92,7 +92,8 @@ impl Application {
             audit_key,
             core_settings,
         )
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_incidents(settings.incident_settings());
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;

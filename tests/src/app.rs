@@ -10,6 +10,7 @@ use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator};
 use mystocks_commands::directory::Directory;
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
 use mystocks_commands::engine::{Context, Core, CoreSettings};
+use mystocks_commands::incident::IncidentSettings;
 use mystocks_commands::policy::PolicyConfig;
 use mystocks_commands::store::{self, Store};
 use mystocks_commands::{Actor, Addressing, Conversation, Handler, Identity, Invocation};
@@ -38,6 +39,8 @@ pub struct AppOptions {
     pub reuse_db: Option<String>,
     /// Rate limits; generous by default so tests that send many commands are not slowed down.
     pub rate_limit: RateLimitConfig,
+    /// Incident settings and pager (the incident tests point it at a fake PagerDuty).
+    pub incidents: IncidentSettings,
 }
 
 impl Default for AppOptions {
@@ -49,6 +52,7 @@ impl Default for AppOptions {
             policy: PolicyConfig::default(),
             reuse_db: None,
             rate_limit: RateLimitConfig { read_per_minute: 10_000, destructive_per_minute: 10_000 },
+            incidents: IncidentSettings::default(),
         }
     }
 }
@@ -130,7 +134,8 @@ impl TestApp {
             clock.clone() as Arc<dyn Clock>,
             test_audit_key(),
             settings,
-        );
+        )
+        .with_incidents(options.incidents.clone());
         let core = Core::new(ctx);
         let sink = Arc::new(RecordingSink::default());
         core.register_sink("console", sink.clone());

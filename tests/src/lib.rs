@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod db;
+pub mod fake_pagerduty;
 pub mod rbac;
 pub mod fake_slack;
 pub mod sink;

@@ -14,6 +14,8 @@ pub enum Line {
     Help,
     /// `:quit` — stop reading.
     Quit,
+    /// `:advance 15m` — move the clock forward (SLA timers, expiries).
+    Advance(std::time::Duration),
     /// A directive the console does not know, or used wrongly: the text says why.
     Invalid(String),
     /// Chat text for the bot (`/mystocks ` prefix removed).
@@ -28,6 +30,7 @@ pub const HELP: &str = "console commands:
   :as NAME        act as NAME (demo people: alice operator, bob approver, carol viewer, dave admin)
   :thread NAME    move into thread NAME (e.g. an incident war room)
   :thread         back to the channel
+  :advance 15m    move the demo clock forward (SLA reminders and escalations fire)
   :help           this list
   :quit           leave (or end of input / Ctrl-D)
 anything else is sent to the bot as if typed after /mystocks — try `help`";
@@ -64,6 +67,8 @@ pub fn parse(raw: &str) -> Line {
             Line::Invalid("usage: :thread NAME (one word), or :thread alone".into())
         }
         ("help", _, _) => Line::Help,
+        ("advance", Some(by), false) => super::advance::parse(by).map(Line::Advance).unwrap_or_else(Line::Invalid),
+        ("advance", _, _) => Line::Invalid("usage: :advance 15m".into()),
         ("quit" | "exit" | "q", None, _) => Line::Quit,
         _ => Line::Invalid(format!(
             "unknown console command `:{name}`; :help lists them"

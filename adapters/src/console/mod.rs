@@ -3,6 +3,7 @@
 //! the same output every time.
 
 mod escape;
+mod advance;
 mod format;
 mod line;
 mod sink;
@@ -17,6 +18,7 @@ use mystocks_commands::{
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 pub use escape::strip_controls;
+pub use advance::TimeControl;
 pub use format::{Format, Record};
 pub use line::{HELP, Line, MAX_LINE_BYTES, parse as parse_line};
 pub use sink::{ConsoleSink, Output, output};
@@ -55,6 +57,8 @@ pub enum Flow {
 /// One console session.
 pub struct Console {
     handler: Arc<dyn Handler>,
+    /// Moves the clock for `:advance` (the demo's simulated clock); `None`: the wall clock, which cannot move.
+    time: Option<Arc<dyn TimeControl>>,
     sink: Arc<ConsoleSink>,
     options: ConsoleOptions,
     /// Where the prompt goes: the output in text format, stderr in JSON format (stdout stays pure JSON).
@@ -74,6 +78,7 @@ impl Console {
         };
         Console {
             handler,
+            time: None,
             sink: Arc::new(ConsoleSink::new(options.format, out)),
             person: options.person.clone(),
             options,
@@ -93,6 +98,12 @@ impl Console {
             interactive: io::stdin().is_terminal(),
         };
         Console::new(handler, options, sink::output(io::stdout()))
+    }
+
+    /// Lets `:advance DURATION` move time through `time`.
+    pub fn with_time_control(mut self, time: Arc<dyn TimeControl>) -> Self {
+        self.time = Some(time);
+        self
     }
 
     /// The sink replies are printed through.
@@ -161,6 +172,13 @@ impl Console {
             Line::Help => self.notice("info", HELP)?,
             Line::Quit => return Ok(Flow::Stop),
             Line::Invalid(why) => self.notice("warn", &why)?,
+            Line::Advance(by) => match &self.time {
+                Some(time) => {
+                    let now = time.advance(by).await;
+                    self.notice("info", &now)?;
+                }
+                None => self.notice("warn", "this console runs on the wall clock; :advance works in the demo")?,
+            },
             Line::Say(text) => {
                 let invocation = self.invocation(text);
                 let sink: Arc<dyn ReplySink> = self.sink.clone();

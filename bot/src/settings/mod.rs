@@ -4,6 +4,7 @@
 //! credentials are [`CredentialUrl`]s, so `Debug` of [`Settings`] never shows a secret.
 
 mod secret;
+mod incidents;
 mod validate;
 
 use std::net::SocketAddr;
@@ -14,11 +15,13 @@ use figment::providers::{Env, Format, Toml};
 use mystocks_commands::checks::ChecksConfig;
 use mystocks_commands::directory::DirectoryConfig;
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
+use mystocks_commands::incident::IncidentConfig;
 use mystocks_commands::policy::PolicyConfig;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use secret::{CredentialUrl, redact_url};
+pub use incidents::PagerDutySettings;
 pub use validate::Summary;
 
 /// The prefix of environment overrides: `MYSTOCKS_BOT__AUDIT__HMAC_KEY` sets `[audit] hmac_key`.
@@ -51,6 +54,11 @@ pub struct Settings {
     /// here come from `[service]` (see [`Settings::checks_config`]).
     #[serde(default)]
     pub checks: ChecksConfig,
+    /// Incident response: the war-room channel, response times, on-call, who may ack and break glass.
+    #[serde(default)]
+    pub incidents: IncidentConfig,
+    /// PagerDuty Events API v2; absent means no paging.
+    pub pagerduty: Option<PagerDutySettings>,
     /// Slack; absent means Slack is off.
     pub slack: Option<SlackSettings>,
     /// Matrix; absent means Matrix is off.

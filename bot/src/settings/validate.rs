@@ -91,6 +91,7 @@ impl Settings {
             check_http(&mut p, "service.prometheus_url", url);
         }
         self.kubernetes_problems(&mut p);
+        self.incident_problems(&mut p);
         check_url(
             &mut p,
             "store.url",

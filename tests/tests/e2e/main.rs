@@ -3,6 +3,7 @@
 
 mod approvals;
 mod audit;
+mod incidents;
 mod checks;
 mod readonly;
 mod refusals;

@@ -12,7 +12,7 @@ use crate::reply::{Block, Level, Reply, ReplyKind};
 
 use super::super::Context;
 use super::super::dispatch::{Outcome, Request};
-use super::room::{announce, change_for, notice, page, remember, room, target, trigger};
+use super::room::{announce, change_for, notice, page, post, remember, room, target, trigger};
 
 pub(super) async fn declare(request: &Request<'_>, severity: Severity, title: &str) -> Outcome {
     let ctx = request.ctx;
@@ -150,7 +150,20 @@ async fn page_now(
     } else {
         Level::Warn
     };
-    announce(request, &incident, notice(level, format!("Paging: {text}"))).await;
+    // Only in the war room: where the command was typed already has its own answer.
+    match room(&incident) {
+        Some(room) => {
+            post(
+                &request.runner.sinks(),
+                &room,
+                &notice(level, format!("Paging: {text}")),
+            )
+            .await
+        }
+        None => {
+            request.say(notice(level, format!("Paging: {text}"))).await;
+        }
+    }
     if result.is_err() {
         return incident;
     }

@@ -191,6 +191,8 @@ pub(super) async fn postmortem(request: &Request<'_>, id: Option<i64>) -> Outcom
                 timeline.len()
             ),
         })
+        // Shown inline too (the console prints no files); adapters shorten it to their limits.
+        .with_block(Block::Code { text: markdown.clone() })
         .with_attachment(Attachment {
             filename: format!("incident-{}-postmortem.md", incident.number),
             content_type: "text/markdown".into(),
