@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use mystocks_commands::cluster::{self, ClusterError};
+use mystocks_sim::{Role, SimConfig, SimToken};
 
 use crate::support::World;
 
@@ -68,4 +69,45 @@ async fn a_silent_server_times_out_after_10_s() {
         ClusterError::Timeout.to_string(),
         "the Kubernetes API did not answer within 10 s"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_token_reads_but_a_preview_is_forbidden() {
+    let viewer = SimToken {
+        name: "viewer".into(),
+        token: "viewer-token".into(),
+        role: Some(Role::allow(
+            &["get", "list", "watch"],
+            &["deployments", "replicasets", "pods"],
+        )),
+    };
+    let config = SimConfig {
+        speed: crate::support::SPEED,
+        tokens: vec![viewer],
+        ..Default::default()
+    };
+    let w = World::with_config(config).await;
+    assert_eq!(
+        crate::support::ok(cluster::pods(&w.client, &w.target, None).await, "pods").len(),
+        3
+    );
+    match cluster::plan_scale(&w.client, &w.target, 5, 1..=20).await {
+        Err(e @ ClusterError::Forbidden { .. }) => {
+            assert!(e.is_user_facing());
+            assert!(
+                e.to_string()
+                    .starts_with("the bot is not allowed to do this in the cluster"),
+                "{e}"
+            );
+        }
+        Err(other) => panic!("expected forbidden, got {other:?}"),
+        Ok(p) => panic!("a preview with a read-only token: {}", p.summary()),
+    }
+    let denied = w.sim.changing_requests();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(
+        (denied[0].status, denied[0].token_name.as_deref()),
+        (403, Some("viewer"))
+    );
+    assert_eq!(w.sim.deployment().spec.replicas, Some(3));
 }

@@ -27,7 +27,6 @@ impl World {
     }
 
     pub async fn with_scenario(scenario: Scenario) -> World {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let config = SimConfig {
             speed: SPEED,
             scenario: ScenarioState {
@@ -36,6 +35,12 @@ impl World {
             },
             ..Default::default()
         };
+        World::with_config(config).await
+    }
+
+    /// A sim with `config`; the client uses its first token.
+    pub async fn with_config(config: SimConfig) -> World {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let sim = Sim::start(config).await.expect("the sim starts");
         let client = match cluster::client_from_kubeconfig_yaml(&sim.kubeconfig_yaml()).await {
             Ok(c) => c,
