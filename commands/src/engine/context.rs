@@ -14,6 +14,7 @@ use crate::policy::PolicyConfig;
 use crate::runbook::RunbookSet;
 use crate::store::Store;
 
+use super::audit_gap::AuditGap;
 use super::observe::CoreMetrics;
 use super::ratelimit::{RateLimitConfig, RateLimits};
 
@@ -70,6 +71,8 @@ pub struct Context {
     /// Where the core reports invocations, latencies and errors (the binary's metrics); none in most tests.
     pub metrics: Option<Arc<dyn CoreMetrics>>,
     pub(crate) limits: RateLimits,
+    /// Audit entries the store could not take, recorded as one gap entry when it answers again.
+    pub(crate) audit_gap: AuditGap,
 }
 
 impl Context {
@@ -88,7 +91,7 @@ impl Context {
     ) -> Self {
         let limits = RateLimits::new(&settings.rate_limit);
         let checks = ChecksConfig::default();
-        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, checks, incidents: IncidentSettings::default(), runbooks: Arc::default(), limits, metrics: None }
+        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, checks, incidents: IncidentSettings::default(), runbooks: Arc::default(), limits, metrics: None, audit_gap: AuditGap::default() }
     }
 
     /// The same context reporting to `metrics` (the binary's Prometheus registry).

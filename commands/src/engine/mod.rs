@@ -4,6 +4,7 @@
 
 mod admin;
 mod approvals;
+mod audit_gap;
 mod checks;
 mod context;
 mod decide;

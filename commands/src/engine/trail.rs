@@ -97,11 +97,20 @@ pub async fn record_step(
     write(ctx, entry).await
 }
 
+/// Appends an entry; a store that cannot take it leaves a gap that the next successful write records first.
 async fn write(ctx: &Context, entry: NewAuditEntry) -> Option<AuditRow> {
+    if let Some((gap, token)) = ctx.audit_gap.take_entry(ctx.clock.now()) {
+        match ctx.store.append_audit(gap).await {
+            Ok(row) => tracing::warn!(seq = row.seq, "the audit gap left by a store outage is recorded"),
+            Err(_) => ctx.audit_gap.restore(token),
+        }
+    }
+    let noted = entry.clone();
     match ctx.store.append_audit(entry).await {
         Ok(row) => Some(row),
         Err(err) => {
-            tracing::error!(error = %err, "could not write an audit entry");
+            ctx.audit_gap.note(&noted, &err.to_string());
+            super::observe::dependency_error(ctx, super::observe::Dependency::Store);
             None
         }
     }

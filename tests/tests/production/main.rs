@@ -3,8 +3,10 @@
 //! several replicas on one PostgreSQL and Redis (each event once, each approval executed once, takeover).
 
 mod config;
+mod degradation;
 mod manifests;
 mod ops;
+mod outage;
 mod rbac;
 mod replicas;
 mod support;

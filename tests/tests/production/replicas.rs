@@ -22,29 +22,23 @@ use mystocks_tests::{AppOptions, RecordingSink, TestApp, TestDb, approval_id, te
 use crate::support::invocation;
 
 /// The Redis the tests use (`REDIS_TEST_URL`, default the local server); a missing Redis fails the test.
-fn redis_url() -> String {
+pub fn redis_url() -> String {
     std::env::var("REDIS_TEST_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_string())
 }
 
 /// One replica: its own store pool, its own Redis connection, its own job runner and sink.
-struct Replica {
-    core: Core,
-    sink: Arc<RecordingSink>,
+pub struct Replica {
+    pub core: Core,
+    pub sink: Arc<RecordingSink>,
 }
 
-async fn replica(sim: &Sim, db_url: &str, prefix: &str, n: usize) -> Replica {
+pub async fn replica(sim: &Sim, db_url: &str, redis: &str, prefix: &str, n: usize) -> Replica {
     let store = store::connect(db_url, test_audit_key())
         .await
         .expect("store connects");
-    let coordinator = RedisCoordinator::connect(&redis_url(), prefix)
+    let coordinator = RedisCoordinator::connect(redis, prefix)
         .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "Redis is required at {} (set REDIS_TEST_URL): {}",
-                redis_url(),
-                e.0
-            )
-        });
+        .unwrap_or_else(|e| panic!("Redis is required at {redis} (set REDIS_TEST_URL): {}", e.0));
     let settings = CoreSettings {
         job_lease: Duration::from_secs(3),
         job_poll: Duration::from_millis(100),
@@ -79,7 +73,7 @@ async fn three(sim: &Sim) -> (Vec<Replica>, TestDb) {
     let prefix = format!("mystocks-bot-test-{}:", uuid::Uuid::new_v4().simple());
     let mut replicas = Vec::new();
     for n in 0..3 {
-        replicas.push(replica(sim, &db.url, &prefix, n).await);
+        replicas.push(replica(sim, &db.url, &redis_url(), &prefix, n).await);
     }
     (replicas, db)
 }
