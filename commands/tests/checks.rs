@@ -10,3 +10,5 @@ mod metrics;
 mod postgres;
 #[path = "checks/timeouts.rs"]
 mod timeouts;
+#[path = "checks/units.rs"]
+mod units;
