@@ -314,10 +314,10 @@ fn dispatch(fake: &FakeSlack, method: &str, body: &Value) -> Result<Value, Strin
             )
         }
         "files.completeUploadExternal" => {
-            if let Some(channel) = body["channel_id"].as_str() {
-                if !fake.lock().channels.contains(channel) {
-                    return Err("channel_not_found".into());
-                }
+            if let Some(channel) = body["channel_id"].as_str()
+                && !fake.lock().channels.contains(channel)
+            {
+                return Err("channel_not_found".into());
             }
             let files = body["files"].as_array().ok_or("invalid_arguments")?;
             let uploads = fake.lock().uploads.clone();

@@ -50,8 +50,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Verifies the request; the signature is returned as the claim key of commands and button presses.
-fn verify(ep: &Endpoint, headers: &HeaderMap, body: &[u8]) -> Result<String, Response> {
+/// Verifies the request; the signature is returned as the claim key of commands and button presses, and a
+/// failure as the 401 to answer.
+fn verify(ep: &Endpoint, headers: &HeaderMap, body: &[u8]) -> Result<String, Box<Response>> {
     let signature = header(headers, SIGNATURE_HEADER);
     match ep.signer.verify(
         signature,
@@ -62,7 +63,9 @@ fn verify(ep: &Endpoint, headers: &HeaderMap, body: &[u8]) -> Result<String, Res
         Ok(()) => Ok(signature.unwrap_or_default().to_string()),
         Err(e) => {
             tracing::warn!(error = %e, "rejected an unverified Slack request");
-            Err((StatusCode::UNAUTHORIZED, format!("{e}\n")).into_response())
+            Err(Box::new(
+                (StatusCode::UNAUTHORIZED, format!("{e}\n")).into_response(),
+            ))
         }
     }
 }
@@ -86,7 +89,7 @@ fn plain_ack(ack: Ack) -> Response {
 async fn command(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = match verify(&ep, &headers, &body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let parsed = match inbound::parse_command_form(&body) {
         Ok(c) => c,
@@ -104,7 +107,7 @@ async fn command(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) ->
 
 async fn event(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(r) = verify(&ep, &headers, &body) {
-        return r;
+        return *r;
     }
     if let Some(retry) = header(&headers, "x-slack-retry-num") {
         tracing::debug!(
@@ -127,7 +130,7 @@ async fn event(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) -> R
 async fn interaction(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = match verify(&ep, &headers, &body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match inbound::parse_interaction_form(&body) {
         Ok(Inbound::Button(b)) => plain_ack(ep.front.button(b, &signature).await),

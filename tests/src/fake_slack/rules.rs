@@ -80,10 +80,11 @@ fn check_block(b: &Value) -> Result<(), String> {
                 if chars(&e["value"]) > 2000 {
                     return Err("button value over 2000".into());
                 }
-                if let Some(style) = e.get("style") {
-                    if style != "primary" && style != "danger" {
-                        return Err("bad button style".into());
-                    }
+                if let Some(style) = e.get("style")
+                    && style != "primary"
+                    && style != "danger"
+                {
+                    return Err("bad button style".into());
                 }
             }
             Ok(())
