@@ -78,3 +78,55 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use figment::Figment;
+    use figment::providers::{Format, Toml};
+
+    use super::Settings;
+
+    fn settings(toml: &str) -> Settings {
+        Figment::from(Toml::string(toml))
+            .extract()
+            .expect("settings parse")
+    }
+
+    #[test]
+    fn a_routing_key_turns_paging_on() {
+        let s = settings("[pagerduty]\nrouting_key = \"abc\"\napi_url = \"http://127.0.0.1:1\"\n");
+        assert!(s.incident_settings().pager.is_some());
+        let mut problems = Vec::new();
+        s.incident_problems(&mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(
+            !format!("{s:?}").contains("abc"),
+            "the routing key is never printed"
+        );
+    }
+
+    #[test]
+    fn problems_name_the_key() {
+        let s = settings("[pagerduty]\napi_url = \"ftp://x\"\n[incidents]\noncall = [\"zed\"]\n");
+        assert!(s.incident_settings().pager.is_none());
+        let mut problems = Vec::new();
+        s.incident_problems(&mut problems);
+        let all = problems.join("\n");
+        assert!(
+            all.contains("incidents.oncall") && all.contains("zed"),
+            "{all}"
+        );
+        assert!(
+            all.contains("pagerduty.api_url") && all.contains("pagerduty.routing_key"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn response_times_and_defaults() {
+        let s = settings("[incidents.response_times]\nP1 = \"5m\"\n");
+        let config = &s.incident_settings().config;
+        assert_eq!(config.response_times.p1.as_secs(), 300);
+        assert_eq!(config.response_times.p2.as_secs(), 3600);
+    }
+}
