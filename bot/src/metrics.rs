@@ -127,7 +127,7 @@ impl Metrics {
             Dependency::Kubernetes,
         ] {
             let labels = vec![("dependency".to_string(), dependency.as_str().to_string())];
-            m.dependency_errors.get_or_create(&labels);
+            let _ = m.dependency_errors.get_or_create(&labels);
         }
         Metrics { registry, ..m }
     }
