@@ -62,7 +62,7 @@ async fn deploy_refusals_send_nothing() {
             "not in the allowed repository",
         ),
         ("Mystocks/API:v1", "not a valid image reference"),
-        ("mystocks/api", "give a tag"),
+        ("mystocks/api", "name a tag or a digest"),
         ("v1 2", "not a valid image reference"),
         ("mystocks/api@sha256:123", "digest"),
     ];
