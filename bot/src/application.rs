@@ -94,6 +94,7 @@ impl Application {
         )
         .with_metrics(metrics.clone())
         .with_incidents(settings.incident_settings());
+        let context = context.with_runbooks(crate::check_config::load_runbooks(&settings.runbooks));
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;

@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use mystocks_commands::runbook::{RunbookSet, RunbooksConfig};
+
 use crate::application::Application;
 use crate::settings::{Settings, SettingsError};
 
@@ -10,12 +12,30 @@ use crate::settings::{Settings, SettingsError};
 pub fn check(path: &Path) -> ExitCode {
     match Settings::load(path) {
         Ok(settings) => {
+            let runbooks = settings.runbooks.load();
+            if !runbooks.problems.is_empty() {
+                eprintln!(
+                    "error: {} runbook file(s) do not load (the bot would run without them):",
+                    runbooks.problems.len()
+                );
+                for problem in &runbooks.problems {
+                    eprintln!("  - {problem}");
+                }
+            }
             println!(
                 "config {} is valid; the bot would connect to:",
                 path.display()
             );
-            print!("{}", settings.summary());
-            ExitCode::SUCCESS
+            let mut summary = settings.summary();
+            summary
+                .lines
+                .push(("runbooks".into(), settings.runbooks.describe(&runbooks)));
+            print!("{summary}");
+            if runbooks.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -58,4 +78,15 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
          use `mystocks-bot demo` to try the bot in a terminal",
         configured.join(" and ")
     )
+}
+
+/// Loads the configured runbooks for a starting bot: each file that does not load is logged with its file, line
+/// and reason, and the bot goes on without it.
+pub fn load_runbooks(config: &RunbooksConfig) -> RunbookSet {
+    let set = config.load();
+    for problem in &set.problems {
+        tracing::error!(problem = %problem, "a runbook does not load; the bot runs without it");
+    }
+    tracing::info!(runbooks = %config.describe(&set), "runbooks");
+    set
 }

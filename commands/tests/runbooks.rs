@@ -285,6 +285,11 @@ fn the_run_waits_for_the_approval_and_checks_its_expectation() {
         shown,
         "after.cpu_max_millicores (340) < usage.cpu_max_millicores (912)"
     );
+    assert_eq!(
+        run.verdict(),
+        Grade::Ok,
+        "the warning before the fix no longer counts"
+    );
     let back: RunState =
         serde_json::from_value(serde_json::to_value(&run).expect("json")).expect("round trip");
     assert_eq!(back, run);

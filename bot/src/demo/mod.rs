@@ -29,6 +29,25 @@ use crate::cli::{DemoArgs, OutputFormat};
 pub use data::{AUDIT_KEY_FILE, DataDir};
 pub use echo::EchoHandler;
 
+/// The environment variable that points the demo at another runbooks directory (default: `runbooks/`).
+pub const DEMO_RUNBOOKS_ENV: &str = "MYSTOCKS_BOT__RUNBOOKS__DIRECTORY";
+
+/// The demo's runbooks: `$MYSTOCKS_BOT__RUNBOOKS__DIRECTORY`, else `runbooks/` here, else the repository's.
+/// Files that do not load are reported on stderr with file, line and reason; the demo runs without them.
+pub fn demo_runbooks() -> mystocks_commands::runbook::RunbookSet {
+    let directory = std::env::var(DEMO_RUNBOOKS_ENV)
+        .ok()
+        .filter(|d| !d.trim().is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| Some(std::path::PathBuf::from("runbooks")).filter(|d| d.is_dir()))
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runbooks"));
+    let set = mystocks_commands::runbook::load_dir(&directory);
+    for problem in &set.problems {
+        eprintln!("runbook not loaded: {problem}");
+    }
+    set
+}
+
 /// The environment variable that gives the demo a MyStocks database for `db` and the postgres check.
 pub const DEMO_DATABASE_URL_ENV: &str = "MYSTOCKS_BOT__CHECKS__DATABASE_URL";
 
@@ -107,6 +126,7 @@ impl DemoParts {
         )
         .with_checks(self.checks())
         .with_incidents(incidents::settings())
+        .with_runbooks(demo_runbooks())
     }
 
     /// The checks pointed at the sim: its app URL and Redis stand-in. The MyStocks database is not simulated:

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use mystocks_commands::checks::ChecksConfig;
+use mystocks_commands::runbook::RunbooksConfig;
 use mystocks_commands::directory::DirectoryConfig;
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
 use mystocks_commands::incident::IncidentConfig;
@@ -54,6 +55,9 @@ pub struct Settings {
     /// here come from `[service]` (see [`Settings::checks_config`]).
     #[serde(default)]
     pub checks: ChecksConfig,
+    /// Where the runbook files are (`[runbooks] directory`); a malformed file is reported, never fatal.
+    #[serde(default)]
+    pub runbooks: RunbooksConfig,
     /// Incident response: the war-room channel, response times, on-call, who may ack and break glass.
     #[serde(default)]
     pub incidents: IncidentConfig,

@@ -4,12 +4,14 @@
 //! machine; the engine (`engine::runbooks`) runs it against the cluster and chat.
 
 pub mod condition;
+pub mod config;
 pub mod facts;
 pub mod format;
 pub mod loader;
 pub mod run;
 
 pub use condition::{Condition, ConditionError};
+pub use config::RunbooksConfig;
 pub use facts::{FactValue, Facts, Grade, StepFacts};
 pub use format::{Runbook, Step, StepAction};
 pub use loader::{RunbookProblem, RunbookSet, load_dir};

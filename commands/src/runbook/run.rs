@@ -232,12 +232,19 @@ impl RunState {
         self.next_step = index + 1;
     }
 
-    /// The run's worst finding: a failed step or unmet expectation is `fail`, a warning step `warn`.
+    /// The run's verdict: the worst finding, where findings made before the run's last change count no more
+    /// (they describe the state the change fixed); a failed or refused step is `warn`, an unmet expectation `fail`.
     pub fn verdict(&self) -> Grade {
+        let last_change = self
+            .records
+            .iter()
+            .rposition(|r| r.outcome == StepOutcome::Changed);
         self.records
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
                 let step = match r.outcome {
+                    StepOutcome::Ran(_) if last_change.is_some_and(|c| i < c) => Grade::Ok,
                     StepOutcome::Ran(g) => g,
                     StepOutcome::Failed | StepOutcome::NotChanged => Grade::Warn,
                     StepOutcome::Skipped | StepOutcome::Changed => Grade::Ok,

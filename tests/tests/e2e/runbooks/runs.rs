@@ -66,7 +66,7 @@ async fn high_cpu_proposes_a_scale_up_and_reports_the_cpu_falling_after_approval
         step3.text()
     );
     let summary = headed(&after, "Runbook: High CPU usage").expect("summary");
-    assert!(summary.text().contains("finished"), "{}", summary.text());
+    assert!(summary.text().contains("finished — ok"), "fixed: {}", summary.text());
     assert!(summary.text().contains("changed"), "{}", summary.text());
     assert!(
         after
