@@ -71,16 +71,10 @@ pub fn summary(snapshot: &PodsSnapshot, target: &Target, elapsed: Duration) -> C
             )
         })
         .collect();
-    let ready = rows
-        .iter()
-        .filter(|r| r.status == "Running" && r.ready == r.containers)
-        .count();
+    let ready = rows.iter().filter(|r| serving(r)).count();
     let unready: Vec<String> = rows
         .iter()
-        .filter(|r| {
-            !(r.status == "Running" && r.ready == r.containers)
-                && !BROKEN.contains(&r.status.as_str())
-        })
+        .filter(|r| !serving(r) && !BROKEN.contains(&r.status.as_str()))
         .map(|r| format!("{} {}", r.name, r.status))
         .collect();
     let counts = format!("{ready}/{} running and ready", rows.len());
@@ -103,6 +97,11 @@ pub fn summary(snapshot: &PodsSnapshot, target: &Target, elapsed: Duration) -> C
     } else {
         CheckResult::new("pods", what, CheckLevel::Ok, counts, elapsed)
     }
+}
+
+/// Running with every container ready.
+pub fn serving(row: &PodRow) -> bool {
+    row.status == "Running" && row.ready == row.containers
 }
 
 /// The tag of an image reference (`mystocks/api:v1.0.2` → `v1.0.2`), or the reference itself.
