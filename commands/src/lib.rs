@@ -12,6 +12,7 @@ pub mod engine;
 pub mod grammar;
 pub mod handler;
 pub mod help;
+pub mod incident;
 pub mod invocation;
 pub mod policy;
 pub mod present;
