@@ -3,6 +3,7 @@
 //! PagerDuty, and runs the SLA and break-glass-review timers as stored jobs.
 
 mod breakglass;
+mod declare;
 mod lifecycle;
 mod room;
 mod timeline;
@@ -20,9 +21,7 @@ pub(super) use views::oncall;
 /// Runs one `incident` sub-command.
 pub(super) async fn run(request: &Request<'_>, command: &Incident) -> Outcome {
     match command {
-        Incident::Declare { severity, title } => {
-            lifecycle::declare(request, *severity, title).await
-        }
+        Incident::Declare { severity, title } => declare::declare(request, *severity, title).await,
         Incident::Ack { id } => lifecycle::ack(request, *id).await,
         Incident::Note { text } => lifecycle::note(request, text).await,
         Incident::Role { role, person } => lifecycle::role(request, *role, person).await,

@@ -213,7 +213,7 @@ async fn notify(
          Review it within {} with `incident review {id}`; the incident cannot be resolved before.",
         request.principal.display,
         incident.number,
-        super::lifecycle::humanize(ctx.incidents.config.review_within)
+        super::declare::humanize(ctx.incidents.config.review_within)
     );
     announce(
         request,

@@ -14,7 +14,7 @@ use crate::store::{Job, JobOutcome};
 
 use super::super::Context;
 use super::super::jobs::Sinks;
-use super::lifecycle::humanize;
+use super::declare::humanize;
 use super::room::{change, notice, page, post, room, trigger};
 use super::timeline::bot_entry;
 

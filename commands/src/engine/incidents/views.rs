@@ -7,7 +7,7 @@ use crate::incident::{IncidentRecord, Severity};
 use crate::reply::{Attachment, Block, Level, Reply, ReplyKind, Table};
 
 use super::super::dispatch::{Outcome, Request};
-use super::lifecycle::humanize;
+use super::declare::humanize;
 use super::room::{change_for, remember, target};
 
 /// How many incidents `incident list` shows.
