@@ -81,3 +81,25 @@ fn the_ha_overlay_supplies_postgres_and_redis_through_the_secret() {
     let found = problems(&shipped, &secrets);
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn the_matrix_pods_settings_are_valid_with_its_secrets() {
+    let matrix = rbac::deploy_dir()
+        .join("components")
+        .join("matrix")
+        .join("config-matrix.toml");
+    let secrets = [
+        ("audit.hmac_key", HMAC),
+        ("matrix.access_token", "syt_token"),
+        (
+            "store.url",
+            "postgres://bot:pw@postgres.mystocks-bot:5432/bot",
+        ),
+        (
+            "coordinator.redis_url",
+            "redis://:pw@redis.mystocks-bot:6379/0",
+        ),
+    ];
+    let found = problems(&matrix, &secrets);
+    assert!(found.is_empty(), "{found:?}");
+}

@@ -16,7 +16,11 @@ fn deployment(objects: &[Value]) -> &Value {
 #[test]
 fn every_overlay_renders_with_its_replica_count_and_store() {
     let overlays = rbac::overlays();
-    assert_eq!(overlays, ["ha", "single"], "overlays under deploy/overlays");
+    assert_eq!(
+        overlays,
+        ["ha", "ha-matrix", "single"],
+        "overlays under deploy/overlays"
+    );
     let ha = render("ha");
     assert_eq!(deployment(&ha)["spec"]["replicas"].as_i64(), Some(3));
     let env =
@@ -200,5 +204,50 @@ fn the_runbooks_configmap_holds_the_repository_runbooks() {
         in_map,
         names.len(),
         "the ConfigMap has exactly the repository's runbooks: {names:?}"
+    );
+}
+
+#[test]
+fn the_matrix_side_is_one_pod_with_its_device_on_a_volume() {
+    let objects = render("ha-matrix");
+    let sts = find(&objects, "StatefulSet", "mystocks-bot-matrix").expect("the Matrix StatefulSet");
+    assert_eq!(
+        sts["spec"]["replicas"].as_i64(),
+        Some(1),
+        "one device, one pod"
+    );
+    assert_eq!(
+        sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"].as_str(),
+        Some("data")
+    );
+    let mounts =
+        serde_yaml::to_string(&sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"])
+            .expect("mounts");
+    assert!(
+        mounts.contains("mountPath: /var/lib/mystocks-bot\n"),
+        "{mounts}"
+    );
+    let config = objects
+        .iter()
+        .find(|o| {
+            o["kind"] == "ConfigMap"
+                && o["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("mystocks-bot-matrix-config"))
+        })
+        .expect("the Matrix pod's settings");
+    let toml = config["data"]["config.toml"].as_str().expect("config.toml");
+    assert!(
+        toml.contains("store_dir = \"/var/lib/mystocks-bot/matrix\""),
+        "the crypto store is on the volume: {toml}"
+    );
+    assert!(
+        !toml.contains("[slack]"),
+        "the Matrix pod serves Matrix only"
+    );
+    assert_eq!(
+        deployment(&objects)["spec"]["replicas"].as_i64(),
+        Some(3),
+        "Slack replicas still scale out"
     );
 }
