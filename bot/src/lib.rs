@@ -5,6 +5,7 @@ pub mod application;
 pub mod check_config;
 pub mod cli;
 pub mod demo;
+pub mod matrix;
 pub mod metrics;
 pub mod ops_server;
 pub mod settings;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use mystocks_bot::cli::{Cli, Command};
-use mystocks_bot::{check_config, demo, simulator, slack, telemetry};
+use mystocks_bot::{check_config, demo, matrix, simulator, slack, telemetry};
 
 fn main() -> ExitCode {
     // ring and aws-lc may both be compiled in; rustls cannot choose on its own.
@@ -39,11 +39,17 @@ fn main() -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::CheckConfig(args) => Ok(check_config::check(&args.config)),
+        Command::Run(args) if matrix_configured(&args.config) => matrix::run(&args.config).await,
         Command::Run(args) if slack_configured(&args.config) => slack::run(&args.config).await,
         Command::Run(args) => check_config::run(&args.config).await,
         Command::Demo(args) => demo::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Sim(args) => simulator::run(args).await.map(|()| ExitCode::SUCCESS),
     }
+}
+
+/// Whether the config names a `[matrix]` section (then `run` serves Matrix, and Slack too when configured).
+fn matrix_configured(path: &std::path::Path) -> bool {
+    mystocks_bot::settings::Settings::load(path).is_ok_and(|s| s.matrix.is_some())
 }
 
 /// Whether the config names a `[slack]` section (then `run` serves Slack; errors are reported by loading it).

@@ -218,7 +218,7 @@ fn default_slack_post_interval() -> u64 {
     1000
 }
 
-/// Matrix (placeholder until the Matrix adapter lands).
+/// Matrix (the adapter: `mystocks_adapters::matrix`; see docs/matrix.md).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MatrixSettings {
@@ -232,13 +232,33 @@ pub struct MatrixSettings {
     /// Rooms the bot answers in (ids `!abc:example.org`); others are ignored.
     #[serde(default)]
     pub rooms: Vec<String>,
-    /// The crypto store (keep it on a persistent volume).
+    /// The session, state and crypto stores (keep it on a persistent volume: it is the bot's one device).
     #[serde(default = "default_matrix_store")]
     pub store_dir: PathBuf,
+    /// Encrypts the state and crypto stores at rest, when set.
+    #[serde(default, deserialize_with = "secret::lenient_secret")]
+    pub store_passphrase: Option<SecretString>,
+    /// Homeservers whose users may address the bot; empty means the bot's own homeserver only.
+    #[serde(default)]
+    pub allowed_servers: Vec<String>,
+    /// Changes sent while the bot was away and older than this are not run late ("5m", or seconds).
+    #[serde(default = "default_matrix_offline_max_age")]
+    pub offline_max_age: String,
+    /// At most one edit of a message (rollout progress) per this interval ("2s", or seconds).
+    #[serde(default = "default_matrix_edit_interval")]
+    pub edit_interval: String,
 }
 
 fn default_matrix_store() -> PathBuf {
     PathBuf::from("data/matrix")
+}
+
+fn default_matrix_offline_max_age() -> String {
+    "5m".into()
+}
+
+fn default_matrix_edit_interval() -> String {
+    "2s".into()
 }
 
 /// Listen addresses.

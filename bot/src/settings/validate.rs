@@ -168,6 +168,21 @@ impl Settings {
             if is_blank(&m.password) && is_blank(&m.access_token) {
                 p.push(missing("matrix.password", ", or set matrix.access_token"));
             }
+            for (key, value) in [
+                ("matrix.offline_max_age", &m.offline_max_age),
+                ("matrix.edit_interval", &m.edit_interval),
+            ] {
+                if let Err(e) = mystocks_commands::policy::parse_duration(value) {
+                    p.push(format!("{key}: {e}"));
+                }
+            }
+            if let Some(bad) = m
+                .rooms
+                .iter()
+                .find(|r| !r.starts_with('!') || !r.contains(':'))
+            {
+                p.push(format!("matrix.rooms: `{bad}` is not a room id like !abc:example.org (aliases are not accepted)"));
+            }
         }
     }
 
