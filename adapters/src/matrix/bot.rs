@@ -21,7 +21,7 @@ use super::config::MatrixConfig;
 use super::inbound::{Inbound, InboundKind, classify};
 use super::offline::{is_change, offline_notice};
 use super::sink::{MatrixSink, PLATFORM};
-use super::{MatrixError, session};
+use super::{MatrixError, gap, session};
 
 /// The Matrix side of the bot: a logged-in client, its sink, and the loop that feeds the core.
 pub struct MatrixBot {
@@ -72,7 +72,7 @@ impl MatrixBot {
         let mut token = self.store.get_value(&key).await.map_err(|e| MatrixError::Sync(format!("cannot read the sync position: {e}")))?;
         let mut backoff = Duration::from_millis(500);
         loop {
-            let mut settings = SyncSettings::default().timeout(self.config.sync_timeout);
+            let mut settings = SyncSettings::default().timeout(self.config.sync_timeout).filter(gap::sync_filter());
             if let Some(t) = &token {
                 settings = settings.token(t.clone());
             }
@@ -83,7 +83,7 @@ impl MatrixBot {
             match response {
                 Ok(response) => {
                     // With no position yet (first start ever), history is not answered: only invitations count.
-                    self.process(&response, token.is_some(), &handler).await;
+                    self.process(&response, token.as_deref(), &handler).await;
                     if let Err(err) = self.store.put_value(&key, &response.next_batch).await {
                         tracing::warn!(error = %err, "could not save the sync position; a restart may see events again (claims stop repeats)");
                     }
@@ -112,19 +112,25 @@ impl MatrixBot {
         Ok(())
     }
 
-    async fn process(&self, response: &SyncResponse, answer: bool, handler: &Arc<dyn Handler>) {
+    /// Handles one sync response; `since` is the position it continues from (none on the very first start).
+    async fn process(&self, response: &SyncResponse, since: Option<&str>, handler: &Arc<dyn Handler>) {
         for room_id in response.rooms.invited.keys() {
             let Some(room) = self.client.get_room(room_id) else { continue };
             self.answer_invite(&room).await;
         }
-        if !answer {
-            return;
-        }
+        let Some(since) = since else { return };
         for (room_id, update) in &response.rooms.joined {
             if !self.config.room_allowed(room_id.as_str()) {
                 continue;
             }
             let Some(room) = self.client.get_room(room_id) else { continue };
+            if update.timeline.limited
+                && let Some(prev_batch) = &update.timeline.prev_batch
+            {
+                for event in gap::missing_events(&room, prev_batch, since).await {
+                    self.handle_event(&room, &event, handler).await;
+                }
+            }
             for event in &update.timeline.events {
                 self.handle_event(&room, event, handler).await;
             }

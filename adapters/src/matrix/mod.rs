@@ -7,6 +7,7 @@
 mod approvals;
 mod bot;
 mod config;
+mod gap;
 mod inbound;
 mod offline;
 mod outbox;
