@@ -94,7 +94,9 @@ fn announcement(ctx: &Context, incident: &IncidentRecord) -> Reply {
     let config = &ctx.incidents.config;
     let response = config.response_time(incident.severity);
     let due = incident.declared_at + chrono::Duration::from_std(response).unwrap_or_default();
-    let paging = if config.pages_on_declare(incident.severity) {
+    let paging = if ctx.incidents.pager.is_none() {
+        "not configured — call the on-call (`oncall`)"
+    } else if config.pages_on_declare(incident.severity) {
         "the on-call is paged now"
     } else {
         "the on-call is paged if nobody acknowledges in time"
