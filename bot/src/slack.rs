@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use mystocks_adapters::slack::{
-    ApiSettings, SlackApi, SlackFront, SlackIdentity, SlackSigner, SlackSink, SocketMode, http,
+    ApiSettings, ResponseUrls, SlackApi, SlackFront, SlackIdentity, SlackSigner, SlackSink,
+    SocketMode, http,
 };
 use mystocks_commands::Handler;
 use mystocks_commands::engine::Core;
@@ -42,7 +43,8 @@ pub async fn start(settings: &SlackSettings, core: &Core) -> anyhow::Result<Slac
         ..ApiSettings::default()
     };
     let api = Arc::new(SlackApi::new(&token, api_settings)?);
-    let sink = Arc::new(SlackSink::new(api));
+    let response_urls = Arc::new(ResponseUrls::default());
+    let sink = Arc::new(SlackSink::new(api).with_response_urls(response_urls.clone()));
     core.register_sink("slack", sink.clone());
     let identity = SlackIdentity {
         team_id: settings.team_id.trim().to_string(),
@@ -51,7 +53,8 @@ pub async fn start(settings: &SlackSettings, core: &Core) -> anyhow::Result<Slac
         claim_ttl: CLAIM_TTL,
     };
     let handler: Arc<dyn Handler> = Arc::new(core.clone());
-    let front = SlackFront::new(identity, core.context().coordinator.clone(), handler, sink);
+    let front = SlackFront::new(identity, core.context().coordinator.clone(), handler, sink)
+        .with_response_urls(response_urls);
     if let Some(app_token) = &settings.app_token {
         let socket = SocketMode::start(front, &settings.api_url, app_token).await?;
         tracing::info!("Slack: Socket Mode connected");

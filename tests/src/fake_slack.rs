@@ -87,6 +87,7 @@ impl FakeSlack {
             )
             .route("/api/{method}", post(api_method))
             .route("/upload/{file}", post(upload))
+            .route("/hooks/{id}", post(hook))
             .route("/socket", any(socket))
             .with_state(fake.clone());
         tokio::spawn(async move {
@@ -102,6 +103,11 @@ impl FakeSlack {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A response_url for slash commands, served by the fake (`http://127.0.0.1:PORT/hooks/ID`).
+    pub fn hook_url(&self, id: &str) -> String {
+        format!("http://127.0.0.1:{}/hooks/{id}", self.port)
     }
 
     /// Every call so far.
@@ -390,6 +396,20 @@ async fn upload(State(fake): State<FakeSlack>, Path(file): Path<String>, body: B
     fake.lock().uploads.insert(file.clone(), body.to_vec());
     fake.record("upload", json!({"file": file, "bytes": body.len()}), None);
     (StatusCode::OK, format!("OK - {}", body.len())).into_response()
+}
+
+/// A slash command's response_url: records the JSON body (method `response_url`).
+async fn hook(State(fake): State<FakeSlack>, Path(id): Path<String>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(v) => {
+            fake.record_answer("response_url", v, None, json!({"hook": id}));
+            (StatusCode::OK, "ok").into_response()
+        }
+        Err(_) => {
+            fake.record("response_url", Value::Null, Some("invalid_payload"));
+            (StatusCode::BAD_REQUEST, "invalid_payload").into_response()
+        }
+    }
 }
 
 async fn socket(State(fake): State<FakeSlack>, ws: WebSocketUpgrade) -> Response {

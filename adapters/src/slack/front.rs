@@ -12,6 +12,7 @@ use mystocks_commands::{
 };
 
 use super::inbound::{ButtonPress, MessageEvent, MessageKind, SlashCommand};
+use super::response_url::ResponseUrls;
 use super::sink::channel_id;
 
 /// Who the bot is on Slack: requests for another workspace or app are refused.
@@ -49,6 +50,7 @@ pub struct SlackFront {
     coordinator: Arc<dyn Coordinator>,
     handler: Arc<dyn Handler>,
     sink: Arc<dyn ReplySink>,
+    response_urls: Option<Arc<ResponseUrls>>,
 }
 
 impl SlackFront {
@@ -64,7 +66,14 @@ impl SlackFront {
             coordinator,
             handler,
             sink,
+            response_urls: None,
         }
+    }
+
+    /// Remembers each slash command's response_url here (the sink's fallback for channels it cannot post in).
+    pub fn with_response_urls(mut self, urls: Arc<ResponseUrls>) -> Self {
+        self.response_urls = Some(urls);
+        self
     }
 
     /// The bot's Slack identity.
@@ -131,6 +140,9 @@ impl SlackFront {
         }
         if !self.claim(&format!("cmd:{claim_key}")).await {
             return Ack::Duplicate;
+        }
+        if let (Some(urls), Some(url)) = (&self.response_urls, &c.response_url) {
+            urls.remember(&c.channel_id, url);
         }
         let invocation = Invocation {
             event_id: format!("slack:{}:cmd:{}", c.team_id, c.trigger_id),

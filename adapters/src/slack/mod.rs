@@ -12,12 +12,14 @@ pub mod front;
 pub mod http;
 pub mod inbound;
 pub mod render;
+pub mod response_url;
 pub mod signature;
 pub mod sink;
 pub mod socket;
 
 pub use api::{ApiError, ApiSettings, SlackApi};
 pub use front::{Ack, SlackFront, SlackIdentity};
+pub use response_url::ResponseUrls;
 pub use signature::{SignatureError, SlackSigner};
 pub use sink::SlackSink;
 pub use socket::SocketMode;

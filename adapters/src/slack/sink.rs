@@ -8,16 +8,21 @@ use async_trait::async_trait;
 use mystocks_commands::reply::{MessageRef, Reply, ReplySink, SinkError, Visibility};
 use mystocks_commands::{Conversation, Identity};
 
-use super::api::SlackApi;
-use super::render::render;
+use super::api::{ApiError, SlackApi};
+use super::render::{Rendered, render};
+use super::response_url::{self, ResponseUrls};
 
 /// Message id given to ephemeral posts (Slack cannot update them by `ts`).
 pub const EPHEMERAL_ID: &str = "ephemeral";
+/// Message id given to posts through a response_url (they cannot be updated by `ts` either).
+pub const RESPONSE_URL_ID: &str = "response_url";
 
 /// Delivers replies to Slack.
 #[derive(Clone, Debug)]
 pub struct SlackSink {
     api: Arc<SlackApi>,
+    response_urls: Arc<ResponseUrls>,
+    http: reqwest::Client,
 }
 
 /// `slack:T1/C2` → (`T1`, `C2`).
@@ -42,7 +47,44 @@ pub fn channel_id(team: &str, channel: &str) -> String {
 impl SlackSink {
     /// A sink over `api`.
     pub fn new(api: Arc<SlackApi>) -> Self {
-        SlackSink { api }
+        SlackSink {
+            api,
+            response_urls: Arc::default(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Uses the response_urls the front door learns when the bot cannot post in a channel itself.
+    pub fn with_response_urls(mut self, urls: Arc<ResponseUrls>) -> Self {
+        self.response_urls = urls;
+        self
+    }
+
+    /// Falls back to the channel's response_url when Slack says the bot cannot post there.
+    async fn fallback(
+        &self,
+        channel: &str,
+        in_channel: bool,
+        rendered: &Rendered,
+        err: ApiError,
+    ) -> Result<String, SinkError> {
+        let cannot_post = matches!(&err, ApiError::Refused { code, .. } if code == "not_in_channel" || code == "channel_not_found");
+        let url = self
+            .response_urls
+            .for_channel(channel)
+            .filter(|_| cannot_post);
+        let Some(url) = url else {
+            return Err(SinkError(err.to_string()));
+        };
+        let body = response_url::body(in_channel, &rendered.text, &rendered.blocks);
+        response_url::post(&self.http, &url, &body)
+            .await
+            .map(|()| RESPONSE_URL_ID.to_string())
+            .map_err(|e| {
+                SinkError(format!(
+                    "{err}; and through the command's response_url: {e}"
+                ))
+            })
     }
 
     async fn upload_files(
@@ -93,17 +135,23 @@ impl ReplySink for SlackSink {
                         "{identity} is not a Slack user; cannot whisper to them"
                     ))
                 })?;
-                self.api
+                match self
+                    .api
                     .post_ephemeral(channel, user, thread, &rendered.text, &rendered.blocks)
                     .await
-                    .map_err(|e| SinkError(e.to_string()))?;
-                EPHEMERAL_ID.to_string()
+                {
+                    Ok(()) => EPHEMERAL_ID.to_string(),
+                    Err(e) => self.fallback(channel, false, &rendered, e).await?,
+                }
             }
-            Visibility::Public => self
+            Visibility::Public => match self
                 .api
                 .post_message(channel, thread, &rendered.text, &rendered.blocks)
                 .await
-                .map_err(|e| SinkError(e.to_string()))?,
+            {
+                Ok(ts) => ts,
+                Err(e) => self.fallback(channel, true, &rendered, e).await?,
+            },
         };
         self.upload_files(channel, thread, &rendered.files).await;
         Ok(MessageRef {
@@ -115,7 +163,7 @@ impl ReplySink for SlackSink {
     async fn update(&self, message: &MessageRef, reply: &Reply) -> Result<(), SinkError> {
         let channel = &message.conversation.channel;
         let (_, channel) = split_channel(channel).ok_or_else(|| not_slack(channel))?;
-        if message.message_id == EPHEMERAL_ID {
+        if message.message_id == EPHEMERAL_ID || message.message_id == RESPONSE_URL_ID {
             // Ephemeral messages have no ts to update: post the new state privately instead of losing it.
             return self.post(&message.conversation, reply).await.map(|_| ());
         }

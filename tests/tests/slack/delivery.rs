@@ -144,3 +144,29 @@ async fn the_ack_returns_before_a_slow_command_finishes() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_the_bot_cannot_post_the_answer_goes_through_the_response_url() {
+    let bot = Bot::start(Options::default()).await;
+    // CNOTIN does not exist for the bot (not invited): chat.postMessage answers channel_not_found.
+    let body = command_body(TEAM, "CNOTIN", "UCAROL", "pods").replace(
+        "https%3A%2F%2Fhooks.slack.invalid%2Fcommands%2F1",
+        &url::form_urlencoded::byte_serialize(bot.slack.hook_url("h1").as_bytes())
+            .collect::<String>(),
+    );
+    assert_eq!(bot.post_signed("/slack/commands", FORM, &body).await.0, 200);
+    bot.wait_for("the answer through the response_url", |s| {
+        !s.accepted("response_url").is_empty()
+    })
+    .await;
+    let answer = &bot.slack.accepted("response_url")[0];
+    assert_eq!(answer["response_type"], "in_channel", "{answer}");
+    assert!(text_of(answer).contains("mystocks-api"), "{answer}");
+    assert_eq!(
+        bot.slack.refused(),
+        vec![(
+            "chat.postMessage".to_string(),
+            "channel_not_found".to_string()
+        )]
+    );
+}
