@@ -9,4 +9,5 @@ mod ops;
 mod outage;
 mod rbac;
 mod replicas;
+mod slack_replicas;
 mod support;
