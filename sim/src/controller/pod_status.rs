@@ -71,7 +71,8 @@ pub fn render_status(pod: &mut Pod, rt: &PodRuntime) {
     };
     let last_state = rt.last_exit.map(|(started, finished)| ContainerState {
         terminated: Some(ContainerStateTerminated {
-            exit_code: 1,
+            // The bad release exits with 3 ("schema check failed (exit code 3)" in its log).
+            exit_code: 3,
             reason: Some("Error".into()),
             started_at: Some(ktime(started)),
             finished_at: Some(ktime(finished)),

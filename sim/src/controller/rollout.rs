@@ -50,12 +50,15 @@ pub fn replicas_of(rs: &ReplicaSet) -> i32 {
     rs.spec.replicas.unwrap_or(0)
 }
 
-/// A ReplicaSet's available replicas.
+/// A ReplicaSet's available replicas, counting no more than it is scaled to: a ReplicaSet just scaled down
+/// still reports the pods it is about to delete, and counting them would scale old ReplicaSets down twice.
 pub fn available_of(rs: &ReplicaSet) -> i32 {
-    rs.status
+    let available = rs
+        .status
         .as_ref()
         .and_then(|s| s.available_replicas)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    available.min(replicas_of(rs))
 }
 
 fn scale(store: &mut Store, rs: &ReplicaSet, replicas: i32, now: DateTime<Utc>) {
@@ -168,9 +171,11 @@ pub fn recreate(
     olds: &[ReplicaSet],
     desired: i32,
 ) {
+    // Terminating old pods still count: Recreate starts nothing until every old pod is gone.
     let old_live: i32 = olds
         .iter()
-        .map(|rs| rs.status.as_ref().map(|s| s.replicas).unwrap_or(0))
+        .filter_map(|rs| rs.status.as_ref())
+        .map(|s| s.replicas + s.terminating_replicas.unwrap_or(0))
         .sum();
     for rs in olds {
         scale(store, rs, 0, now);
