@@ -18,7 +18,7 @@ fn names_and_aliases_are_unique_and_lower_case() {
         assert!(seen.insert(spelling), "`{spelling}` is used twice");
         assert_eq!(spelling, spelling.to_ascii_lowercase());
     }
-    assert_eq!(SPECS.len(), 27); // incident, oncall
+    assert_eq!(SPECS.len(), 28); // … incident, oncall, runbook
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn every_variant_is_reachable_from_text() {
             );
         }
     }
-    assert_eq!(names.len(), 29, "{names:?}");
+    assert_eq!(names.len(), 30, "{names:?}");
 }
 
 #[test]
