@@ -50,7 +50,9 @@ pub fn venv_dir() -> PathBuf {
         return PathBuf::from(dir);
     }
     let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".to_string());
-    PathBuf::from(home).join(".cache/mystocks-bot").join(format!("synapse-{SYNAPSE_VERSION}"))
+    PathBuf::from(home)
+        .join(".cache/mystocks-bot")
+        .join(format!("synapse-{SYNAPSE_VERSION}"))
 }
 
 /// Installs Synapse into the venv if it is not there yet (one installer at a time across test processes).
@@ -66,7 +68,10 @@ pub fn ensure_installed() -> anyhow::Result<PathBuf> {
     let started = Instant::now();
     while fs::create_dir(&lock).is_err() {
         if started.elapsed() > Duration::from_secs(600) {
-            bail!("another process has been installing Synapse for 10 minutes; remove {} if it died", lock.display());
+            bail!(
+                "another process has been installing Synapse for 10 minutes; remove {} if it died",
+                lock.display()
+            );
         }
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -89,14 +94,29 @@ fn install(venv: &Path, python: &Path) -> anyhow::Result<()> {
     if synapse_importable(python) {
         return Ok(());
     }
-    eprintln!("installing Synapse {SYNAPSE_VERSION} from PyPI into {} (once)", venv.display());
-    let status = Command::new("python3").arg("-m").arg("venv").arg(venv).status().context("running python3 -m venv")?;
+    eprintln!(
+        "installing Synapse {SYNAPSE_VERSION} from PyPI into {} (once)",
+        venv.display()
+    );
+    let status = Command::new("python3")
+        .arg("-m")
+        .arg("venv")
+        .arg(venv)
+        .status()
+        .context("running python3 -m venv")?;
     if !status.success() {
-        bail!("python3 -m venv {} failed: install python3-venv", venv.display());
+        bail!(
+            "python3 -m venv {} failed: install python3-venv",
+            venv.display()
+        );
     }
     let pip = venv.join("bin/pip");
     let status = Command::new(&pip)
-        .args(["install", "--quiet", &format!("matrix-synapse=={SYNAPSE_VERSION}")])
+        .args([
+            "install",
+            "--quiet",
+            &format!("matrix-synapse=={SYNAPSE_VERSION}"),
+        ])
         .status()
         .context("running pip")?;
     if !status.success() || !synapse_importable(python) {
@@ -128,8 +148,16 @@ impl Synapse {
             .stderr(log)
             .spawn()
             .context("starting Synapse")?;
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
-        let mut synapse = Synapse { url: format!("http://127.0.0.1:{port}"), child, dir, secret, http };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        let mut synapse = Synapse {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+            dir,
+            secret,
+            http,
+        };
         synapse.wait_ready().await?;
         Ok(synapse)
     }
@@ -138,9 +166,16 @@ impl Synapse {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait()? {
-                bail!("Synapse exited ({status}) before answering:\n{}", self.log_tail());
+                bail!(
+                    "Synapse exited ({status}) before answering:\n{}",
+                    self.log_tail()
+                );
             }
-            let versions = self.http.get(format!("{}/_matrix/client/versions", self.url)).send().await;
+            let versions = self
+                .http
+                .get(format!("{}/_matrix/client/versions", self.url))
+                .send()
+                .await;
             if versions.is_ok_and(|r| r.status().is_success()) {
                 return Ok(());
             }
@@ -164,11 +199,27 @@ impl Synapse {
     }
 
     /// Registers an account with the shared secret (no subprocess), admin or not.
-    pub async fn register(&self, localpart: &str, password: &str, admin: bool) -> anyhow::Result<Account> {
+    pub async fn register(
+        &self,
+        localpart: &str,
+        password: &str,
+        admin: bool,
+    ) -> anyhow::Result<Account> {
         let url = format!("{}/_synapse/admin/v1/register", self.url);
-        let nonce: Value = self.http.get(&url).send().await?.error_for_status()?.json().await?;
-        let nonce = nonce["nonce"].as_str().context("no nonce from /register")?.to_string();
-        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(self.secret.as_bytes()).context("hmac key")?;
+        let nonce: Value = self
+            .http
+            .get(&url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let nonce = nonce["nonce"]
+            .as_str()
+            .context("no nonce from /register")?
+            .to_string();
+        let mut mac =
+            Hmac::<sha1::Sha1>::new_from_slice(self.secret.as_bytes()).context("hmac key")?;
         let role = if admin { "admin" } else { "notadmin" };
         mac.update(format!("{nonce}\0{localpart}\0{password}\0{role}").as_bytes());
         let mac = hex::encode(mac.finalize().into_bytes());
@@ -180,28 +231,53 @@ impl Synapse {
             bail!("registering {localpart} failed ({status}): {answer}");
         }
         Ok(Account {
-            user_id: answer["user_id"].as_str().context("no user_id")?.to_string(),
+            user_id: answer["user_id"]
+                .as_str()
+                .context("no user_id")?
+                .to_string(),
             localpart: localpart.to_string(),
             password: password.to_string(),
-            access_token: answer["access_token"].as_str().context("no access_token")?.to_string(),
+            access_token: answer["access_token"]
+                .as_str()
+                .context("no access_token")?
+                .to_string(),
         })
     }
 
     /// Lifts the message rate limit of `user_id` (an admin's token is needed), so only the bot meets the limits.
     pub async fn unlimit(&self, admin: &Account, user_id: &str) -> anyhow::Result<()> {
-        let url = format!("{}/_synapse/admin/v1/users/{user_id}/override_ratelimit", self.url);
+        let url = format!(
+            "{}/_synapse/admin/v1/users/{user_id}/override_ratelimit",
+            self.url
+        );
         let body = json!({"messages_per_second": 0, "burst_count": 0});
-        self.http.post(&url).bearer_auth(&admin.access_token).json(&body).send().await?.error_for_status()?;
+        self.http
+            .post(&url)
+            .bearer_auth(&admin.access_token)
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?;
         Ok(())
     }
 
     /// The devices of an account, as the admin API lists them (ids).
     pub async fn devices(&self, admin: &Account, user_id: &str) -> anyhow::Result<Vec<String>> {
         let url = format!("{}/_synapse/admin/v2/users/{user_id}/devices", self.url);
-        let answer: Value =
-            self.http.get(&url).bearer_auth(&admin.access_token).send().await?.error_for_status()?.json().await?;
+        let answer: Value = self
+            .http
+            .get(&url)
+            .bearer_auth(&admin.access_token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
         let devices = answer["devices"].as_array().context("no devices list")?;
-        Ok(devices.iter().filter_map(|d| d["device_id"].as_str().map(str::to_string)).collect())
+        Ok(devices
+            .iter()
+            .filter_map(|d| d["device_id"].as_str().map(str::to_string))
+            .collect())
     }
 
     /// The process id (to check that exactly this process is stopped).
@@ -226,7 +302,12 @@ impl Drop for Synapse {
 
 const RELAXED: &str = "{per_second: 1000, burst_count: 10000}";
 
-fn write_config(dir: &Path, port: u16, secret: &str, options: SynapseOptions) -> anyhow::Result<()> {
+fn write_config(
+    dir: &Path,
+    port: u16,
+    secret: &str,
+    options: SynapseOptions,
+) -> anyhow::Result<()> {
     let d = dir.display();
     let mut yaml = format!(
         r#"server_name: "{SERVER_NAME}"
@@ -258,18 +339,36 @@ presence:
 "#
     );
     if !options.default_rate_limits {
-        for key in ["rc_message", "rc_registration", "rc_room_creation", "rc_admin_redaction", "rc_key_requests",
-            "rc_3pid_validation", "rc_third_party_invite", "rc_joins_per_room", "rc_reports", "rc_media_create",
-            "rc_delayed_event_mgmt"]
-        {
+        for key in [
+            "rc_message",
+            "rc_registration",
+            "rc_room_creation",
+            "rc_admin_redaction",
+            "rc_key_requests",
+            "rc_3pid_validation",
+            "rc_third_party_invite",
+            "rc_joins_per_room",
+            "rc_reports",
+            "rc_media_create",
+            "rc_delayed_event_mgmt",
+        ] {
             yaml.push_str(&format!("{key}: {RELAXED}\n"));
         }
-        yaml.push_str(&format!("rc_login:\n  address: {RELAXED}\n  account: {RELAXED}\n  failed_attempts: {RELAXED}\n"));
-        yaml.push_str(&format!("rc_joins:\n  local: {RELAXED}\n  remote: {RELAXED}\n"));
-        yaml.push_str(&format!("rc_invites:\n  per_room: {RELAXED}\n  per_user: {RELAXED}\n  per_issuer: {RELAXED}\n"));
+        yaml.push_str(&format!(
+            "rc_login:\n  address: {RELAXED}\n  account: {RELAXED}\n  failed_attempts: {RELAXED}\n"
+        ));
+        yaml.push_str(&format!(
+            "rc_joins:\n  local: {RELAXED}\n  remote: {RELAXED}\n"
+        ));
+        yaml.push_str(&format!(
+            "rc_invites:\n  per_room: {RELAXED}\n  per_user: {RELAXED}\n  per_issuer: {RELAXED}\n"
+        ));
     }
     fs::write(dir.join("homeserver.yaml"), yaml)?;
-    fs::write(dir.join("signing.key"), format!("ed25519 a_test {}\n", base64_unpadded(&rand_bytes())))?;
+    fs::write(
+        dir.join("signing.key"),
+        format!("ed25519 a_test {}\n", base64_unpadded(&rand_bytes())),
+    )?;
     Ok(())
 }
 
@@ -286,7 +385,11 @@ fn base64_unpadded(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
             out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);

@@ -46,8 +46,13 @@ fn key(event_id: &str) -> String {
 /// Remembers that `message` is the request message of `approval_id`; failures are logged (the typed command
 /// still works).
 pub(super) async fn remember_request(store: &dyn Store, message: &MessageRef, approval_id: &str) {
-    let value = RequestMessage { approval_id: approval_id.to_string(), conversation: message.conversation.clone() };
-    let Ok(text) = serde_json::to_string(&value) else { return };
+    let value = RequestMessage {
+        approval_id: approval_id.to_string(),
+        conversation: message.conversation.clone(),
+    };
+    let Ok(text) = serde_json::to_string(&value) else {
+        return;
+    };
     if let Err(err) = store.put_value(&key(&message.message_id), &text).await {
         tracing::warn!(error = %err, approval = approval_id, "could not remember the request message; reactions on it will not count");
     }

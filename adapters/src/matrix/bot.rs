@@ -14,7 +14,9 @@ use matrix_sdk::{Client, Room};
 use mystocks_commands::clock::Clock;
 use mystocks_commands::reply::{Level, ReplyKind};
 use mystocks_commands::store::Store;
-use mystocks_commands::{Actor, Addressing, Conversation, Handler, Identity, Invocation, Reply, ReplySink};
+use mystocks_commands::{
+    Actor, Addressing, Conversation, Handler, Identity, Invocation, Reply, ReplySink,
+};
 
 use super::approvals::request_of;
 use super::config::MatrixConfig;
@@ -41,8 +43,18 @@ impl MatrixBot {
         clock: Arc<dyn Clock>,
     ) -> Result<MatrixBot, MatrixError> {
         let client = session::connect(&config).await?;
-        let sink = Arc::new(MatrixSink::new(client.clone(), store.clone(), config.edit_interval));
-        Ok(MatrixBot { client, config: Arc::new(config), store, clock, sink })
+        let sink = Arc::new(MatrixSink::new(
+            client.clone(),
+            store.clone(),
+            config.edit_interval,
+        ));
+        Ok(MatrixBot {
+            client,
+            config: Arc::new(config),
+            store,
+            clock,
+            sink,
+        })
     }
 
     /// The sink to register with the core (`Core::register_sink("matrix", bot.sink())`).
@@ -66,13 +78,23 @@ impl MatrixBot {
 
     /// Syncs and hands commands to `handler` until `shutdown` completes; then waits for queued edits. Returns an
     /// error only when going on is pointless (the homeserver refuses the session).
-    pub async fn run(&self, handler: Arc<dyn Handler>, shutdown: impl Future<Output = ()>) -> Result<(), MatrixError> {
+    pub async fn run(
+        &self,
+        handler: Arc<dyn Handler>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), MatrixError> {
         let mut shutdown = std::pin::pin!(shutdown);
         let key = self.sync_key();
-        let mut token = self.store.get_value(&key).await.map_err(|e| MatrixError::Sync(format!("cannot read the sync position: {e}")))?;
+        let mut token = self
+            .store
+            .get_value(&key)
+            .await
+            .map_err(|e| MatrixError::Sync(format!("cannot read the sync position: {e}")))?;
         let mut backoff = Duration::from_millis(500);
         loop {
-            let mut settings = SyncSettings::default().timeout(self.config.sync_timeout).filter(gap::sync_filter());
+            let mut settings = SyncSettings::default()
+                .timeout(self.config.sync_timeout)
+                .filter(gap::sync_filter());
             if let Some(t) = &token {
                 settings = settings.token(t.clone());
             }
@@ -92,7 +114,10 @@ impl MatrixBot {
                 }
                 Err(err) => {
                     if let Some(kind) = err.client_api_error_kind()
-                        && matches!(kind, matrix_sdk::ruma::api::error::ErrorKind::UnknownToken { .. })
+                        && matches!(
+                            kind,
+                            matrix_sdk::ruma::api::error::ErrorKind::UnknownToken { .. }
+                        )
                     {
                         return Err(MatrixError::Session(format!(
                             "the homeserver no longer accepts the bot's access token ({err}); delete {} to log in again (a new device)",
@@ -113,9 +138,16 @@ impl MatrixBot {
     }
 
     /// Handles one sync response; `since` is the position it continues from (none on the very first start).
-    async fn process(&self, response: &SyncResponse, since: Option<&str>, handler: &Arc<dyn Handler>) {
+    async fn process(
+        &self,
+        response: &SyncResponse,
+        since: Option<&str>,
+        handler: &Arc<dyn Handler>,
+    ) {
         for room_id in response.rooms.invited.keys() {
-            let Some(room) = self.client.get_room(room_id) else { continue };
+            let Some(room) = self.client.get_room(room_id) else {
+                continue;
+            };
             self.answer_invite(&room).await;
         }
         let Some(since) = since else { return };
@@ -123,7 +155,9 @@ impl MatrixBot {
             if !self.config.room_allowed(room_id.as_str()) {
                 continue;
             }
-            let Some(room) = self.client.get_room(room_id) else { continue };
+            let Some(room) = self.client.get_room(room_id) else {
+                continue;
+            };
             if update.timeline.limited
                 && let Some(prev_batch) = &update.timeline.prev_batch
             {
@@ -142,7 +176,9 @@ impl MatrixBot {
         if self.config.room_allowed(&room_id) {
             match room.join().await {
                 Ok(()) => tracing::info!(room = %room_id, "joined an allowed room"),
-                Err(err) => tracing::warn!(room = %room_id, error = %err, "could not join an allowed room"),
+                Err(err) => {
+                    tracing::warn!(room = %room_id, error = %err, "could not join an allowed room")
+                }
             }
         } else {
             tracing::info!(room = %room_id, "declining an invitation to a room that is not allowed");
@@ -157,22 +193,35 @@ impl MatrixBot {
             tracing::warn!(room = %room.room_id(), event = ?event.event_id(), reason = ?utd_info.reason, "cannot decrypt an event; ignored");
             return;
         }
-        let Ok(parsed) = event.raw().deserialize() else { return };
+        let Ok(parsed) = event.raw().deserialize() else {
+            return;
+        };
         if Some(parsed.sender()) == self.client.user_id() {
             return;
         }
-        if !self.config.server_allowed(parsed.sender().server_name().as_str()) {
+        if !self
+            .config
+            .server_allowed(parsed.sender().server_name().as_str())
+        {
             tracing::debug!(sender = %parsed.sender(), "sender's homeserver is not allowed; ignored");
             return;
         }
-        let Some(inbound) = classify(&parsed) else { return };
-        let Some(invocation) = self.invocation(room, &parsed, inbound).await else { return };
+        let Some(inbound) = classify(&parsed) else {
+            return;
+        };
+        let Some(invocation) = self.invocation(room, &parsed, inbound).await else {
+            return;
+        };
         if !self.claim(&invocation.event_id).await {
             return;
         }
         let sink: Arc<dyn ReplySink> = self.sink.clone();
         let age = self.clock.now() - invocation.received_at;
-        if is_change(&invocation.text) && age.to_std().is_ok_and(|age| age > self.config.offline_max_age) {
+        if is_change(&invocation.text)
+            && age
+                .to_std()
+                .is_ok_and(|age| age > self.config.offline_max_age)
+        {
             let reply = offline_notice(&invocation);
             if let Err(err) = sink.post(&invocation.conversation, &reply).await {
                 tracing::warn!(error = %err, "could not answer an old command");
@@ -183,23 +232,40 @@ impl MatrixBot {
     }
 
     /// The invocation an inbound event stands for (a reaction only on a known request message).
-    async fn invocation(&self, room: &Room, event: &AnySyncTimelineEvent, inbound: Inbound) -> Option<Invocation> {
+    async fn invocation(
+        &self,
+        room: &Room,
+        event: &AnySyncTimelineEvent,
+        inbound: Inbound,
+    ) -> Option<Invocation> {
         let channel = format!("{PLATFORM}:{}", room.room_id());
         let (conversation, addressing, text) = match inbound.what {
-            InboundKind::Command { text, thread } => (Conversation { channel, thread }, Addressing::Direct, text),
+            InboundKind::Command { text, thread } => {
+                (Conversation { channel, thread }, Addressing::Direct, text)
+            }
             InboundKind::Reaction { target, vote } => {
                 let request = request_of(self.store.as_ref(), &target).await?;
-                (request.conversation, Addressing::Action, vote.command(&request.approval_id))
+                (
+                    request.conversation,
+                    Addressing::Action,
+                    vote.command(&request.approval_id),
+                )
             }
         };
         let sender = event.sender();
         let display_name = match room.get_member_no_sync(sender).await {
-            Ok(Some(member)) => member.display_name().unwrap_or(sender.localpart()).to_string(),
+            Ok(Some(member)) => member
+                .display_name()
+                .unwrap_or(sender.localpart())
+                .to_string(),
             _ => sender.localpart().to_string(),
         };
         Some(Invocation {
             event_id: format!("{PLATFORM}:{}", inbound.event_id),
-            actor: Actor { identity: Identity::new(PLATFORM, sender.as_str()), display_name },
+            actor: Actor {
+                identity: Identity::new(PLATFORM, sender.as_str()),
+                display_name,
+            },
             conversation,
             addressing,
             text,
@@ -209,7 +275,11 @@ impl MatrixBot {
 
     /// Claims the event in the store, so neither a duplicate nor a replay after a restart runs it twice.
     async fn claim(&self, event_id: &str) -> bool {
-        match self.store.claim_event(&format!("{event_id}:adapter"), self.clock.now()).await {
+        match self
+            .store
+            .claim_event(&format!("{event_id}:adapter"), self.clock.now())
+            .await
+        {
             Ok(won) => won,
             Err(err) => {
                 tracing::warn!(error = %err, event = event_id, "cannot claim the event in the store; the core's claim decides");

@@ -44,7 +44,12 @@ pub struct MatrixConfig {
 
 impl MatrixConfig {
     /// Settings with the defaults for everything but where to connect and how to log in.
-    pub fn new(homeserver_url: impl Into<String>, user_id: impl Into<String>, login: Login, data_dir: PathBuf) -> Self {
+    pub fn new(
+        homeserver_url: impl Into<String>,
+        user_id: impl Into<String>,
+        login: Login,
+        data_dir: PathBuf,
+    ) -> Self {
         MatrixConfig {
             homeserver_url: homeserver_url.into(),
             user_id: user_id.into(),
@@ -70,7 +75,9 @@ impl MatrixConfig {
         if self.allowed_servers.is_empty() {
             return self.own_server() == Some(server);
         }
-        self.allowed_servers.iter().any(|s| s.eq_ignore_ascii_case(server))
+        self.allowed_servers
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(server))
     }
 
     /// Whether the bot answers in `room_id`.
@@ -90,7 +97,12 @@ mod tests {
 
     fn config() -> MatrixConfig {
         let login = Login::Password(SecretString::from("pw"));
-        MatrixConfig::new("http://127.0.0.1:1", "@bot:example.org", login, PathBuf::from("data"))
+        MatrixConfig::new(
+            "http://127.0.0.1:1",
+            "@bot:example.org",
+            login,
+            PathBuf::from("data"),
+        )
     }
 
     #[test]

@@ -27,7 +27,11 @@ pub(super) fn sync_filter() -> Filter {
 
 /// The events between the previous sync position `since` and the start of a cut timeline (`prev_batch`), oldest
 /// first. A failure is logged and gives what was fetched so far.
-pub(super) async fn missing_events(room: &Room, prev_batch: &str, since: &str) -> Vec<TimelineEvent> {
+pub(super) async fn missing_events(
+    room: &Room,
+    prev_batch: &str,
+    since: &str,
+) -> Vec<TimelineEvent> {
     let mut fetched: Vec<TimelineEvent> = Vec::new();
     let mut from = prev_batch.to_string();
     for _ in 0..MAX_PAGES {

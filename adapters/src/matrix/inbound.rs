@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use matrix_sdk::ruma::events::room::message::{MessageType, Relation};
-use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent};
+use matrix_sdk::ruma::events::{
+    AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
+};
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId};
 
 use super::approvals::{ReactionVote, reaction_vote};
@@ -20,7 +22,10 @@ pub struct Inbound {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InboundKind {
     /// A command message; `thread` is the thread root when it was said in a thread.
-    Command { text: String, thread: Option<String> },
+    Command {
+        text: String,
+        thread: Option<String>,
+    },
     /// A vote by reaction on the message `target`.
     Reaction { target: String, vote: ReactionVote },
 }
@@ -31,7 +36,8 @@ pub fn command_text(body: &str) -> Option<&str> {
     let body = strip_reply_fallback(body).trim_start();
     let end = body.find(char::is_whitespace).unwrap_or(body.len());
     let (first, rest) = body.split_at(end);
-    (first.eq_ignore_ascii_case("!mystocks") || first.eq_ignore_ascii_case("/mystocks")).then(|| rest.trim())
+    (first.eq_ignore_ascii_case("!mystocks") || first.eq_ignore_ascii_case("/mystocks"))
+        .then(|| rest.trim())
 }
 
 fn strip_reply_fallback(body: &str) -> &str {
@@ -47,10 +53,14 @@ fn strip_reply_fallback(body: &str) -> &str {
 
 /// What an event means, if anything. Edits are never commands (an edited command is not run again).
 pub fn classify(event: &AnySyncTimelineEvent) -> Option<Inbound> {
-    let AnySyncTimelineEvent::MessageLike(message) = event else { return None };
+    let AnySyncTimelineEvent::MessageLike(message) = event else {
+        return None;
+    };
     let (what, ts) = match message {
         AnySyncMessageLikeEvent::RoomMessage(SyncMessageLikeEvent::Original(m)) => {
-            let MessageType::Text(text) = &m.content.msgtype else { return None };
+            let MessageType::Text(text) = &m.content.msgtype else {
+                return None;
+            };
             let thread = match &m.content.relates_to {
                 Some(Relation::Replacement(_)) => return None,
                 Some(Relation::Thread(t)) => Some(t.event_id.to_string()),
@@ -61,7 +71,13 @@ pub fn classify(event: &AnySyncTimelineEvent) -> Option<Inbound> {
         }
         AnySyncMessageLikeEvent::Reaction(SyncMessageLikeEvent::Original(r)) => {
             let vote = reaction_vote(&r.content.relates_to.key)?;
-            (InboundKind::Reaction { target: r.content.relates_to.event_id.to_string(), vote }, r.origin_server_ts)
+            (
+                InboundKind::Reaction {
+                    target: r.content.relates_to.event_id.to_string(),
+                    vote,
+                },
+                r.origin_server_ts,
+            )
         }
         _ => return None,
     };
@@ -101,7 +117,10 @@ mod tests {
         assert_eq!(command_text("!mystocks"), Some(""));
         assert_eq!(command_text("!mystocksstatus"), None);
         assert_eq!(command_text("hello !mystocks status"), None);
-        assert_eq!(command_text("> <@bob:x> hi\n> more\n\n!mystocks pods"), Some("pods"));
+        assert_eq!(
+            command_text("> <@bob:x> hi\n> more\n\n!mystocks pods"),
+            Some("pods")
+        );
         assert_eq!(command_text("> quoted only"), None);
     }
 
@@ -113,7 +132,13 @@ mod tests {
             "m.room.message",
         );
         let inbound = classify(&e).expect("a command");
-        assert_eq!(inbound.what, InboundKind::Command { text: "status".into(), thread: Some("$root".into()) });
+        assert_eq!(
+            inbound.what,
+            InboundKind::Command {
+                text: "status".into(),
+                thread: Some("$root".into())
+            }
+        );
         assert_eq!(inbound.sender.as_str(), "@alice:example.org");
         assert_eq!(inbound.at.timestamp_millis(), 1_700_000_000_000);
     }
@@ -132,10 +157,18 @@ mod tests {
 
     #[test]
     fn reactions_are_votes() {
-        let r = json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$req", "key": "✅"}});
+        let r =
+            json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$req", "key": "✅"}});
         let inbound = classify(&event(r, "m.reaction")).expect("a vote");
-        assert_eq!(inbound.what, InboundKind::Reaction { target: "$req".into(), vote: ReactionVote::Approve });
-        let other = json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$req", "key": "🎉"}});
+        assert_eq!(
+            inbound.what,
+            InboundKind::Reaction {
+                target: "$req".into(),
+                vote: ReactionVote::Approve
+            }
+        );
+        let other =
+            json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$req", "key": "🎉"}});
         assert_eq!(classify(&event(other, "m.reaction")), None);
     }
 }

@@ -17,15 +17,15 @@ mod sink;
 
 use std::path::PathBuf;
 
-pub use inbound::{Inbound, InboundKind, classify, command_text};
-pub use outbox::{SendCounts, SendStats};
-pub use config::{DEFAULT_EDIT_INTERVAL, DEFAULT_OFFLINE_MAX_AGE, Login, MatrixConfig};
-pub use render::{Rendered, defuse_pings, escape_html, render};
-pub use bot::MatrixBot;
-pub use offline::is_change;
 pub use approvals::{ReactionVote, RequestMessage, reaction_vote};
-pub use sink::{MatrixSink, PLATFORM};
+pub use bot::MatrixBot;
+pub use config::{DEFAULT_EDIT_INTERVAL, DEFAULT_OFFLINE_MAX_AGE, Login, MatrixConfig};
+pub use inbound::{Inbound, InboundKind, classify, command_text};
+pub use offline::is_change;
+pub use outbox::{SendCounts, SendStats};
+pub use render::{Rendered, defuse_pings, escape_html, render};
 pub use session::{SESSION_FILE, session_path};
+pub use sink::{MatrixSink, PLATFORM};
 
 /// Why the Matrix adapter could not start or go on.
 #[derive(Debug, thiserror::Error)]

@@ -63,7 +63,11 @@ impl SendStats {
 }
 
 /// Sends one event to `room`, waiting out rate limits; the event id on success.
-pub(super) async fn send<C>(room: &Room, content: C, stats: &Arc<SendStats>) -> Result<OwnedEventId, SinkError>
+pub(super) async fn send<C>(
+    room: &Room,
+    content: C,
+    stats: &Arc<SendStats>,
+) -> Result<OwnedEventId, SinkError>
 where
     C: MessageLikeEventContent + Clone,
 {
@@ -87,32 +91,45 @@ where
                         wait_of(data.retry_after.as_ref())
                     }
                     // Network trouble: a few quick retries, then give up.
-                    None if attempt < 4 && err.as_client_api_error().is_none() => Duration::from_millis(500 * attempt as u64),
+                    None if attempt < 4 && err.as_client_api_error().is_none() => {
+                        Duration::from_millis(500 * attempt as u64)
+                    }
                     _ => {
                         stats.failed.fetch_add(1, Ordering::SeqCst);
-                        return Err(SinkError(format!("the homeserver refused the message: {err}")));
+                        return Err(SinkError(format!(
+                            "the homeserver refused the message: {err}"
+                        )));
                     }
                 };
                 if wait > MAX_WAIT {
                     stats.failed.fetch_add(1, Ordering::SeqCst);
-                    return Err(SinkError(format!("rate limited for {} s; message dropped", wait.as_secs())));
+                    return Err(SinkError(format!(
+                        "rate limited for {} s; message dropped",
+                        wait.as_secs()
+                    )));
                 }
                 tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "send refused; retrying");
-                stats.waited_ms.fetch_add(wait.as_millis() as u64, Ordering::SeqCst);
+                stats
+                    .waited_ms
+                    .fetch_add(wait.as_millis() as u64, Ordering::SeqCst);
                 last_error = err.to_string();
                 tokio::time::sleep(wait).await;
             }
         }
     }
     stats.failed.fetch_add(1, Ordering::SeqCst);
-    Err(SinkError(format!("gave up after {MAX_ATTEMPTS} attempts: {last_error}")))
+    Err(SinkError(format!(
+        "gave up after {MAX_ATTEMPTS} attempts: {last_error}"
+    )))
 }
 
 /// How long the server asked to wait.
 fn wait_of(retry_after: Option<&RetryAfter>) -> Duration {
     match retry_after {
         Some(RetryAfter::Delay(d)) => *d,
-        Some(RetryAfter::DateTime(at)) => at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO),
+        Some(RetryAfter::DateTime(at)) => at
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
         None => DEFAULT_WAIT,
     }
 }
@@ -123,7 +140,10 @@ mod tests {
 
     #[test]
     fn waits_what_the_server_asks() {
-        assert_eq!(wait_of(Some(&RetryAfter::Delay(Duration::from_millis(4321)))), Duration::from_millis(4321));
+        assert_eq!(
+            wait_of(Some(&RetryAfter::Delay(Duration::from_millis(4321)))),
+            Duration::from_millis(4321)
+        );
         assert_eq!(wait_of(None), DEFAULT_WAIT);
         let past = SystemTime::now() - Duration::from_secs(5);
         assert_eq!(wait_of(Some(&RetryAfter::DateTime(past))), Duration::ZERO);

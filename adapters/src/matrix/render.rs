@@ -2,7 +2,9 @@
 //! as untrusted (it may come from people or logs): HTML is escaped, and room-wide pings (`@room`) are defused in
 //! both bodies, so a log line can never ping a room, fake a link or inject markup.
 
-use mystocks_commands::reply::{Action, Block, Level, Reply, ReplyKind, StatusLine, Table, Visibility};
+use mystocks_commands::reply::{
+    Action, Block, Level, Reply, ReplyKind, StatusLine, Table, Visibility,
+};
 
 /// The command prefix people type in Matrix rooms.
 pub const PREFIX: &str = "!mystocks";
@@ -41,7 +43,10 @@ pub fn defuse_pings(text: &str) -> String {
     while let Some(at) = rest.find('@') {
         out.push_str(&rest[..=at]);
         rest = &rest[at + 1..];
-        if rest.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("room")) {
+        if rest
+            .get(..4)
+            .is_some_and(|w| w.eq_ignore_ascii_case("room"))
+        {
             out.push(JOINER);
         }
     }
@@ -51,24 +56,37 @@ pub fn defuse_pings(text: &str) -> String {
 
 /// Plain text with controls removed (except newlines and tabs) and pings defused.
 fn clean_plain(text: &str) -> String {
-    defuse_pings(text).chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect()
+    defuse_pings(text)
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
 }
 
 /// Renders a reply for a Matrix room.
 pub fn render(reply: &Reply) -> Rendered {
     let addressed_to = match &reply.visibility {
         Visibility::Public => None,
-        Visibility::Private(identity) => identity.as_str().strip_prefix("matrix:").map(str::to_string),
+        Visibility::Private(identity) => identity
+            .as_str()
+            .strip_prefix("matrix:")
+            .map(str::to_string),
     };
     let mut plain: Vec<String> = Vec::new();
     let mut html: Vec<String> = Vec::new();
     if let Some(user) = &addressed_to {
         plain.push(format!("{user}:"));
-        html.push(format!("<a href=\"https://matrix.to/#/{0}\">{0}</a>:", escape_html(user)));
+        html.push(format!(
+            "<a href=\"https://matrix.to/#/{0}\">{0}</a>:",
+            escape_html(user)
+        ));
     }
     if let Some(header) = &reply.header {
         plain.push(format!("{} {}", mark(reply.level), clean_plain(header)));
-        html.push(format!("<p>{} <strong>{}</strong></p>", mark(reply.level), code_spans(header)));
+        html.push(format!(
+            "<p>{} <strong>{}</strong></p>",
+            mark(reply.level),
+            code_spans(header)
+        ));
     }
     for block in &reply.blocks {
         plain.push(plain_block(block));
@@ -77,13 +95,21 @@ pub fn render(reply: &Reply) -> Rendered {
     for a in &reply.attachments {
         let note = format!("[attached: {} ({} bytes)]", a.filename, a.content.len());
         plain.push(clean_plain(&note));
-        html.push(format!("<p><em>{}</em></p><pre><code>{}</code></pre>", escape_html(&note), escape_html(&a.content)));
+        html.push(format!(
+            "<p><em>{}</em></p><pre><code>{}</code></pre>",
+            escape_html(&note),
+            escape_html(&a.content)
+        ));
     }
     if let Some(how) = how_to_act(reply) {
         plain.push(clean_plain(&how));
         html.push(format!("<p>{}</p>", code_spans(&how)));
     }
-    Rendered { plain: plain.join("\n"), html: html.join("\n"), addressed_to }
+    Rendered {
+        plain: plain.join("\n"),
+        html: html.join("\n"),
+        addressed_to,
+    }
 }
 
 fn mark(level: Level) -> &'static str {
@@ -107,14 +133,21 @@ fn status_mark(line: &StatusLine) -> &'static str {
 fn plain_block(block: &Block) -> String {
     match block {
         Block::Text { text } => clean_plain(text),
-        Block::Fields { fields } => {
-            fields.iter().map(|(k, v)| clean_plain(&format!("{k}: {v}"))).collect::<Vec<_>>().join("\n")
-        }
+        Block::Fields { fields } => fields
+            .iter()
+            .map(|(k, v)| clean_plain(&format!("{k}: {v}")))
+            .collect::<Vec<_>>()
+            .join("\n"),
         Block::Status { lines } => lines
             .iter()
             .map(|l| {
                 let ms = l.millis.map(|m| format!("  {m} ms")).unwrap_or_default();
-                clean_plain(&format!("{}  {}  {}{ms}", status_mark(l), l.label, l.detail))
+                clean_plain(&format!(
+                    "{}  {}  {}{ms}",
+                    status_mark(l),
+                    l.label,
+                    l.detail
+                ))
             })
             .collect::<Vec<_>>()
             .join("\n"),
@@ -129,7 +162,13 @@ fn html_block(block: &Block) -> String {
         Block::Fields { fields } => {
             let items: String = fields
                 .iter()
-                .map(|(k, v)| format!("<li><strong>{}</strong>: {}</li>", escape_html(k), code_spans(v)))
+                .map(|(k, v)| {
+                    format!(
+                        "<li><strong>{}</strong>: {}</li>",
+                        escape_html(k),
+                        code_spans(v)
+                    )
+                })
                 .collect();
             format!("<ul>{items}</ul>")
         }
@@ -154,12 +193,19 @@ fn html_block(block: &Block) -> String {
 }
 
 fn html_table(table: &Table) -> String {
-    let head: String = table.columns.iter().map(|c| format!("<th>{}</th>", escape_html(c))).collect();
+    let head: String = table
+        .columns
+        .iter()
+        .map(|c| format!("<th>{}</th>", escape_html(c)))
+        .collect();
     let rows: String = table
         .rows
         .iter()
         .map(|row| {
-            let cells: String = row.iter().map(|c| format!("<td>{}</td>", escape_html(c))).collect();
+            let cells: String = row
+                .iter()
+                .map(|c| format!("<td>{}</td>", escape_html(c)))
+                .collect();
             format!("<tr>{cells}</tr>")
         })
         .collect();
@@ -176,7 +222,13 @@ fn code_spans(text: &str) -> String {
     parts
         .iter()
         .enumerate()
-        .map(|(i, part)| if i % 2 == 1 { format!("<code>{}</code>", escape_html(part)) } else { escape_html(part) })
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{}</code>", escape_html(part))
+            } else {
+                escape_html(part)
+            }
+        })
         .collect()
 }
 
@@ -187,10 +239,16 @@ fn how_to_act(reply: &Reply) -> Option<String> {
     }
     let typed: Vec<String> = reply.actions.iter().map(typed_command).collect();
     let approval = reply.kind == ReplyKind::ApprovalRequest
-        && reply.actions.iter().any(|a| a.command.starts_with("approve "))
+        && reply
+            .actions
+            .iter()
+            .any(|a| a.command.starts_with("approve "))
         && reply.actions.iter().any(|a| a.command.starts_with("deny "));
     Some(if approval {
-        format!("React ✅ to approve or ❌ to deny, or send {}.", typed.join(" or "))
+        format!(
+            "React ✅ to approve or ❌ to deny, or send {}.",
+            typed.join(" or ")
+        )
     } else {
         format!("Send {}.", typed.join(" or "))
     })

@@ -34,9 +34,16 @@ pub async fn connect(config: &MatrixConfig) -> Result<Client, MatrixError> {
                 config.user_id
             )));
         }
-        client.matrix_auth().restore_session(session, RoomLoadSettings::default()).await.map_err(|e| {
-            MatrixError::Session(format!("cannot restore the session saved in {}: {e}", path.display()))
-        })?;
+        client
+            .matrix_auth()
+            .restore_session(session, RoomLoadSettings::default())
+            .await
+            .map_err(|e| {
+                MatrixError::Session(format!(
+                    "cannot restore the session saved in {}: {e}",
+                    path.display()
+                ))
+            })?;
         tracing::info!(device = ?client.device_id(), "Matrix session restored");
         return Ok(client);
     }
@@ -48,7 +55,9 @@ pub async fn connect(config: &MatrixConfig) -> Result<Client, MatrixError> {
                 .initial_device_display_name(&config.device_name)
                 .send()
                 .await
-                .map_err(|e| MatrixError::Login(format!("password login of {} failed: {e}", config.user_id)))?;
+                .map_err(|e| {
+                    MatrixError::Login(format!("password login of {} failed: {e}", config.user_id))
+                })?;
             MatrixSession::from(&response)
         }
         Login::AccessToken(token) => {
@@ -74,32 +83,45 @@ pub fn session_path(config: &MatrixConfig) -> PathBuf {
 async fn build_client(config: &MatrixConfig, store: Option<&Path>) -> Result<Client, MatrixError> {
     let mut builder = Client::builder().homeserver_url(&config.homeserver_url);
     if let Some(store) = store {
-        let passphrase = config.store_passphrase.as_ref().map(|p| p.expose_secret().to_string());
+        let passphrase = config
+            .store_passphrase
+            .as_ref()
+            .map(|p| p.expose_secret().to_string());
         builder = builder.sqlite_store(store, passphrase.as_deref());
     }
     builder.build().await.map_err(|e| {
-        MatrixError::Connect(format!("cannot set up a client for {}: {e}", config.homeserver_url))
+        MatrixError::Connect(format!(
+            "cannot set up a client for {}: {e}",
+            config.homeserver_url
+        ))
     })
 }
 
 /// The session of an existing access token: its device id comes from `whoami`, asked with a throw-away client.
 async fn token_session(config: &MatrixConfig, token: &str) -> Result<MatrixSession, MatrixError> {
     let probe = build_client(config, None).await?;
-    let user_id = config
-        .user_id
-        .as_str()
-        .try_into()
-        .map_err(|e| MatrixError::Login(format!("user id `{}` is not valid: {e}", config.user_id)))?;
+    let user_id = config.user_id.as_str().try_into().map_err(|e| {
+        MatrixError::Login(format!("user id `{}` is not valid: {e}", config.user_id))
+    })?;
     let provisional = MatrixSession {
-        meta: SessionMeta { user_id, device_id: "MYSTOCKSPROBE".into() },
-        tokens: SessionTokens { access_token: token.to_string(), refresh_token: None },
+        meta: SessionMeta {
+            user_id,
+            device_id: "MYSTOCKSPROBE".into(),
+        },
+        tokens: SessionTokens {
+            access_token: token.to_string(),
+            refresh_token: None,
+        },
     };
     probe
         .matrix_auth()
         .restore_session(provisional.clone(), RoomLoadSettings::default())
         .await
         .map_err(|e| MatrixError::Login(format!("cannot use the access token: {e}")))?;
-    let whoami = probe.whoami().await.map_err(|e| MatrixError::Login(format!("the access token was refused: {e}")))?;
+    let whoami = probe
+        .whoami()
+        .await
+        .map_err(|e| MatrixError::Login(format!("the access token was refused: {e}")))?;
     if whoami.user_id.as_str() != config.user_id {
         return Err(MatrixError::Login(format!(
             "the access token belongs to {}, not {}",
@@ -107,16 +129,27 @@ async fn token_session(config: &MatrixConfig, token: &str) -> Result<MatrixSessi
         )));
     }
     let device_id = whoami.device_id.ok_or_else(|| {
-        MatrixError::Login("the access token has no device; log in with a password instead".to_string())
+        MatrixError::Login(
+            "the access token has no device; log in with a password instead".to_string(),
+        )
     })?;
-    Ok(MatrixSession { meta: SessionMeta { device_id, ..provisional.meta }, tokens: provisional.tokens })
+    Ok(MatrixSession {
+        meta: SessionMeta {
+            device_id,
+            ..provisional.meta
+        },
+        tokens: provisional.tokens,
+    })
 }
 
 fn read_session(path: &Path) -> Result<MatrixSession, MatrixError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| MatrixError::Session(format!("cannot read {}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| {
-        MatrixError::Session(format!("{} is not a saved session ({e}); delete it to log in again", path.display()))
+        MatrixError::Session(format!(
+            "{} is not a saved session ({e}); delete it to log in again",
+            path.display()
+        ))
     })
 }
 
@@ -124,11 +157,13 @@ fn write_session(path: &Path, session: &MatrixSession) -> Result<(), MatrixError
     let text = serde_json::to_string(session)
         .map_err(|e| MatrixError::Session(format!("cannot encode the session: {e}")))?;
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(|e| MatrixError::Session(format!("cannot write {}: {e}", tmp.display())))?;
+    std::fs::write(&tmp, text)
+        .map_err(|e| MatrixError::Session(format!("cannot write {}: {e}", tmp.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600));
     }
-    std::fs::rename(&tmp, path).map_err(|e| MatrixError::Session(format!("cannot write {}: {e}", path.display())))
+    std::fs::rename(&tmp, path)
+        .map_err(|e| MatrixError::Session(format!("cannot write {}: {e}", path.display())))
 }

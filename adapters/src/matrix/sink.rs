@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::relation::Thread;
 use matrix_sdk::ruma::events::room::message::{
-    ReplacementMetadata, Relation, RoomMessageEventContent, RoomMessageEventContentWithoutRelation,
+    Relation, ReplacementMetadata, RoomMessageEventContent, RoomMessageEventContentWithoutRelation,
 };
 use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedUserId, RoomId};
 use matrix_sdk::{Client, Room};
@@ -67,7 +67,11 @@ impl MatrixSink {
     pub async fn flush(&self) {
         loop {
             let idle = self.idle.notified();
-            let busy = self.edits.lock().map(|slots| slots.values().any(|s| s.busy)).unwrap_or(false);
+            let busy = self
+                .edits
+                .lock()
+                .map(|slots| slots.values().any(|s| s.busy))
+                .unwrap_or(false);
             if !busy {
                 return;
             }
@@ -79,7 +83,8 @@ impl MatrixSink {
         let id = channel
             .strip_prefix("matrix:")
             .ok_or_else(|| SinkError(format!("`{channel}` is not a Matrix room")))?;
-        let room_id = <&RoomId>::try_from(id).map_err(|e| SinkError(format!("`{id}` is not a room id: {e}")))?;
+        let room_id = <&RoomId>::try_from(id)
+            .map_err(|e| SinkError(format!("`{id}` is not a room id: {e}")))?;
         self.client
             .get_room(room_id)
             .ok_or_else(|| SinkError(format!("the bot is not in room {id}")))
@@ -89,20 +94,29 @@ impl MatrixSink {
     async fn drain_edits(self: Arc<Self>, key: String) {
         loop {
             let (wait, next) = {
-                let Ok(mut slots) = self.edits.lock() else { return };
+                let Ok(mut slots) = self.edits.lock() else {
+                    return;
+                };
                 let slot = slots.entry(key.clone()).or_default();
                 let Some(next) = slot.pending.take() else {
                     slot.busy = false;
                     self.idle.notify_waiters();
                     return;
                 };
-                let wait = slot.last_sent.map(|t| self.edit_interval.saturating_sub(t.elapsed())).unwrap_or_default();
+                let wait = slot
+                    .last_sent
+                    .map(|t| self.edit_interval.saturating_sub(t.elapsed()))
+                    .unwrap_or_default();
                 (wait, next)
             };
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
                 // Content that arrived while waiting is newer: send that instead.
-                let newer = self.edits.lock().ok().and_then(|mut s| s.get_mut(&key).and_then(|s| s.pending.take()));
+                let newer = self
+                    .edits
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| s.get_mut(&key).and_then(|s| s.pending.take()));
                 if newer.is_some() {
                     self.stats.count_coalesced();
                 }
@@ -127,7 +141,8 @@ impl MatrixSink {
         let room = self.room(&message.conversation.channel)?;
         let original = <&EventId>::try_from(message.message_id.as_str())
             .map_err(|e| SinkError(format!("`{}` is not an event id: {e}", message.message_id)))?;
-        let content = message_content(reply).make_replacement(ReplacementMetadata::new(original.to_owned(), None));
+        let content = message_content(reply)
+            .make_replacement(ReplacementMetadata::new(original.to_owned(), None));
         outbox::send(&room, content, &self.stats).await.map(|_| ())
     }
 }
@@ -135,12 +150,18 @@ impl MatrixSink {
 /// The message content of a reply: HTML and plain bodies, and explicit mentions (only the addressed person).
 fn message_content(reply: &Reply) -> RoomMessageEventContentWithoutRelation {
     let rendered = render(reply);
-    let mentions = match rendered.addressed_to.as_deref().and_then(|u| OwnedUserId::try_from(u).ok()) {
+    let mentions = match rendered
+        .addressed_to
+        .as_deref()
+        .and_then(|u| OwnedUserId::try_from(u).ok())
+    {
         Some(user) => Mentions::with_user_ids([user]),
         None => Mentions::new(),
     };
     let content = match reply.kind {
-        ReplyKind::Progress => RoomMessageEventContentWithoutRelation::notice_html(rendered.plain, rendered.html),
+        ReplyKind::Progress => {
+            RoomMessageEventContentWithoutRelation::notice_html(rendered.plain, rendered.html)
+        }
         _ => RoomMessageEventContentWithoutRelation::text_html(rendered.plain, rendered.html),
     };
     content.add_mentions(mentions)
@@ -148,7 +169,11 @@ fn message_content(reply: &Reply) -> RoomMessageEventContentWithoutRelation {
 
 #[async_trait]
 impl ReplySink for MatrixSink {
-    async fn post(&self, conversation: &Conversation, reply: &Reply) -> Result<MessageRef, SinkError> {
+    async fn post(
+        &self,
+        conversation: &Conversation,
+        reply: &Reply,
+    ) -> Result<MessageRef, SinkError> {
         let room = self.room(&conversation.channel)?;
         let mut content: RoomMessageEventContent = message_content(reply).into();
         if let Some(root) = &conversation.thread {
@@ -157,7 +182,10 @@ impl ReplySink for MatrixSink {
             content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root)));
         }
         let event_id = outbox::send(&room, content, &self.stats).await?;
-        let message = MessageRef { conversation: conversation.clone(), message_id: event_id.to_string() };
+        let message = MessageRef {
+            conversation: conversation.clone(),
+            message_id: event_id.to_string(),
+        };
         if reply.kind == ReplyKind::ApprovalRequest
             && let Some(tag) = &reply.approval
         {
@@ -171,9 +199,16 @@ impl ReplySink for MatrixSink {
         self.room(&message.conversation.channel)?;
         let key = message.message_id.clone();
         let start = {
-            let mut slots = self.edits.lock().map_err(|_| SinkError("edit queue poisoned".into()))?;
+            let mut slots = self
+                .edits
+                .lock()
+                .map_err(|_| SinkError("edit queue poisoned".into()))?;
             let slot = slots.entry(key.clone()).or_default();
-            if slot.pending.replace((message.clone(), reply.clone())).is_some() {
+            if slot
+                .pending
+                .replace((message.clone(), reply.clone()))
+                .is_some()
+            {
                 self.stats.count_coalesced();
             }
             !std::mem::replace(&mut slot.busy, true)

@@ -5,6 +5,7 @@
 mod approvals;
 mod commands;
 mod encryption;
+mod rate_limits;
 mod restart;
 mod support;
 mod user;

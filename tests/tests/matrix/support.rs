@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use matrix_sdk::ruma::{OwnedRoomId, RoomId};
 use mystocks_adapters::matrix::{Login, MatrixBot, MatrixConfig, MatrixError};
+use mystocks_commands::Handler;
 use mystocks_commands::clock::{Clock, ManualClock};
 use mystocks_commands::cluster::Target;
 use mystocks_commands::coordinator::InProcessCoordinator;
@@ -14,7 +15,6 @@ use mystocks_commands::directory::{Directory, DirectoryConfig, PersonConfig};
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
 use mystocks_commands::engine::{Context, Core, CoreSettings};
 use mystocks_commands::policy::PolicyConfig;
-use mystocks_commands::Handler;
 use mystocks_commands::store::{self, Store};
 use mystocks_sim::{Sim, SimConfig};
 use mystocks_tests::TestDb;
@@ -77,7 +77,11 @@ fn person(id: &str, role: &str) -> PersonConfig {
 
 fn directory() -> Directory {
     let config = DirectoryConfig {
-        persons: vec![person("alice", "operator"), person("bob", "approver"), person("carol", "viewer")],
+        persons: vec![
+            person("alice", "operator"),
+            person("bob", "approver"),
+            person("carol", "viewer"),
+        ],
         ..DirectoryConfig::default()
     };
     Directory::from_config(&config).expect("test directory")
@@ -88,16 +92,30 @@ impl World {
     /// the bot.
     pub async fn start(options: WorldOptions) -> World {
         mystocks_tests::init();
-        let synapse = Synapse::start(SynapseOptions { default_rate_limits: options.default_rate_limits })
+        let synapse = Synapse::start(SynapseOptions {
+            default_rate_limits: options.default_rate_limits,
+        })
+        .await
+        .expect("Synapse starts (scripts/test installs it; see docs/matrix.md)");
+        let admin = synapse
+            .register("admin", "admin-pass", true)
             .await
-            .expect("Synapse starts (scripts/test installs it; see docs/matrix.md)");
-        let admin = synapse.register("admin", "admin-pass", true).await.expect("admin registered");
-        let bot_account = synapse.register("mystocks", "bot-pass", false).await.expect("bot registered");
+            .expect("admin registered");
+        let bot_account = synapse
+            .register("mystocks", "bot-pass", false)
+            .await
+            .expect("bot registered");
         let mut people = Vec::new();
         for name in ["alice", "bob", "carol"] {
-            let account = synapse.register(name, &format!("{name}-pass"), false).await.expect("person registered");
+            let account = synapse
+                .register(name, &format!("{name}-pass"), false)
+                .await
+                .expect("person registered");
             if options.default_rate_limits {
-                synapse.unlimit(&admin, &account.user_id).await.expect("people are exempt from rate limits");
+                synapse
+                    .unlimit(&admin, &account.user_id)
+                    .await
+                    .expect("people are exempt from rate limits");
             }
             people.push(TestUser::login(&synapse, &account).await);
         }
@@ -109,9 +127,18 @@ impl World {
         let room = alice.create_room(options.encrypted, &invite).await;
         bob.join(&room).await;
         carol.join(&room).await;
-        let sim = Arc::new(Sim::start(SimConfig { speed: 50.0, ..SimConfig::default() }).await.expect("sim starts"));
+        let sim = Arc::new(
+            Sim::start(SimConfig {
+                speed: 50.0,
+                ..SimConfig::default()
+            })
+            .await
+            .expect("sim starts"),
+        );
         let db = TestDb::sqlite();
-        let store = store::connect(&db.url, test_audit_key()).await.expect("store connects");
+        let store = store::connect(&db.url, test_audit_key())
+            .await
+            .expect("store connects");
         let mut world = World {
             sim,
             clock: Arc::new(ManualClock::default()),
@@ -134,8 +161,15 @@ impl World {
     /// The bot's settings: the world's room plus `extra_rooms`, the default offline age, fast edits.
     pub fn bot_config(&self, extra_rooms: &[&RoomId]) -> MatrixConfig {
         let login = Login::Password(SecretString::from(self.bot_account.password.clone()));
-        let mut config = MatrixConfig::new(&self.synapse.url, bot_id(), login, self.bot_dir.path().to_path_buf());
-        config.rooms = std::iter::once(self.room.to_string()).chain(extra_rooms.iter().map(|r| r.to_string())).collect();
+        let mut config = MatrixConfig::new(
+            &self.synapse.url,
+            bot_id(),
+            login,
+            self.bot_dir.path().to_path_buf(),
+        );
+        config.rooms = std::iter::once(self.room.to_string())
+            .chain(extra_rooms.iter().map(|r| r.to_string()))
+            .collect();
         config.sync_timeout = Duration::from_secs(5);
         config.edit_interval = Duration::from_millis(500);
         config
@@ -144,9 +178,13 @@ impl World {
     /// Builds a core (as a fresh process would) and starts the bot; waits until it is in the room.
     pub async fn start_bot(&mut self, extra_rooms: &[&RoomId]) {
         assert!(self.bot.is_none(), "the bot is already running");
-        let bot = MatrixBot::connect(self.bot_config(extra_rooms), self.store.clone(), self.clock.clone())
-            .await
-            .expect("the bot logs in");
+        let bot = MatrixBot::connect(
+            self.bot_config(extra_rooms),
+            self.store.clone(),
+            self.clock.clone(),
+        )
+        .await
+        .expect("the bot logs in");
         let bot = Arc::new(bot);
         let core = self.core().await;
         core.register_sink("matrix", bot.sink());
@@ -161,7 +199,12 @@ impl World {
                 .await
             })
         };
-        self.bot = Some(RunningBot { bot, core, stop, task });
+        self.bot = Some(RunningBot {
+            bot,
+            core,
+            stop,
+            task,
+        });
         self.wait_until_joined(&self.room.clone()).await;
     }
 
@@ -171,7 +214,10 @@ impl World {
             job_lease: Duration::from_secs(5),
             job_poll: Duration::from_millis(100),
             process_id: format!("matrix-test-{}", uuid::Uuid::new_v4().simple()),
-            rate_limit: RateLimitConfig { read_per_minute: 10_000, destructive_per_minute: 10_000 },
+            rate_limit: RateLimitConfig {
+                read_per_minute: 10_000,
+                destructive_per_minute: 10_000,
+            },
             ..CoreSettings::default()
         };
         let ctx = Context::new(
@@ -193,10 +239,17 @@ impl World {
         let bot = &self.running().bot;
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
-            if bot.client().get_room(room).is_some_and(|r| r.state() == matrix_sdk::RoomState::Joined) {
+            if bot
+                .client()
+                .get_room(room)
+                .is_some_and(|r| r.state() == matrix_sdk::RoomState::Joined)
+            {
                 return;
             }
-            assert!(std::time::Instant::now() < deadline, "the bot never joined {room}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the bot never joined {room}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -211,7 +264,9 @@ impl World {
         let running = self.bot.take().expect("the bot is running");
         let _ = running.stop.send(());
         let result = tokio::time::timeout(Duration::from_secs(30), running.task).await;
-        let result = result.expect("the bot stops within 30 s").expect("the bot task did not panic");
+        let result = result
+            .expect("the bot stops within 30 s")
+            .expect("the bot task did not panic");
         result.expect("the bot stopped cleanly");
         running.core.settle().await;
         running.core.abort_jobs();
@@ -219,7 +274,11 @@ impl World {
 
     /// The bot's messages (posts and edits) alice has seen in the world's room.
     pub fn bot_messages(&self) -> Vec<Seen> {
-        self.alice.seen().into_iter().filter(|s| s.sender == bot_id() && s.room == self.room.as_str()).collect()
+        self.alice
+            .seen()
+            .into_iter()
+            .filter(|s| s.sender == bot_id() && s.room == self.room.as_str())
+            .collect()
     }
 
     /// Replicas of the app deployment (desired).
@@ -236,6 +295,9 @@ pub fn bot_says(seen: &Seen, parts: &[&str]) -> bool {
 /// The approval id in a request message body (`Approval A1 — …`).
 pub fn approval_id_in(body: &str) -> Option<String> {
     let rest = &body[body.find("Approval A")? + "Approval ".len()..];
-    let id: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let id: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
     (!id.is_empty()).then_some(id)
 }

@@ -6,13 +6,15 @@ use std::time::{Duration, Instant};
 
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::EncryptionInfo;
+use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::reaction::ReactionEventContent;
 use matrix_sdk::ruma::events::relation::{Annotation, Thread};
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
 };
-use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UInt, UserId};
 use matrix_sdk::{Client, Room};
 use mystocks_tests::synapse::{Account, Synapse};
 
@@ -67,28 +69,52 @@ impl TestUser {
             .expect("test user logs in");
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let log = seen.clone();
-        client.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room, info: Option<EncryptionInfo>| {
-            let log = log.clone();
-            async move {
-                if let Ok(mut log) = log.lock() {
-                    log.push(seen_of(&ev, &room, info.is_some()));
+        client.add_event_handler(
+            move |ev: OriginalSyncRoomMessageEvent, room: Room, info: Option<EncryptionInfo>| {
+                let log = log.clone();
+                async move {
+                    if let Ok(mut log) = log.lock() {
+                        log.push(seen_of(&ev, &room, info.is_some()));
+                    }
                 }
-            }
-        });
-        client.sync_once(SyncSettings::default()).await.expect("first sync");
+            },
+        );
+        client
+            .sync_once(SyncSettings::default())
+            .await
+            .expect("first sync");
         let syncing = client.clone();
         let sync = tokio::spawn(async move {
-            let _ = syncing.sync(SyncSettings::default().timeout(Duration::from_secs(5))).await;
+            let _ = syncing
+                .sync(
+                    SyncSettings::default()
+                        .timeout(Duration::from_secs(5))
+                        .filter(long_timelines()),
+                )
+                .await;
         });
         let user_id = client.user_id().expect("logged in").to_owned();
-        TestUser { client, user_id, seen, sync, _dir: dir }
+        TestUser {
+            client,
+            user_id,
+            seen,
+            sync,
+            _dir: dir,
+        }
     }
 
     /// Creates a room (encrypted or not) and invites `invite`.
     pub async fn create_room(&self, encrypted: bool, invite: &[&str]) -> OwnedRoomId {
         let mut request = CreateRoomRequest::new();
-        request.invite = invite.iter().map(|u| UserId::parse(*u).expect("user id")).collect();
-        let room = self.client.create_room(request).await.expect("room created");
+        request.invite = invite
+            .iter()
+            .map(|u| UserId::parse(*u).expect("user id"))
+            .collect();
+        let room = self
+            .client
+            .create_room(request)
+            .await
+            .expect("room created");
         if encrypted {
             room.enable_encryption().await.expect("encryption enabled");
         }
@@ -101,20 +127,29 @@ impl TestUser {
         loop {
             match self.client.join_room_by_id(room_id).await {
                 Ok(_) => return,
-                Err(err) if Instant::now() > deadline => panic!("{} could not join {room_id}: {err}", self.user_id),
+                Err(err) if Instant::now() > deadline => {
+                    panic!("{} could not join {room_id}: {err}", self.user_id)
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
     }
 
     fn room(&self, room_id: &RoomId) -> Room {
-        self.client.get_room(room_id).unwrap_or_else(|| panic!("{} is not in {room_id}", self.user_id))
+        self.client
+            .get_room(room_id)
+            .unwrap_or_else(|| panic!("{} is not in {room_id}", self.user_id))
     }
 
     /// Says `text` in the room; returns the event id.
     pub async fn say(&self, room_id: &RoomId, text: &str) -> OwnedEventId {
         let content = RoomMessageEventContent::text_plain(text);
-        self.room(room_id).send(content).await.expect("message sent").response.event_id
+        self.room(room_id)
+            .send(content)
+            .await
+            .expect("message sent")
+            .response
+            .event_id
     }
 
     /// Says `text` in the thread under `root`.
@@ -122,14 +157,24 @@ impl TestUser {
         let root = OwnedEventId::try_from(root).expect("event id");
         let mut content = RoomMessageEventContent::text_plain(text);
         content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root)));
-        self.room(room_id).send(content).await.expect("thread message sent").response.event_id
+        self.room(room_id)
+            .send(content)
+            .await
+            .expect("thread message sent")
+            .response
+            .event_id
     }
 
     /// Reacts to a message with `key`.
     pub async fn react(&self, room_id: &RoomId, event_id: &str, key: &str) -> OwnedEventId {
         let target = OwnedEventId::try_from(event_id).expect("event id");
         let content = ReactionEventContent::new(Annotation::new(target, key.to_string()));
-        self.room(room_id).send(content).await.expect("reaction sent").response.event_id
+        self.room(room_id)
+            .send(content)
+            .await
+            .expect("reaction sent")
+            .response
+            .event_id
     }
 
     /// Everything seen so far.
@@ -138,7 +183,12 @@ impl TestUser {
     }
 
     /// Waits (up to `limit`) for a message matching `matches`; panics with everything seen if none comes.
-    pub async fn wait_for_within(&self, limit: Duration, what: &str, matches: impl Fn(&Seen) -> bool) -> Seen {
+    pub async fn wait_for_within(
+        &self,
+        limit: Duration,
+        what: &str,
+        matches: impl Fn(&Seen) -> bool,
+    ) -> Seen {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(found) = self.seen().into_iter().find(|s| matches(s)) {
@@ -146,7 +196,11 @@ impl TestUser {
             }
             if Instant::now() > deadline {
                 let all: Vec<String> = self.seen().iter().map(|s| format!("{s:?}")).collect();
-                panic!("{} never saw {what}; saw:\n{}", self.user_id, all.join("\n"));
+                panic!(
+                    "{} never saw {what}; saw:\n{}",
+                    self.user_id,
+                    all.join("\n")
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -154,7 +208,8 @@ impl TestUser {
 
     /// [`Self::wait_for_within`] with a minute's patience.
     pub async fn wait_for(&self, what: &str, matches: impl Fn(&Seen) -> bool) -> Seen {
-        self.wait_for_within(Duration::from_secs(60), what, matches).await
+        self.wait_for_within(Duration::from_secs(60), what, matches)
+            .await
     }
 
     /// Waits until this person's client knows `device` of `user` (so encrypted messages reach it).
@@ -167,10 +222,21 @@ impl TestUser {
             {
                 return;
             }
-            assert!(Instant::now() < deadline, "{} never learnt device {device} of {user}", self.user_id);
+            assert!(
+                Instant::now() < deadline,
+                "{} never learnt device {device} of {user}",
+                self.user_id
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// A sync filter with long room timelines, so a burst of messages is never cut short (`limited`) for the test.
+fn long_timelines() -> Filter {
+    let mut definition = FilterDefinition::default();
+    definition.room.timeline.limit = Some(UInt::from(500u32));
+    Filter::FilterDefinition(definition)
 }
 
 fn seen_of(ev: &OriginalSyncRoomMessageEvent, room: &Room, encrypted: bool) -> Seen {
@@ -201,8 +267,16 @@ fn seen_of(ev: &OriginalSyncRoomMessageEvent, room: &Room, encrypted: bool) -> S
 fn body_of(msgtype: &MessageType) -> (String, Option<String>, String) {
     let kind = msgtype.msgtype().to_string();
     match msgtype {
-        MessageType::Text(t) => (t.body.clone(), t.formatted.as_ref().map(|f| f.body.clone()), kind),
-        MessageType::Notice(n) => (n.body.clone(), n.formatted.as_ref().map(|f| f.body.clone()), kind),
+        MessageType::Text(t) => (
+            t.body.clone(),
+            t.formatted.as_ref().map(|f| f.body.clone()),
+            kind,
+        ),
+        MessageType::Notice(n) => (
+            n.body.clone(),
+            n.formatted.as_ref().map(|f| f.body.clone()),
+            kind,
+        ),
         other => (other.body().to_string(), None, kind),
     }
 }
