@@ -25,6 +25,8 @@ pub struct Options {
     pub socket_mode: bool,
     /// `post_interval_ms` (0: no pacing).
     pub post_interval_ms: u64,
+    /// Sim clock speed (0: the default 50, rollouts in about a second).
+    pub speed: f64,
 }
 
 /// A running bot with its world.

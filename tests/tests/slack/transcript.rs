@@ -147,3 +147,53 @@ async fn approval_transcript_end_to_end() {
         bot.slack.refused()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_rollout_updates_one_progress_message() {
+    let bot = Bot::start(Options {
+        speed: 2.0,
+        ..Options::default()
+    })
+    .await;
+    bot.slash("UALICE", "restart").await;
+    bot.wait_for("the request", |s| {
+        s.posted().iter().any(|(_, b)| !buttons(b).is_empty())
+    })
+    .await;
+    let (ts, request) = bot
+        .slack
+        .posted()
+        .into_iter()
+        .find(|(_, b)| !buttons(b).is_empty())
+        .expect("request");
+    let approve = buttons(&request)
+        .into_iter()
+        .find(|v| v.starts_with("approve "))
+        .expect("approve");
+    bot.press("UBOB", &approve, &ts).await;
+    bot.wait_for("the rollout to complete", |s| {
+        s.calls()
+            .iter()
+            .any(|c| text_of(&c.body).contains("Rollout complete"))
+    })
+    .await;
+    let progress: Vec<_> = bot
+        .slack
+        .posted()
+        .into_iter()
+        .filter(|(_, b)| text_of(b).contains("Rollout"))
+        .collect();
+    assert_eq!(progress.len(), 1, "one progress message: {progress:#?}");
+    let updates: Vec<_> = bot
+        .slack
+        .accepted("chat.update")
+        .into_iter()
+        .filter(|u| u["ts"] == progress[0].0.as_str())
+        .collect();
+    assert!(
+        !updates.is_empty(),
+        "the progress message was updated in place: {:#?}",
+        bot.slack.calls()
+    );
+    assert_eq!(replicas(&bot.sim), (3, 3));
+}
