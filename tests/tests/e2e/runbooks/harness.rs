@@ -20,7 +20,7 @@ use mystocks_commands::{Actor, Addressing, Conversation, Handler, Identity, Invo
 use mystocks_sim::world::{Scenario, ScenarioState};
 use mystocks_sim::{Sim, SimConfig};
 use mystocks_tests::app::{kube_client, test_audit_key};
-use mystocks_tests::{Recorded, RecordingSink, TestDb};
+use mystocks_tests::{Recorded, RecordingSink, StoreKind, TestDb};
 
 /// The shipped runbooks, from the repository.
 pub fn shipped() -> RunbookSet {
@@ -40,6 +40,15 @@ pub struct RunbookApp {
 impl RunbookApp {
     /// A fresh sim under `scenario` and a fresh SQLite store.
     pub async fn spawn(scenario: Scenario, runbooks: RunbookSet) -> RunbookApp {
+        Self::spawn_with(scenario, runbooks, StoreKind::Sqlite).await
+    }
+
+    /// A fresh sim under `scenario` and a fresh store of `kind`.
+    pub async fn spawn_with(
+        scenario: Scenario,
+        runbooks: RunbookSet,
+        kind: StoreKind,
+    ) -> RunbookApp {
         mystocks_tests::init();
         let state = ScenarioState {
             scenario,
@@ -52,7 +61,10 @@ impl RunbookApp {
         })
         .await
         .expect("sim");
-        let db = TestDb::sqlite();
+        let db = match kind {
+            StoreKind::Sqlite => TestDb::sqlite(),
+            StoreKind::Postgres => TestDb::postgres().await,
+        };
         let url = db.url.clone();
         Self::spawn_on(Arc::new(sim), url, Some(db), runbooks).await
     }

@@ -6,12 +6,17 @@ use std::path::PathBuf;
 use mystocks_commands::reply::ReplyKind;
 use mystocks_commands::runbook::RunbookSet;
 use mystocks_sim::world::Scenario;
+use mystocks_tests::StoreKind;
 
 use super::harness::{RunbookApp, all, headed, replicas, requested, shipped, start};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn high_cpu_proposes_a_scale_up_and_reports_the_cpu_falling_after_approval() {
-    let app = RunbookApp::spawn(Scenario::HighCpu, shipped()).await;
+crate::on_both_stores!(
+    high_cpu_proposes_a_scale_up_and_reports_the_cpu_falling_after_approval,
+    |kind| async move { high_cpu_end_to_end(kind).await }
+);
+
+async fn high_cpu_end_to_end(kind: StoreKind) {
+    let app = RunbookApp::spawn_with(Scenario::HighCpu, shipped(), kind).await;
     let before = replicas(&app.sim);
     let (thread, posted) = start(&app, "high-cpu").await;
     let text = all(&posted);
@@ -66,7 +71,11 @@ async fn high_cpu_proposes_a_scale_up_and_reports_the_cpu_falling_after_approval
         step3.text()
     );
     let summary = headed(&after, "Runbook: High CPU usage").expect("summary");
-    assert!(summary.text().contains("finished — ok"), "fixed: {}", summary.text());
+    assert!(
+        summary.text().contains("finished — ok"),
+        "fixed: {}",
+        summary.text()
+    );
     assert!(summary.text().contains("changed"), "{}", summary.text());
     assert!(
         after
