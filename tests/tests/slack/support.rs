@@ -80,7 +80,11 @@ impl Bot {
         mystocks_tests::init();
         let sim = Arc::new(
             Sim::start(SimConfig {
-                speed: 50.0,
+                speed: if options.speed > 0.0 {
+                    options.speed
+                } else {
+                    50.0
+                },
                 ..SimConfig::default()
             })
             .await
