@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mystocks_commands::audit::AuditKey;
+use mystocks_commands::checks::ChecksConfig;
 use mystocks_commands::clock::{Clock, ManualClock};
 use mystocks_commands::cluster::Target;
 use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator};
@@ -135,7 +136,12 @@ impl TestApp {
             test_audit_key(),
             settings,
         )
-        .with_incidents(options.incidents.clone());
+        .with_incidents(options.incidents.clone())
+        .with_checks(ChecksConfig {
+            api_url: Some(sim.app_url()),
+            redis_url: Some(format!("redis://{}", sim.redis_addr())),
+            ..ChecksConfig::default()
+        });
         let core = Core::new(ctx);
         let sink = Arc::new(RecordingSink::default());
         core.register_sink("console", sink.clone());
@@ -186,4 +192,9 @@ pub fn approval_id(replies: &[Recorded]) -> Option<String> {
 /// All text of a set of replies, joined.
 pub fn texts(replies: &[Recorded]) -> String {
     replies.iter().map(|r| r.text()).collect::<Vec<_>>().join("\n---\n")
+}
+
+/// The last state a set of replies showed for approval `id` (`done`, `failed`, …).
+pub fn approval_state(replies: &[Recorded], id: &str) -> Option<String> {
+    replies.iter().rev().find_map(|r| r.reply.approval.as_ref().filter(|a| a.id == id).map(|a| a.state.clone()))
 }

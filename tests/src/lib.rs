@@ -9,7 +9,7 @@ pub mod fake_slack;
 pub mod sink;
 pub mod synapse;
 
-pub use app::{AppOptions, StoreKind, TestApp, approval_id, texts};
+pub use app::{AppOptions, StoreKind, TestApp, approval_id, approval_state, texts};
 pub use db::TestDb;
 pub use sink::{Recorded, RecordingSink};
 

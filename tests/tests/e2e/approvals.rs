@@ -5,7 +5,7 @@ use std::sync::Arc;
 use mystocks_commands::reply::ReplyKind;
 use mystocks_commands::{Handler, Identity};
 use mystocks_sim::world::{Scenario, ScenarioState};
-use mystocks_tests::{AppOptions, TestApp, approval_id, texts};
+use mystocks_tests::{AppOptions, TestApp, approval_id, approval_state, texts};
 
 use crate::on_both_stores;
 use crate::support::{image, real_changes, replicas};
@@ -29,8 +29,7 @@ on_both_stores!(scale_needs_a_second_person, |store| async move {
     let done = app.say("bob", &format!("approve {id}")).await;
     let all = texts(&done);
     assert!(done.iter().any(|r| r.kind() == ReplyKind::Progress), "progress posted: {all}");
-    let last = done.last().expect("replies");
-    assert_eq!(last.reply.approval.as_ref().map(|a| a.state.as_str()), Some("done"), "{all}");
+    assert_eq!(approval_state(&done, &id).as_deref(), Some("done"), "{all}");
     assert_eq!(replicas(&app.sim), (5, 5), "{all}");
     let scale_patches: Vec<_> = real_changes(&app.sim).into_iter().filter(|c| c.contains("/scale")).collect();
     assert_eq!(scale_patches.len(), 1, "{scale_patches:?}");
@@ -72,17 +71,25 @@ on_both_stores!(bad_release_then_rollback, |store| async move {
     let id = approval_id(&app.say("alice", "deploy v1.0.2").await).expect("deploy request");
     let outcome = app.say("bob", &format!("approve {id}")).await;
     let text = texts(&outcome);
-    let last = outcome.last().expect("replies");
-    assert_eq!(last.reply.approval.as_ref().map(|a| a.state.as_str()), Some("failed"), "{text}");
+    let failed = outcome.iter().any(|r| r.reply.approval.as_ref().is_some_and(|a| a.id == id && a.state == "failed"));
+    assert!(failed, "the deploy is reported failed: {text}");
     assert!(text.contains("CrashLoopBackOff") || text.contains("ProgressDeadlineExceeded"), "{text}");
-    assert!(text.contains("rollback"), "suggests a rollback: {text}");
+    assert!(text.contains("Verification after `deploy v1.0.2`") && text.contains("fail"), "verified: {text}");
+    // The failed verification proposes the rollback, in the deployer's name, for an approver to decide.
+    let rollback = approval_id(&outcome).unwrap_or_else(|| panic!("no rollback proposed: {text}"));
+    let proposal = outcome.iter().find(|r| r.reply.approval.as_ref().is_some_and(|a| a.id == rollback)).expect("proposal");
+    assert!(proposal.text().contains("rollback") && proposal.text().contains("v1.0.1"), "{}", proposal.text());
+    assert!(proposal.text().contains("Requested by alice"), "{}", proposal.text());
 
-    let asked = app.say("alice", "rollback").await;
-    let id = approval_id(&asked).unwrap_or_else(|| panic!("{}", texts(&asked)));
-    assert!(texts(&asked).contains("v1.0.1"), "{}", texts(&asked));
-    let done = app.say("bob", &format!("approve {id}")).await;
-    let last = done.last().expect("replies");
-    assert_eq!(last.reply.approval.as_ref().map(|a| a.state.as_str()), Some("done"), "{}", texts(&done));
+    // Asking again is refused: one change at a time, and the proposal is named.
+    let again = texts(&app.say("alice", "rollback").await);
+    assert!(again.contains(&rollback), "{again}");
+
+    let done = app.say("bob", &format!("approve {rollback}")).await;
+    let all = texts(&done);
+    let finished = done.iter().any(|r| r.reply.approval.as_ref().is_some_and(|a| a.id == rollback && a.state == "done"));
+    assert!(finished, "{all}");
+    assert!(all.contains("Verification after `rollback`"), "verified after the rollback: {all}");
     assert_eq!(image(&app.sim), "mystocks/api:v1.0.1");
     assert_eq!(replicas(&app.sim), (3, 3));
 });

@@ -5,7 +5,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams};
 use mystocks_commands::reply::ReplyKind;
 use mystocks_tests::app::kube_client;
-use mystocks_tests::{AppOptions, TestApp, approval_id, texts};
+use mystocks_tests::{AppOptions, TestApp, approval_id, approval_state, texts};
 
 use crate::on_both_stores;
 use crate::support::real_changes;
@@ -82,7 +82,7 @@ on_both_stores!(frozen_refuses_requests_and_pending_executions, |store| async mo
     refused(&app, "alice", "restart", "frozen").await;
     app.say("dave", "unfreeze").await;
     let done = app.say("bob", &format!("approve {id}")).await;
-    assert_eq!(done.last().and_then(|r| r.reply.approval.clone()).map(|a| a.state), Some("done".into()), "{}", texts(&done));
+    assert_eq!(approval_state(&done, &id).as_deref(), Some("done"), "{}", texts(&done));
 });
 
 on_both_stores!(one_change_at_a_time, |store| async move {

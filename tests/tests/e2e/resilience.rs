@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mystocks_tests::{AppOptions, StoreKind, TestApp, approval_id, texts};
+use mystocks_tests::{AppOptions, StoreKind, TestApp, approval_id, approval_state, texts};
 
 use crate::on_both_stores;
 
@@ -15,7 +15,7 @@ on_both_stores!(request_survives_restart, |store: StoreKind| async move {
     let TestApp { db, .. } = first; // the first process is gone; its database stays
     let second = TestApp::spawn_on(sim, AppOptions { store, reuse_db: Some(url), ..Default::default() }).await;
     let done = second.say("bob", &format!("approve {id}")).await;
-    assert_eq!(done.last().and_then(|r| r.reply.approval.clone()).map(|a| a.state), Some("done".into()), "{}", texts(&done));
+    assert_eq!(approval_state(&done, &id).as_deref(), Some("done"), "{}", texts(&done));
     drop(db);
 });
 
