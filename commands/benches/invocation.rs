@@ -62,7 +62,10 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
-    print_plain_throughput(&directory, &typical);
+    // Only when measuring: test runners list and smoke-run benches (`--list`, `--test`) and must not get prose.
+    if std::env::args().any(|a| a == "--bench") {
+        print_plain_throughput(&directory, &typical);
+    }
 }
 
 /// A plain measurement next to criterion's, in the units of the goal.
