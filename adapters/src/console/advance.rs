@@ -23,6 +23,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_directive_parses() {
+        use super::super::line::{Line, parse as line};
+        assert_eq!(
+            line(":advance 15m"),
+            Line::Advance(Duration::from_secs(900))
+        );
+        assert!(matches!(line(":advance"), Line::Invalid(m) if m.contains("usage")));
+        assert!(matches!(line(":advance 5 minutes"), Line::Invalid(_)));
+    }
+
+    #[test]
     fn durations_with_units() {
         assert_eq!(parse("15m"), Ok(Duration::from_secs(900)));
         assert_eq!(parse("1h30m"), Ok(Duration::from_secs(5400)));
