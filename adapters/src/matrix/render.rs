@@ -215,7 +215,7 @@ fn html_table(table: &Table) -> String {
 /// Escapes text, turning `` `…` `` spans into `<code>` (the core marks commands and names that way).
 fn code_spans(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         // an unpaired backtick: no code spans at all
         return escape_html(text);
     }

@@ -44,12 +44,16 @@ async fn default_rate_limits_edits_are_throttled_and_retry_after_is_honoured() {
     }
     sink.flush().await;
     let id = message.message_id.clone();
-    world
+    let last = world
         .alice
         .wait_for_within(PATIENCE, "the last edit", |s| {
             s.replaces.as_deref() == Some(id.as_str()) && s.body.contains("edit 20")
         })
         .await;
+    assert_eq!(
+        last.msgtype, "m.notice",
+        "progress is a notice (no notification)"
+    );
     let edits = world
         .alice
         .seen()
