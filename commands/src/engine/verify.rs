@@ -101,7 +101,7 @@ pub fn verdict(report: &HealthReport, rolled_out: bool) -> CheckLevel {
     }
 }
 
-/// The verification message.
+/// The verification message, tagged with its request (in its final state) like the request's other replies.
 pub fn verdict_reply(
     record: &ApprovalRecord,
     report: &HealthReport,
@@ -129,6 +129,7 @@ pub fn verdict_reply(
         ))
         .with_block(Block::Text { text: lead })
         .with_block(checks_present::status_block(&report.lines))
+        .with_approval(record.id.clone(), record.state.as_str())
 }
 
 /// Requests the rollback in the deploy requester's name; says what happened.
