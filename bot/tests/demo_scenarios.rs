@@ -118,7 +118,17 @@ approve A1
     );
     let final_state = records
         .iter()
+        .filter(|r| r["approval"]["id"] == "A1")
         .filter_map(|r| r["approval"]["state"].as_str())
         .next_back();
     assert_eq!(final_state, Some("failed"), "{all}");
+    // The failed verification proposes the rollback as a new request, in the deployer's name.
+    let proposal = find(&records, |r| {
+        r["kind"] == "approval_request" && r["approval"]["id"] == "A2"
+    })
+    .expect(&all);
+    assert!(
+        text(proposal).contains("rollback") && text(proposal).contains("Requested by alice"),
+        "{all}"
+    );
 }
