@@ -35,7 +35,10 @@ pub struct InProcessCoordinator {
 impl Coordinator for InProcessCoordinator {
     async fn claim(&self, key: &str, ttl: Duration) -> Result<bool, CoordinatorError> {
         let now = Instant::now();
-        let mut claims = self.claims.lock().map_err(|_| CoordinatorError("lock poisoned".into()))?;
+        let mut claims = self
+            .claims
+            .lock()
+            .map_err(|_| CoordinatorError("lock poisoned".into()))?;
         claims.retain(|_, until| *until > now);
         if claims.contains_key(key) {
             return Ok(false);
@@ -45,7 +48,10 @@ impl Coordinator for InProcessCoordinator {
     }
 
     async fn release(&self, key: &str) -> Result<(), CoordinatorError> {
-        let mut claims = self.claims.lock().map_err(|_| CoordinatorError("lock poisoned".into()))?;
+        let mut claims = self
+            .claims
+            .lock()
+            .map_err(|_| CoordinatorError("lock poisoned".into()))?;
         claims.remove(key);
         Ok(())
     }
@@ -64,7 +70,9 @@ pub struct RedisCoordinator {
 
 impl std::fmt::Debug for RedisCoordinator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisCoordinator").field("url", &self.shown_url).finish_non_exhaustive()
+        f.debug_struct("RedisCoordinator")
+            .field("url", &self.shown_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -77,7 +85,11 @@ impl RedisCoordinator {
         let conn = redis::aio::ConnectionManager::new(client)
             .await
             .map_err(|e| CoordinatorError(format!("cannot connect to {shown_url}: {e}")))?;
-        Ok(RedisCoordinator { conn, prefix: prefix.to_string(), shown_url })
+        Ok(RedisCoordinator {
+            conn,
+            prefix: prefix.to_string(),
+            shown_url,
+        })
     }
 }
 

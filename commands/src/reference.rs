@@ -8,14 +8,22 @@ use crate::help::rule_of;
 use crate::policy::{PolicyConfig, Risk};
 
 const GROUPS: [(Risk, &str, &str); 4] = [
-    (Risk::ReadOnly, "Read-only", "Answered at once from the live cluster and services."),
+    (
+        Risk::ReadOnly,
+        "Read-only",
+        "Answered at once from the live cluster and services.",
+    ),
     (
         Risk::Destructive,
         "Changes",
         "Each shows a preview computed from the live cluster (also sent as a server-side dry run) and waits for an \
          approval by another person — see [approvals.md](approvals.md).",
     ),
-    (Risk::Deciding, "Deciding on requests", "Approve, deny or withdraw an approval request."),
+    (
+        Risk::Deciding,
+        "Deciding on requests",
+        "Approve, deny or withdraw an approval request.",
+    ),
     (Risk::Admin, "Admin", "The bot's own safety switches."),
 ];
 
@@ -30,8 +38,9 @@ pub fn markdown() -> String {
          text in chat.\n",
     );
     for (risk, title, intro) in GROUPS {
-        let specs: Vec<&CommandSpec> =
-            command::specs().filter(|s| rule_of(s).is_some_and(|r| r.risk == risk)).collect();
+        let specs: Vec<&CommandSpec> = command::specs()
+            .filter(|s| rule_of(s).is_some_and(|r| r.risk == risk))
+            .collect();
         if specs.is_empty() {
             continue;
         }
@@ -44,7 +53,11 @@ pub fn markdown() -> String {
 }
 
 fn command_section(out: &mut String, spec: &CommandSpec, policy: &PolicyConfig) {
-    let _ = write!(out, "\n### `{}`\n\n{}\n\n```text\n{}\n```\n", spec.name, spec.summary, spec.usage);
+    let _ = write!(
+        out,
+        "\n### `{}`\n\n{}\n\n```text\n{}\n```\n",
+        spec.name, spec.summary, spec.usage
+    );
     if !spec.aliases.is_empty() {
         let aliases: Vec<String> = spec.aliases.iter().map(|a| format!("`{a}`")).collect();
         let _ = writeln!(out, "\nAlso: {}.", aliases.join(", "));
@@ -53,7 +66,11 @@ fn command_section(out: &mut String, spec: &CommandSpec, policy: &PolicyConfig) 
         out.push_str("\n| flag | meaning |\n|---|---|\n");
         for flag in spec.flags {
             let short = flag.short.map(|c| format!("`-{c}` ")).unwrap_or_default();
-            let _ = writeln!(out, "| {short}`--{} {}` | {} |", flag.long, flag.value, flag.help);
+            let _ = writeln!(
+                out,
+                "| {short}`--{} {}` | {} |",
+                flag.long, flag.value, flag.help
+            );
         }
     }
     if let Some(rule) = rule_of(spec) {

@@ -54,9 +54,11 @@ pub fn plain_text(reply: &Reply) -> String {
     for block in &reply.blocks {
         parts.push(match block {
             Block::Text { text } => text.clone(),
-            Block::Fields { fields } => {
-                fields.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n")
-            }
+            Block::Fields { fields } => fields
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Block::Status { lines } => lines
                 .iter()
                 .map(|l| {
@@ -70,11 +72,18 @@ pub fn plain_text(reply: &Reply) -> String {
         });
     }
     for a in &reply.attachments {
-        parts.push(format!("[attached: {} ({} bytes)]", a.filename, a.content.len()));
+        parts.push(format!(
+            "[attached: {} ({} bytes)]",
+            a.filename,
+            a.content.len()
+        ));
     }
     if !reply.actions.is_empty() {
-        let acts: Vec<String> =
-            reply.actions.iter().map(|a| format!("[{}: `{}`]", a.label, a.command)).collect();
+        let acts: Vec<String> = reply
+            .actions
+            .iter()
+            .map(|a| format!("[{}: `{}`]", a.label, a.command))
+            .collect();
         parts.push(acts.join("  "));
     }
     parts.join("\n")
@@ -89,9 +98,15 @@ mod tests {
     fn table_is_aligned() {
         let t = Table {
             columns: vec!["NAME".into(), "READY".into()],
-            rows: vec![vec!["a-long-name".into(), "1/1".into()], vec!["b".into(), "0/1".into()]],
+            rows: vec![
+                vec!["a-long-name".into(), "1/1".into()],
+                vec!["b".into(), "0/1".into()],
+            ],
         };
-        assert_eq!(table_text(&t), "NAME          READY\na-long-name   1/1\nb             0/1");
+        assert_eq!(
+            table_text(&t),
+            "NAME          READY\na-long-name   1/1\nb             0/1"
+        );
     }
 
     #[test]

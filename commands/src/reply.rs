@@ -95,13 +95,23 @@ pub struct ApprovalTag {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block {
     /// A paragraph of plain text.
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// Key/value pairs (`Replicas: 3 → 5`).
-    Fields { fields: Vec<(String, String)> },
-    Status { lines: Vec<StatusLine> },
-    Table { table: Table },
+    Fields {
+        fields: Vec<(String, String)>,
+    },
+    Status {
+        lines: Vec<StatusLine>,
+    },
+    Table {
+        table: Table,
+    },
     /// Preformatted text (logs, SQL).
-    Code { text: String },
+    Code {
+        text: String,
+    },
 }
 
 /// Who sees a reply.
@@ -165,7 +175,10 @@ impl Reply {
         self
     }
     pub fn with_approval(mut self, id: impl Into<String>, state: impl Into<String>) -> Self {
-        self.approval = Some(ApprovalTag { id: id.into(), state: state.into() });
+        self.approval = Some(ApprovalTag {
+            id: id.into(),
+            state: state.into(),
+        });
         self
     }
 
@@ -192,7 +205,11 @@ pub struct SinkError(pub String);
 #[async_trait]
 pub trait ReplySink: Send + Sync {
     /// Posts a new message in `conversation` (public or private per the reply's visibility).
-    async fn post(&self, conversation: &Conversation, reply: &Reply) -> Result<MessageRef, SinkError>;
+    async fn post(
+        &self,
+        conversation: &Conversation,
+        reply: &Reply,
+    ) -> Result<MessageRef, SinkError>;
     /// Replaces the content of a message posted earlier.
     async fn update(&self, message: &MessageRef, reply: &Reply) -> Result<(), SinkError>;
 }

@@ -9,7 +9,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 /// The fault scenario the simulated world runs under. Switchable at run time through the control endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scenario {
     /// Everything works.
@@ -58,10 +60,13 @@ impl fmt::Display for Scenario {
 impl FromStr for Scenario {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scenario::ALL.into_iter().find(|sc| sc.name() == s).ok_or_else(|| {
-            let names: Vec<_> = Scenario::ALL.iter().map(|s| s.name()).collect();
-            format!("unknown scenario `{s}`; known: {}", names.join(", "))
-        })
+        Scenario::ALL
+            .into_iter()
+            .find(|sc| sc.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Scenario::ALL.iter().map(|s| s.name()).collect();
+                format!("unknown scenario `{s}`; known: {}", names.join(", "))
+            })
     }
 }
 
@@ -86,7 +91,10 @@ pub struct ScenarioState {
 
 impl Default for ScenarioState {
     fn default() -> Self {
-        ScenarioState { scenario: Scenario::Healthy, bad_tag: "v1.0.2".to_string() }
+        ScenarioState {
+            scenario: Scenario::Healthy,
+            bad_tag: "v1.0.2".to_string(),
+        }
     }
 }
 
@@ -118,7 +126,9 @@ pub enum PodState {
     Pending,
     ContainerCreating,
     /// Running; `ready` says whether it passed its readiness probe.
-    Running { ready: bool },
+    Running {
+        ready: bool,
+    },
     /// Crashed and waiting to be restarted.
     CrashLoopBackOff,
     ImagePullBackOff,
@@ -185,10 +195,19 @@ mod tests {
 
     #[test]
     fn bad_release_crashes_only_its_tag() {
-        let st = ScenarioState { scenario: Scenario::BadRelease, ..Default::default() };
+        let st = ScenarioState {
+            scenario: Scenario::BadRelease,
+            ..Default::default()
+        };
         assert_eq!(st.image_fate("mystocks/api:v1.0.2"), ImageFate::Crash);
         assert_eq!(st.image_fate("mystocks/api:v1.0.1"), ImageFate::Good);
-        assert_eq!(ScenarioState::default().image_fate("mystocks/api:v1.0.2"), ImageFate::Good);
-        assert_eq!(st.image_fate("mystocks/api:does-not-exist"), ImageFate::PullError);
+        assert_eq!(
+            ScenarioState::default().image_fate("mystocks/api:v1.0.2"),
+            ImageFate::Good
+        );
+        assert_eq!(
+            st.image_fate("mystocks/api:does-not-exist"),
+            ImageFate::PullError
+        );
     }
 }

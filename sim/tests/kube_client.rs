@@ -392,12 +392,22 @@ async fn a_role_bound_token_may_read_but_not_patch() {
 async fn a_watch_ends_when_its_client_hangs_up() {
     let (h, client) = setup().await;
     let api: Api<Pod> = Api::namespaced(client, "mystocks");
-    let stream = api.watch(&WatchParams::default().timeout(300), "0").await.expect("watch").boxed();
+    let stream = api
+        .watch(&WatchParams::default().timeout(300), "0")
+        .await
+        .expect("watch")
+        .boxed();
     let mut stream = stream;
     let first = stream.try_next().await.expect("event");
     assert!(matches!(first, Some(WatchEvent::Added(_))));
     assert_eq!(h.sim.cluster().store().watchers(), 1);
     drop(stream);
-    let closed = h.sim.wait_until(|sim| sim.cluster().store().watchers() == 0, Duration::from_secs(10)).await;
+    let closed = h
+        .sim
+        .wait_until(
+            |sim| sim.cluster().store().watchers() == 0,
+            Duration::from_secs(10),
+        )
+        .await;
     assert!(closed, "the server noticed the client hanging up");
 }

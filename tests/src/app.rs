@@ -52,7 +52,10 @@ impl Default for AppOptions {
             speed: 50.0,
             policy: PolicyConfig::default(),
             reuse_db: None,
-            rate_limit: RateLimitConfig { read_per_minute: 10_000, destructive_per_minute: 10_000 },
+            rate_limit: RateLimitConfig {
+                read_per_minute: 10_000,
+                destructive_per_minute: 10_000,
+            },
             incidents: IncidentSettings::default(),
         }
     }
@@ -72,15 +75,22 @@ pub struct TestApp {
 
 /// The audit key tests use.
 pub fn test_audit_key() -> AuditKey {
-    AuditKey::new(secrecy::SecretString::from("test-audit-key-0123456789abcdef")).expect("audit key")
+    AuditKey::new(secrecy::SecretString::from(
+        "test-audit-key-0123456789abcdef",
+    ))
+    .expect("audit key")
 }
 
 /// A kube client for the sim, as the bot builds one from a kubeconfig.
 pub async fn kube_client(sim: &Sim) -> kube::Client {
-    let kubeconfig = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).expect("sim kubeconfig parses");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
-        .await
-        .expect("sim kubeconfig usable");
+    let kubeconfig =
+        kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).expect("sim kubeconfig parses");
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .expect("sim kubeconfig usable");
     kube::Client::try_from(config).expect("kube client")
 }
 
@@ -90,10 +100,17 @@ impl TestApp {
     pub async fn spawn(options: AppOptions) -> TestApp {
         crate::init();
         let defaults = SimConfig::default();
-        let tokens = std::iter::once(crate::rbac::bot_token()).chain(defaults.tokens.clone()).collect();
-        let sim = Sim::start(SimConfig { scenario: options.scenario.clone(), speed: options.speed, tokens, ..defaults })
-            .await
-            .expect("sim starts");
+        let tokens = std::iter::once(crate::rbac::bot_token())
+            .chain(defaults.tokens.clone())
+            .collect();
+        let sim = Sim::start(SimConfig {
+            scenario: options.scenario.clone(),
+            speed: options.speed,
+            tokens,
+            ..defaults
+        })
+        .await
+        .expect("sim starts");
         let sim = Arc::new(sim);
         Self::spawn_on(sim, options).await
     }
@@ -114,7 +131,9 @@ impl TestApp {
                 (Some(db), url)
             }
         };
-        let store = store::connect(&db_url, test_audit_key()).await.expect("store connects");
+        let store = store::connect(&db_url, test_audit_key())
+            .await
+            .expect("store connects");
         let clock = Arc::new(ManualClock::default());
         let coordinator: Arc<dyn Coordinator> = Arc::new(InProcessCoordinator::default());
         let settings = CoreSettings {
@@ -145,22 +164,46 @@ impl TestApp {
         let core = Core::new(ctx);
         let sink = Arc::new(RecordingSink::default());
         core.register_sink("console", sink.clone());
-        TestApp { sim, core, sink, store, clock, db, db_url, events: Default::default() }
+        TestApp {
+            sim,
+            core,
+            sink,
+            store,
+            clock,
+            db,
+            db_url,
+            events: Default::default(),
+        }
     }
 
     /// `who` says `text` in the main channel; returns what the bot posted while handling it (and its jobs).
     pub async fn say(&self, who: &str, text: &str) -> Vec<Recorded> {
-        self.say_as(Identity::new("console", who), who, None, text).await
+        self.say_as(Identity::new("console", who), who, None, text)
+            .await
     }
 
     /// Says `text` from any identity, in a thread or the main channel.
-    pub async fn say_as(&self, identity: Identity, display: &str, thread: Option<&str>, text: &str) -> Vec<Recorded> {
+    pub async fn say_as(
+        &self,
+        identity: Identity,
+        display: &str,
+        thread: Option<&str>,
+        text: &str,
+    ) -> Vec<Recorded> {
         let cursor = self.sink.len();
-        let n = self.events.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let n = self
+            .events
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let invocation = Invocation {
             event_id: format!("test-{}-{n}", std::process::id()),
-            actor: Actor { identity, display_name: display.to_string() },
-            conversation: Conversation { channel: "console:main".to_string(), thread: thread.map(str::to_string) },
+            actor: Actor {
+                identity,
+                display_name: display.to_string(),
+            },
+            conversation: Conversation {
+                channel: "console:main".to_string(),
+                thread: thread.map(str::to_string),
+            },
             addressing: Addressing::Direct,
             text: text.to_string(),
             received_at: chrono::Utc::now(),
@@ -182,7 +225,10 @@ impl TestApp {
 /// The id of an approval request newly posted in a set of replies (`A1`); updates of older requests do not count.
 pub fn approval_id(replies: &[Recorded]) -> Option<String> {
     replies.iter().find_map(|r| match &r.reply.approval {
-        Some(tag) if !r.update && r.reply.kind == mystocks_commands::reply::ReplyKind::ApprovalRequest => {
+        Some(tag)
+            if !r.update
+                && r.reply.kind == mystocks_commands::reply::ReplyKind::ApprovalRequest =>
+        {
             Some(tag.id.clone())
         }
         _ => None,
@@ -191,10 +237,20 @@ pub fn approval_id(replies: &[Recorded]) -> Option<String> {
 
 /// All text of a set of replies, joined.
 pub fn texts(replies: &[Recorded]) -> String {
-    replies.iter().map(|r| r.text()).collect::<Vec<_>>().join("\n---\n")
+    replies
+        .iter()
+        .map(|r| r.text())
+        .collect::<Vec<_>>()
+        .join("\n---\n")
 }
 
 /// The last state a set of replies showed for approval `id` (`done`, `failed`, …).
 pub fn approval_state(replies: &[Recorded], id: &str) -> Option<String> {
-    replies.iter().rev().find_map(|r| r.reply.approval.as_ref().filter(|a| a.id == id).map(|a| a.state.clone()))
+    replies.iter().rev().find_map(|r| {
+        r.reply
+            .approval
+            .as_ref()
+            .filter(|a| a.id == id)
+            .map(|a| a.state.clone())
+    })
 }

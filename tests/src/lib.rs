@@ -4,8 +4,8 @@
 pub mod app;
 pub mod db;
 pub mod fake_pagerduty;
-pub mod rbac;
 pub mod fake_slack;
+pub mod rbac;
 pub mod sink;
 pub mod synapse;
 

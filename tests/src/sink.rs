@@ -52,13 +52,20 @@ impl RecordingSink {
 
 #[async_trait]
 impl ReplySink for RecordingSink {
-    async fn post(&self, conversation: &Conversation, reply: &Reply) -> Result<MessageRef, SinkError> {
+    async fn post(
+        &self,
+        conversation: &Conversation,
+        reply: &Reply,
+    ) -> Result<MessageRef, SinkError> {
         let id = {
             let mut n = self.next.lock().expect("sink lock");
             *n += 1;
             format!("m{n}")
         };
-        let msg = MessageRef { conversation: conversation.clone(), message_id: id.clone() };
+        let msg = MessageRef {
+            conversation: conversation.clone(),
+            message_id: id.clone(),
+        };
         self.log.lock().expect("sink lock").push(Recorded {
             message_id: id,
             update: false,

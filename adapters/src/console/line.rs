@@ -67,7 +67,9 @@ pub fn parse(raw: &str) -> Line {
             Line::Invalid("usage: :thread NAME (one word), or :thread alone".into())
         }
         ("help", _, _) => Line::Help,
-        ("advance", Some(by), false) => super::advance::parse(by).map(Line::Advance).unwrap_or_else(Line::Invalid),
+        ("advance", Some(by), false) => super::advance::parse(by)
+            .map(Line::Advance)
+            .unwrap_or_else(Line::Invalid),
         ("advance", _, _) => Line::Invalid("usage: :advance 15m".into()),
         ("quit" | "exit" | "q", None, _) => Line::Quit,
         _ => Line::Invalid(format!(

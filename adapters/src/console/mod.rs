@@ -2,8 +2,8 @@
 //! as text or JSON lines. Each line's work is settled before the next line is read, so a piped transcript gives
 //! the same output every time.
 
-mod escape;
 mod advance;
+mod escape;
 mod format;
 mod line;
 mod sink;
@@ -17,8 +17,8 @@ use mystocks_commands::{
 };
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-pub use escape::strip_controls;
 pub use advance::TimeControl;
+pub use escape::strip_controls;
 pub use format::{Format, Record};
 pub use line::{HELP, Line, MAX_LINE_BYTES, parse as parse_line};
 pub use sink::{ConsoleSink, Output, output};
@@ -177,7 +177,10 @@ impl Console {
                     let now = time.advance(by).await;
                     self.notice("info", &now)?;
                 }
-                None => self.notice("warn", "this console runs on the wall clock; :advance works in the demo")?,
+                None => self.notice(
+                    "warn",
+                    "this console runs on the wall clock; :advance works in the demo",
+                )?,
             },
             Line::Say(text) => {
                 let invocation = self.invocation(text);

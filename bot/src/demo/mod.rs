@@ -152,7 +152,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         OutputFormat::Json => Format::Json,
     };
     let mut console = Console::stdio(Arc::new(core.clone()) as Arc<dyn Handler>, format, "alice")
-        .with_time_control(Arc::new(incidents::DemoTime::new(parts.clock.clone(), core.clone())));
+        .with_time_control(Arc::new(incidents::DemoTime::new(
+            parts.clock.clone(),
+            core.clone(),
+        )));
     // The console's sink is registered before the job runner starts, so a rollout report left behind by an
     // earlier run (with `--data`) is finished here, and approvals expire in their messages.
     core.register_sink("console", console.sink());

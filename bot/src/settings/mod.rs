@@ -3,8 +3,8 @@
 //! Every field is documented in `deploy/config.example.toml`. Secrets are `SecretString`s and URLs that may carry
 //! credentials are [`CredentialUrl`]s, so `Debug` of [`Settings`] never shows a secret.
 
-mod secret;
 mod incidents;
+mod secret;
 mod validate;
 
 use std::net::SocketAddr;
@@ -13,16 +13,16 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use mystocks_commands::checks::ChecksConfig;
-use mystocks_commands::runbook::RunbooksConfig;
 use mystocks_commands::directory::DirectoryConfig;
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
 use mystocks_commands::incident::IncidentConfig;
 use mystocks_commands::policy::PolicyConfig;
+use mystocks_commands::runbook::RunbooksConfig;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-pub use secret::{CredentialUrl, redact_url};
 pub use incidents::PagerDutySettings;
+pub use secret::{CredentialUrl, redact_url};
 pub use validate::Summary;
 
 /// The prefix of environment overrides: `MYSTOCKS_BOT__AUDIT__HMAC_KEY` sets `[audit] hmac_key`.

@@ -80,7 +80,13 @@ mod tests {
     #[test]
     fn malformed_references_are_invalid() {
         let now = "mystocks/api:v1.0.1";
-        for bad in ["mystocks/api", "Mystocks/api:v1", "mystocks//api:v1", "api:v 1", "mystocks/api@sha256:xyz"] {
+        for bad in [
+            "mystocks/api",
+            "Mystocks/api:v1",
+            "mystocks//api:v1",
+            "api:v 1",
+            "mystocks/api@sha256:xyz",
+        ] {
             assert!(
                 matches!(resolve(bad, now, ""), Err(Refusal::InvalidImage { .. })),
                 "{bad:?} should be refused"

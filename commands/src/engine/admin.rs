@@ -18,24 +18,47 @@ pub(super) async fn help(request: &Request<'_>, cmd: &Help) -> Outcome {
 
 pub(super) async fn whoami(request: &Request<'_>) -> Outcome {
     let p = request.principal;
-    let roles: Vec<String> = p.roles.iter().map(|r| request.ctx.policy.role_name(*r)).collect();
-    let roles = if roles.is_empty() { "none".to_string() } else { roles.join(", ") };
+    let roles: Vec<String> = p
+        .roles
+        .iter()
+        .map(|r| request.ctx.policy.role_name(*r))
+        .collect();
+    let roles = if roles.is_empty() {
+        "none".to_string()
+    } else {
+        roles.join(", ")
+    };
     let mut fields = vec![
-        ("Person".to_string(), format!("{} ({})", p.display, p.person_id)),
-        ("Identity".to_string(), request.invocation.actor.identity.to_string()),
+        (
+            "Person".to_string(),
+            format!("{} ({})", p.display, p.person_id),
+        ),
+        (
+            "Identity".to_string(),
+            request.invocation.actor.identity.to_string(),
+        ),
         ("Roles".to_string(), roles),
     ];
     if !p.known {
-        fields.push(("Access".to_string(), request.ctx.directory.contact().to_string()));
+        fields.push((
+            "Access".to_string(),
+            request.ctx.directory.contact().to_string(),
+        ));
     }
-    let reply = Reply::new(ReplyKind::Result, Level::Info).with_header("Who you are").with_block(Block::Fields { fields });
+    let reply = Reply::new(ReplyKind::Result, Level::Info)
+        .with_header("Who you are")
+        .with_block(Block::Fields { fields });
     request.tell(reply).await;
     Outcome::allowed("whoami")
 }
 
 pub(super) async fn approvals(request: &Request<'_>) -> Outcome {
     let ctx = request.ctx;
-    let open = match ctx.store.approvals_in_state(&ApprovalState::IN_FLIGHT, 50).await {
+    let open = match ctx
+        .store
+        .approvals_in_state(&ApprovalState::IN_FLIGHT, 50)
+        .await
+    {
         Ok(open) => open,
         Err(err) => return request.internal_error(&err).await,
     };
@@ -54,10 +77,14 @@ pub(super) async fn approvals(request: &Request<'_>) -> Outcome {
                 ]
             })
             .collect();
-        let columns = ["ID", "COMMAND", "REQUESTED BY", "STATE", "EXPIRES"].map(String::from).to_vec();
+        let columns = ["ID", "COMMAND", "REQUESTED BY", "STATE", "EXPIRES"]
+            .map(String::from)
+            .to_vec();
         Reply::new(ReplyKind::Result, Level::Info)
             .with_header(format!("Open approval requests ({})", open.len()))
-            .with_block(Block::Table { table: Table { columns, rows } })
+            .with_block(Block::Table {
+                table: Table { columns, rows },
+            })
     };
     request.say(reply).await;
     Outcome::allowed("approvals listed")
@@ -75,17 +102,26 @@ pub(super) async fn audit(request: &Request<'_>, cmd: &Audit) -> Outcome {
             vec![
                 r.seq.to_string(),
                 r.at.format("%H:%M:%S").to_string(),
-                r.actor_person.clone().unwrap_or_else(|| r.actor_identity.clone()),
+                r.actor_person
+                    .clone()
+                    .unwrap_or_else(|| r.actor_identity.clone()),
                 r.command.clone().unwrap_or_else(|| r.text.clone()),
                 r.decision.clone(),
                 r.outcome.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    let columns = ["SEQ", "TIME", "WHO", "COMMAND", "DECISION", "OUTCOME"].map(String::from).to_vec();
+    let columns = ["SEQ", "TIME", "WHO", "COMMAND", "DECISION", "OUTCOME"]
+        .map(String::from)
+        .to_vec();
     let reply = Reply::new(ReplyKind::Result, Level::Info)
         .with_header(format!("Audit log — last {} entries", rows.len()))
-        .with_block(Block::Table { table: Table { columns, rows: table_rows } });
+        .with_block(Block::Table {
+            table: Table {
+                columns,
+                rows: table_rows,
+            },
+        });
     request.say(reply).await;
     Outcome::allowed(format!("{} audit entries shown", rows.len()))
 }
@@ -100,17 +136,33 @@ pub(super) async fn audit_verify(request: &Request<'_>) -> Outcome {
         Reply::text(
             ReplyKind::Result,
             Level::Ok,
-            format!("Audit log intact: {} entries checked, chain and head verified.", report.rows_checked),
+            format!(
+                "Audit log intact: {} entries checked, chain and head verified.",
+                report.rows_checked
+            ),
         )
     } else {
-        let lines: Vec<String> =
-            report.problems.iter().map(|p| format!("entry {}: {} — {}", p.seq, p.kind, p.detail)).collect();
+        let lines: Vec<String> = report
+            .problems
+            .iter()
+            .map(|p| format!("entry {}: {} — {}", p.seq, p.kind, p.detail))
+            .collect();
         Reply::new(ReplyKind::Result, Level::Fail)
-            .with_header(format!("Audit log TAMPERED: {} problem(s) in {} entries", report.problems.len(), report.rows_checked))
-            .with_block(Block::Code { text: lines.join("\n") })
+            .with_header(format!(
+                "Audit log TAMPERED: {} problem(s) in {} entries",
+                report.problems.len(),
+                report.rows_checked
+            ))
+            .with_block(Block::Code {
+                text: lines.join("\n"),
+            })
     };
     request.say(reply).await;
-    let summary = if report.is_ok() { "audit verified".to_string() } else { format!("{} audit problems", report.problems.len()) };
+    let summary = if report.is_ok() {
+        "audit verified".to_string()
+    } else {
+        format!("{} audit problems", report.problems.len())
+    };
     Outcome::allowed(summary)
 }
 
@@ -118,7 +170,10 @@ pub(super) async fn freeze(request: &Request<'_>, cmd: &Freeze) -> Outcome {
     let ctx = request.ctx;
     let state = FreezeState {
         by: request.principal.display.clone(),
-        reason: cmd.reason.clone().unwrap_or_else(|| "no reason given".to_string()),
+        reason: cmd
+            .reason
+            .clone()
+            .unwrap_or_else(|| "no reason given".to_string()),
         at: ctx.clock.now(),
     };
     if let Err(err) = ctx.store.set_freeze(Some(state.clone())).await {
@@ -128,7 +183,9 @@ pub(super) async fn freeze(request: &Request<'_>, cmd: &Freeze) -> Outcome {
         "Changes are FROZEN by {} ({}). Every destructive command and every approved change waiting to run is refused until an admin says `unfreeze`.",
         state.by, state.reason
     );
-    request.say(Reply::text(ReplyKind::Notice, Level::Warn, text)).await;
+    request
+        .say(Reply::text(ReplyKind::Notice, Level::Warn, text))
+        .await;
     Outcome::allowed("frozen")
 }
 
@@ -138,6 +195,8 @@ pub(super) async fn unfreeze(request: &Request<'_>) -> Outcome {
         return request.internal_error(&err).await;
     }
     let text = format!("Changes are unfrozen by {}.", request.principal.display);
-    request.say(Reply::text(ReplyKind::Notice, Level::Ok, text)).await;
+    request
+        .say(Reply::text(ReplyKind::Notice, Level::Ok, text))
+        .await;
     Outcome::allowed("unfrozen")
 }

@@ -10,9 +10,9 @@ use crate::present;
 use crate::reply::{Action, ActionStyle, Block, Level, Reply, ReplyKind};
 use crate::store::{ApprovalRecord, ApprovalState, NewApproval};
 
+use super::Context;
 use super::dispatch::{Outcome, Request};
 use super::trail::Decision;
-use super::Context;
 
 /// How long the per-target lock around "check nothing is in flight, then create the request" lives.
 const CHANGE_LOCK_TTL: std::time::Duration = std::time::Duration::from_secs(30);
@@ -71,7 +71,8 @@ async fn request_locked(request: &Request<'_>, command: &Command) -> Outcome {
         preview,
         quorum: rules.quorum,
         created_at: now,
-        expires_at: now + ChronoDuration::from_std(rules.expiry).unwrap_or(ChronoDuration::minutes(15)),
+        expires_at: now
+            + ChronoDuration::from_std(rules.expiry).unwrap_or(ChronoDuration::minutes(15)),
     };
     let record = match ctx.store.create_approval(new).await {
         Ok(record) => record,
@@ -106,7 +107,9 @@ pub(super) async fn frozen(ctx: &Context) -> Option<String> {
             f.reason
         )),
         Ok(None) => None,
-        Err(err) => Some(format!("cannot read the freeze switch ({err}); destructive commands are refused until the store answers")),
+        Err(err) => Some(format!(
+            "cannot read the freeze switch ({err}); destructive commands are refused until the store answers"
+        )),
     }
 }
 
@@ -123,7 +126,11 @@ async fn in_the_way(ctx: &Context, command: &Command) -> Option<String> {
                 ));
             }
         }
-        Err(err) => return Some(format!("cannot read open requests ({err}); try again when the store answers")),
+        Err(err) => {
+            return Some(format!(
+                "cannot read open requests ({err}); try again when the store answers"
+            ));
+        }
     }
     if matches!(command, Command::Rollback(_) | Command::DbVacuum(_)) {
         return None;
@@ -145,19 +152,28 @@ async fn plan(ctx: &Context, command: &Command) -> Result<Plan, ClusterError> {
     match command {
         Command::Rollback(c) => cluster::plan_rollback(client, target, c.to_revision).await,
         Command::Deploy(c) => {
-            cluster::plan_deploy(client, target, &c.image.to_string(), &ctx.policy.allowed_repository).await
+            cluster::plan_deploy(
+                client,
+                target,
+                &c.image.to_string(),
+                &ctx.policy.allowed_repository,
+            )
+            .await
         }
         Command::Scale(c) => {
             cluster::plan_scale(client, target, c.replicas, ctx.policy.scale_bounds()).await
         }
         Command::Restart(_) => cluster::plan_restart(client, target).await,
-        other => Err(ClusterError::Internal { message: format!("`{}` is not a change", other.name()) }),
+        other => Err(ClusterError::Internal {
+            message: format!("`{}` is not a change", other.name()),
+        }),
     }
 }
 
 /// The approval request message, in its current state.
 pub(super) fn request_reply(ctx: &Context, record: &ApprovalRecord, requester: &str) -> Reply {
-    let fields: Vec<(String, String)> = serde_json::from_value(record.preview.clone()).unwrap_or_default();
+    let fields: Vec<(String, String)> =
+        serde_json::from_value(record.preview.clone()).unwrap_or_default();
     let mut reply = Reply::new(ReplyKind::ApprovalRequest, level_of(record.state))
         .with_header(format!("Approval {} — `{}`", record.id, record.command))
         .with_block(Block::Fields { fields })
@@ -185,7 +201,11 @@ pub(super) fn request_reply(ctx: &Context, record: &ApprovalRecord, requester: &
         state => format!(
             "{}{}",
             state_sentence(state),
-            record.state_detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default()
+            record
+                .state_detail
+                .as_deref()
+                .map(|d| format!(" — {d}"))
+                .unwrap_or_default()
         ),
     };
     reply.with_block(Block::Text { text: status })
@@ -218,7 +238,10 @@ fn level_of(state: ApprovalState) -> Level {
 }
 
 async fn notify_approvers(request: &Request<'_>, record: &ApprovalRecord) {
-    let names = request.ctx.directory.approvers_except(&record.requester_person, &request.ctx.policy);
+    let names = request
+        .ctx
+        .directory
+        .approvers_except(&record.requester_person, &request.ctx.policy);
     if names.is_empty() {
         return;
     }
@@ -229,7 +252,12 @@ async fn notify_approvers(request: &Request<'_>, record: &ApprovalRecord) {
         record.id,
         record.id
     );
-    request.say(Reply::text(ReplyKind::Notice, Level::Info, text).with_approval(record.id.clone(), "pending")).await;
+    request
+        .say(
+            Reply::text(ReplyKind::Notice, Level::Info, text)
+                .with_approval(record.id.clone(), "pending"),
+        )
+        .await;
 }
 
 /// Re-renders a request message after its state changed (decided, executed, expired).
@@ -239,11 +267,20 @@ pub(super) async fn refresh_request_message(
     record: &ApprovalRecord,
 ) {
     super::runbooks::on_request_update(ctx, record).await;
-    let Some(value) = &record.request_message else { return };
-    let Ok(msg) = serde_json::from_value::<crate::reply::MessageRef>(value.clone()) else { return };
-    let Some(sink) = sinks.for_channel(&msg.conversation.channel) else { return };
+    let Some(value) = &record.request_message else {
+        return;
+    };
+    let Ok(msg) = serde_json::from_value::<crate::reply::MessageRef>(value.clone()) else {
+        return;
+    };
+    let Some(sink) = sinks.for_channel(&msg.conversation.channel) else {
+        return;
+    };
     let requester = ctx.directory.display_name(&record.requester_person);
-    if let Err(err) = sink.update(&msg, &request_reply(ctx, record, &requester)).await {
+    if let Err(err) = sink
+        .update(&msg, &request_reply(ctx, record, &requester))
+        .await
+    {
         tracing::warn!(error = %err, approval = %record.id, "could not update the request message");
     }
 }

@@ -91,7 +91,23 @@ impl Context {
     ) -> Self {
         let limits = RateLimits::new(&settings.rate_limit);
         let checks = ChecksConfig::default();
-        Context { kube, target, store, coordinator, directory, policy, clock, audit_key, settings, checks, incidents: IncidentSettings::default(), runbooks: Arc::default(), limits, metrics: None, audit_gap: AuditGap::default() }
+        Context {
+            kube,
+            target,
+            store,
+            coordinator,
+            directory,
+            policy,
+            clock,
+            audit_key,
+            settings,
+            checks,
+            incidents: IncidentSettings::default(),
+            runbooks: Arc::default(),
+            limits,
+            metrics: None,
+            audit_gap: AuditGap::default(),
+        }
     }
 
     /// The same context reporting to `metrics` (the binary's Prometheus registry).

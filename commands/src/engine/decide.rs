@@ -35,7 +35,12 @@ pub(super) async fn approve(request: &Request<'_>, cmd: &Approve) -> Outcome {
         return request.refuse(self_approval_text(&record.id)).await;
     }
     if !ctx.policy.may_approve(&request.principal.roles) {
-        return request.refuse(format!("approving needs the {} role", ctx.policy.approver_role_names().join(" or "))).await;
+        return request
+            .refuse(format!(
+                "approving needs the {} role",
+                ctx.policy.approver_role_names().join(" or ")
+            ))
+            .await;
     }
     if let Some(refusal) = frozen(ctx).await {
         return request.refuse(refusal).await;
@@ -43,7 +48,12 @@ pub(super) async fn approve(request: &Request<'_>, cmd: &Approve) -> Outcome {
     match record_vote(request, &record, VoteDecision::Approve, None).await {
         Ok(VoteResult::Recorded) => {}
         Ok(VoteResult::AlreadyVoted) => {
-            return request.refuse(format!("your vote on {} already counts; it counts once", record.id)).await;
+            return request
+                .refuse(format!(
+                    "your vote on {} already counts; it counts once",
+                    record.id
+                ))
+                .await;
         }
         Err(outcome) => return outcome,
     }
@@ -56,24 +66,57 @@ pub(super) async fn approve(request: &Request<'_>, cmd: &Approve) -> Outcome {
             "{} approved {} ({approvals} of {} approvals).",
             request.principal.display, record.id, record.quorum
         );
-        request.say(Reply::text(ReplyKind::ApprovalDecision, Level::Info, text).with_approval(&record.id, "pending")).await;
-        return Outcome::allowed(format!("vote recorded on {}", record.id)).with_approval(&record.id);
+        request
+            .say(
+                Reply::text(ReplyKind::ApprovalDecision, Level::Info, text)
+                    .with_approval(&record.id, "pending"),
+            )
+            .await;
+        return Outcome::allowed(format!("vote recorded on {}", record.id))
+            .with_approval(&record.id);
     }
     let now = ctx.clock.now();
     let detail = format!("approved by {}", request.principal.display);
-    match ctx.store.transition(&record.id, &[ApprovalState::Pending], ApprovalState::Approved, Some(&detail), now).await {
+    match ctx
+        .store
+        .transition(
+            &record.id,
+            &[ApprovalState::Pending],
+            ApprovalState::Approved,
+            Some(&detail),
+            now,
+        )
+        .await
+    {
         Ok(true) => {}
         Ok(false) => {
-            return request.refuse(format!("{} was decided meanwhile; `approvals` shows its state", record.id)).await;
+            return request
+                .refuse(format!(
+                    "{} was decided meanwhile; `approvals` shows its state",
+                    record.id
+                ))
+                .await;
         }
         Err(err) => return request.internal_error(&err).await,
     }
     if let Ok(Some(updated)) = ctx.store.approval(&record.id).await {
         refresh_request_message(ctx, &request.runner.sinks(), &updated).await;
     }
-    let text = format!("{} approved by {}; executing `{}`.", record.id, request.principal.display, record.command);
-    request.say(Reply::text(ReplyKind::ApprovalDecision, Level::Ok, text).with_approval(&record.id, "approved")).await;
-    if let Err(err) = request.runner.enqueue_execution(&record.id, &request.principal.display).await {
+    let text = format!(
+        "{} approved by {}; executing `{}`.",
+        record.id, request.principal.display, record.command
+    );
+    request
+        .say(
+            Reply::text(ReplyKind::ApprovalDecision, Level::Ok, text)
+                .with_approval(&record.id, "approved"),
+        )
+        .await;
+    if let Err(err) = request
+        .runner
+        .enqueue_execution(&record.id, &request.principal.display)
+        .await
+    {
         return request.internal_error(&err).await;
     }
     Outcome::allowed(format!("{} approved; execution queued", record.id)).with_approval(&record.id)
@@ -86,10 +129,20 @@ pub(super) async fn deny(request: &Request<'_>, cmd: &Deny) -> Outcome {
     };
     let ctx = request.ctx;
     if record.requester_person == request.principal.person_id {
-        return request.refuse(format!("you requested {} yourself; use `cancel {}` to withdraw it", record.id, record.id)).await;
+        return request
+            .refuse(format!(
+                "you requested {} yourself; use `cancel {}` to withdraw it",
+                record.id, record.id
+            ))
+            .await;
     }
     if !ctx.policy.may_approve(&request.principal.roles) {
-        return request.refuse(format!("denying needs the {} role", ctx.policy.approver_role_names().join(" or "))).await;
+        return request
+            .refuse(format!(
+                "denying needs the {} role",
+                ctx.policy.approver_role_names().join(" or ")
+            ))
+            .await;
     }
     let reason = cmd.reason.clone();
     if let Err(outcome) = record_vote(request, &record, VoteDecision::Deny, reason.clone()).await {
@@ -108,25 +161,57 @@ pub(super) async fn cancel(request: &Request<'_>, cmd: &Cancel) -> Outcome {
         Err(outcome) => return outcome,
     };
     if record.requester_person != request.principal.person_id {
-        return request.refuse(format!("only the requester can cancel {}; approvers can `deny` it", record.id)).await;
+        return request
+            .refuse(format!(
+                "only the requester can cancel {}; approvers can `deny` it",
+                record.id
+            ))
+            .await;
     }
     let detail = format!("cancelled by {}", request.principal.display);
     finish(request, &record, ApprovalState::Cancelled, detail).await
 }
 
 /// Moves a pending request to a final state, updates its message and says so.
-async fn finish(request: &Request<'_>, record: &ApprovalRecord, to: ApprovalState, detail: String) -> Outcome {
+async fn finish(
+    request: &Request<'_>,
+    record: &ApprovalRecord,
+    to: ApprovalState,
+    detail: String,
+) -> Outcome {
     let ctx = request.ctx;
-    match ctx.store.transition(&record.id, &[ApprovalState::Pending], to, Some(&detail), ctx.clock.now()).await {
+    match ctx
+        .store
+        .transition(
+            &record.id,
+            &[ApprovalState::Pending],
+            to,
+            Some(&detail),
+            ctx.clock.now(),
+        )
+        .await
+    {
         Ok(true) => {}
-        Ok(false) => return request.refuse(format!("{} was decided meanwhile; `approvals` shows its state", record.id)).await,
+        Ok(false) => {
+            return request
+                .refuse(format!(
+                    "{} was decided meanwhile; `approvals` shows its state",
+                    record.id
+                ))
+                .await;
+        }
         Err(err) => return request.internal_error(&err).await,
     }
     if let Ok(Some(updated)) = ctx.store.approval(&record.id).await {
         refresh_request_message(ctx, &request.runner.sinks(), &updated).await;
     }
     let text = format!("{} {}.", record.id, detail);
-    request.say(Reply::text(ReplyKind::ApprovalDecision, Level::Warn, text).with_approval(&record.id, to.as_str())).await;
+    request
+        .say(
+            Reply::text(ReplyKind::ApprovalDecision, Level::Warn, text)
+                .with_approval(&record.id, to.as_str()),
+        )
+        .await;
     Outcome::allowed(format!("{} {}", record.id, to)).with_approval(&record.id)
 }
 
@@ -136,22 +221,42 @@ async fn open_request(request: &Request<'_>, id: &str) -> Result<ApprovalRecord,
     let record = match ctx.store.approval(id).await {
         Ok(Some(record)) => record,
         Ok(None) => {
-            return Err(request.refuse(format!("there is no approval request {id}; `approvals` lists the open ones")).await);
+            return Err(request
+                .refuse(format!(
+                    "there is no approval request {id}; `approvals` lists the open ones"
+                ))
+                .await);
         }
         Err(err) => return Err(request.internal_error(&err).await),
     };
     if !same_conversation(&record, &request.invocation.conversation) {
-        return Err(request.refuse(format!("{id} can only be decided in the conversation where it was requested")).await);
+        return Err(request
+            .refuse(format!(
+                "{id} can only be decided in the conversation where it was requested"
+            ))
+            .await);
     }
     if record.state != ApprovalState::Pending {
-        let detail = record.state_detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
-        return Err(request.refuse(format!("{id} is {}{detail}; nothing to decide", record.state)).await);
+        let detail = record
+            .state_detail
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        return Err(request
+            .refuse(format!(
+                "{id} is {}{detail}; nothing to decide",
+                record.state
+            ))
+            .await);
     }
     let now = ctx.clock.now();
     if now >= record.expires_at {
         expire(request, &record).await;
         return Err(request
-            .refuse(format!("{id} expired at {}; request the change again", record.expires_at.format("%H:%M:%S UTC")))
+            .refuse(format!(
+                "{id} expired at {}; request the change again",
+                record.expires_at.format("%H:%M:%S UTC")
+            ))
             .await);
     }
     Ok(record)
@@ -161,7 +266,13 @@ async fn expire(request: &Request<'_>, record: &ApprovalRecord) {
     let ctx = request.ctx;
     let moved = ctx
         .store
-        .transition(&record.id, &[ApprovalState::Pending], ApprovalState::Expired, Some("no decision in time"), ctx.clock.now())
+        .transition(
+            &record.id,
+            &[ApprovalState::Pending],
+            ApprovalState::Expired,
+            Some("no decision in time"),
+            ctx.clock.now(),
+        )
         .await;
     if let (Ok(true), Ok(Some(updated))) = (moved, ctx.store.approval(&record.id).await) {
         refresh_request_message(ctx, &request.runner.sinks(), &updated).await;
@@ -193,7 +304,10 @@ async fn record_vote(
 }
 
 /// Distinct persons other than the requester who approved and still hold an approving role.
-async fn approving_persons(request: &Request<'_>, record: &ApprovalRecord) -> Result<usize, Outcome> {
+async fn approving_persons(
+    request: &Request<'_>,
+    record: &ApprovalRecord,
+) -> Result<usize, Outcome> {
     let votes = match request.ctx.store.votes(&record.id).await {
         Ok(votes) => votes,
         Err(err) => return Err(request.internal_error(&err).await),

@@ -24,13 +24,25 @@ pub(super) struct Outcome {
 
 impl Outcome {
     pub fn allowed(summary: impl Into<String>) -> Self {
-        Outcome { decision: Decision::Allowed, summary: summary.into(), approval_id: None }
+        Outcome {
+            decision: Decision::Allowed,
+            summary: summary.into(),
+            approval_id: None,
+        }
     }
     pub fn refused(summary: impl Into<String>) -> Self {
-        Outcome { decision: Decision::Refused, summary: summary.into(), approval_id: None }
+        Outcome {
+            decision: Decision::Refused,
+            summary: summary.into(),
+            approval_id: None,
+        }
     }
     pub fn error(summary: impl Into<String>) -> Self {
-        Outcome { decision: Decision::Error, summary: summary.into(), approval_id: None }
+        Outcome {
+            decision: Decision::Error,
+            summary: summary.into(),
+            approval_id: None,
+        }
     }
     pub fn with_approval(mut self, id: impl Into<String>) -> Self {
         self.approval_id = Some(id.into());
@@ -68,7 +80,8 @@ impl Request<'_> {
     /// Refuses with a user-facing sentence, privately.
     pub async fn refuse(&self, text: impl Into<String>) -> Outcome {
         let text = text.into();
-        self.tell(Reply::text(ReplyKind::Refusal, Level::Warn, text.clone())).await;
+        self.tell(Reply::text(ReplyKind::Refusal, Level::Warn, text.clone()))
+            .await;
         Outcome::refused(text)
     }
 
@@ -83,8 +96,11 @@ impl Request<'_> {
             source = s.source();
         }
         tracing::error!(reference = %reference, error = %chain, "internal error");
-        let text = format!("internal error, ref {reference} — the operators can find it in the bot's logs");
-        self.tell(Reply::text(ReplyKind::Error, Level::Fail, text)).await;
+        let text = format!(
+            "internal error, ref {reference} — the operators can find it in the bot's logs"
+        );
+        self.tell(Reply::text(ReplyKind::Error, Level::Fail, text))
+            .await;
         Outcome::error(format!("internal error ref {reference}: {chain}"))
     }
 }
@@ -95,10 +111,17 @@ pub(super) fn short_reference() -> String {
 }
 
 #[tracing::instrument(skip_all, fields(event = %invocation.event_id, actor = %invocation.actor.identity, channel = %invocation.conversation.channel))]
-pub(super) async fn handle(ctx: &Context, runner: &JobRunner, invocation: Invocation, sink: Arc<dyn ReplySink>) {
+pub(super) async fn handle(
+    ctx: &Context,
+    runner: &JobRunner,
+    invocation: Invocation,
+    sink: Arc<dyn ReplySink>,
+) {
     let started = Instant::now();
     let sink = match &ctx.metrics {
-        Some(metrics) => observe::FirstReplyTimer::wrap(sink, metrics.clone(), invocation.received_at),
+        Some(metrics) => {
+            observe::FirstReplyTimer::wrap(sink, metrics.clone(), invocation.received_at)
+        }
         None => sink,
     };
     if !claim_event(ctx, &invocation.event_id).await {
@@ -106,13 +129,25 @@ pub(super) async fn handle(ctx: &Context, runner: &JobRunner, invocation: Invoca
         return;
     }
     let incident = super::incidents::thread_incident(ctx, &invocation.conversation).await;
-    let Some(text) = grammar::addressed_command(invocation.addressing, &invocation.text, incident.is_some()) else {
+    let Some(text) =
+        grammar::addressed_command(invocation.addressing, &invocation.text, incident.is_some())
+    else {
         return;
     };
     let principal = ctx.directory.resolve(&invocation.actor.identity);
-    let mut trail =
-        Trail { invocation: &invocation, person: Some(principal.person_id.clone()), command: None, started };
-    let request = Request { ctx, runner, invocation: &invocation, principal: &principal, sink: &sink };
+    let mut trail = Trail {
+        invocation: &invocation,
+        person: Some(principal.person_id.clone()),
+        command: None,
+        started,
+    };
+    let request = Request {
+        ctx,
+        runner,
+        invocation: &invocation,
+        principal: &principal,
+        sink: &sink,
+    };
     let outcome = match Command::parse(text) {
         Err(err) => request.refuse(err.to_string()).await,
         Ok(command) => {
@@ -120,18 +155,40 @@ pub(super) async fn handle(ctx: &Context, runner: &JobRunner, invocation: Invoca
             run(&request, command).await
         }
     };
-    let row = trail.record(ctx, outcome.decision, &outcome.summary, outcome.approval_id.as_deref()).await;
+    let row = trail
+        .record(
+            ctx,
+            outcome.decision,
+            &outcome.summary,
+            outcome.approval_id.as_deref(),
+        )
+        .await;
     if let Some(metrics) = &ctx.metrics {
-        observe::report(ctx, metrics.as_ref(), trail.command.as_deref(), &outcome, started.elapsed()).await;
+        observe::report(
+            ctx,
+            metrics.as_ref(),
+            trail.command.as_deref(),
+            &outcome,
+            started.elapsed(),
+        )
+        .await;
     }
-    let done = super::incidents::Done { invocation: &invocation, principal: &principal, command: trail.command.as_deref() };
+    let done = super::incidents::Done {
+        invocation: &invocation,
+        principal: &principal,
+        command: trail.command.as_deref(),
+    };
     super::incidents::after_invocation(ctx, incident.as_ref(), &done, &outcome, row).await;
 }
 
 /// Claims the event id once across processes; a coordinator outage falls back to the store's claim.
 async fn claim_event(ctx: &Context, event_id: &str) -> bool {
     let key = format!("event:{event_id}");
-    match ctx.coordinator.claim(&key, ctx.settings.event_claim_ttl).await {
+    match ctx
+        .coordinator
+        .claim(&key, ctx.settings.event_claim_ttl)
+        .await
+    {
         Ok(won) => won,
         Err(err) => {
             tracing::warn!(error = %err, "coordinator unavailable; claiming the event in the store");
@@ -162,7 +219,11 @@ async fn run(request: &Request<'_>, command: Command) -> Outcome {
         Risk::Destructive => LimitClass::Destructive,
         Risk::ReadOnly | Risk::Deciding | Risk::Admin => LimitClass::Read,
     };
-    if let Err(wait) = request.ctx.limits.check(&request.principal.person_id, class) {
+    if let Err(wait) = request
+        .ctx
+        .limits
+        .check(&request.principal.person_id, class)
+    {
         return request.refuse(slow_down(wait)).await;
     }
     match command {
@@ -198,4 +259,3 @@ async fn run(request: &Request<'_>, command: Command) -> Outcome {
         Command::Runbook(c) => super::runbooks::command(request, &c).await,
     }
 }
-

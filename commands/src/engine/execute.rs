@@ -13,10 +13,10 @@ use crate::present;
 use crate::reply::{Level, MessageRef, Reply, ReplyKind, ReplySink};
 use crate::store::{ApprovalRecord, ApprovalState, Job, JobOutcome};
 
+use super::Context;
 use super::approvals::{frozen, refresh_request_message};
 use super::jobs::{AbortOnDrop, Sinks};
 use super::trail::{Decision, record_step};
-use super::Context;
 
 /// What an execution job is about.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -49,22 +49,47 @@ pub(super) async fn run(ctx: &Context, sinks: &Sinks, job: &Job) -> JobOutcome {
     if record.kind == super::checks::maintenance::KIND {
         return super::checks::maintenance::execute(ctx, sinks, &record).await;
     }
-    let mut state: FollowState = job.state.clone().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
-    let conversation: Option<Conversation> = serde_json::from_value(record.conversation.clone()).ok();
-    let out = Out { ctx, sinks, job, conversation };
+    let mut state: FollowState = job
+        .state
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let conversation: Option<Conversation> =
+        serde_json::from_value(record.conversation.clone()).ok();
+    let out = Out {
+        ctx,
+        sinks,
+        job,
+        conversation,
+    };
     let plan: Plan = match serde_json::from_value(record.binding.clone()) {
         Ok(plan) => plan,
-        Err(err) => return out.fail(&record, format!("the stored plan is unreadable: {err}")).await,
+        Err(err) => {
+            return out
+                .fail(&record, format!("the stored plan is unreadable: {err}"))
+                .await;
+        }
     };
     match record.state {
         ApprovalState::Approved => {
             let claimed = ctx
                 .store
-                .transition(&record.id, &[ApprovalState::Approved], ApprovalState::Executing, Some("executing"), ctx.clock.now())
+                .transition(
+                    &record.id,
+                    &[ApprovalState::Approved],
+                    ApprovalState::Executing,
+                    Some("executing"),
+                    ctx.clock.now(),
+                )
                 .await;
             match claimed {
                 Ok(true) => {}
-                Ok(false) => return JobOutcome::Done(format!("{} was claimed by another process", record.id)),
+                Ok(false) => {
+                    return JobOutcome::Done(format!(
+                        "{} was claimed by another process",
+                        record.id
+                    ));
+                }
                 Err(err) => return JobOutcome::Failed(format!("store: {err}")),
             }
             if let Err(outcome) = apply(&out, &record, &plan, &payload).await {
@@ -73,24 +98,35 @@ pub(super) async fn run(ctx: &Context, sinks: &Sinks, job: &Job) -> JobOutcome {
             state.applied = true;
             out.checkpoint(&state).await;
         }
-        ApprovalState::Executing if !state.applied => match cluster::reconcile_after_crash(&ctx.kube, &plan).await {
-            Ok(Reconciled::AlreadyApplied) => {
-                state.applied = true;
-                out.checkpoint(&state).await;
-            }
-            Ok(Reconciled::NotApplied) => {
-                if let Err(outcome) = apply(&out, &record, &plan, &payload).await {
-                    return outcome;
+        ApprovalState::Executing if !state.applied => {
+            match cluster::reconcile_after_crash(&ctx.kube, &plan).await {
+                Ok(Reconciled::AlreadyApplied) => {
+                    state.applied = true;
+                    out.checkpoint(&state).await;
                 }
-                state.applied = true;
-                out.checkpoint(&state).await;
+                Ok(Reconciled::NotApplied) => {
+                    if let Err(outcome) = apply(&out, &record, &plan, &payload).await {
+                        return outcome;
+                    }
+                    state.applied = true;
+                    out.checkpoint(&state).await;
+                }
+                Ok(Reconciled::Diverged(what)) => {
+                    let text = format!(
+                        "the bot stopped while executing; the cluster now differs from the plan ({what}): not re-running it"
+                    );
+                    return out.fail(&record, text).await;
+                }
+                Err(err) => {
+                    return out
+                        .fail(
+                            &record,
+                            format!("cannot compare with the cluster after a restart: {err}"),
+                        )
+                        .await;
+                }
             }
-            Ok(Reconciled::Diverged(what)) => {
-                let text = format!("the bot stopped while executing; the cluster now differs from the plan ({what}): not re-running it");
-                return out.fail(&record, text).await;
-            }
-            Err(err) => return out.fail(&record, format!("cannot compare with the cluster after a restart: {err}")).await,
-        },
+        }
         ApprovalState::Executing => {}
         other => return JobOutcome::Done(format!("{} is {other}; nothing to execute", record.id)),
     }
@@ -98,7 +134,12 @@ pub(super) async fn run(ctx: &Context, sinks: &Sinks, job: &Job) -> JobOutcome {
 }
 
 /// Re-checks freeze and binding, then sends the change.
-async fn apply(out: &Out<'_>, record: &ApprovalRecord, plan: &Plan, payload: &ExecutePayload) -> Result<(), JobOutcome> {
+async fn apply(
+    out: &Out<'_>,
+    record: &ApprovalRecord,
+    plan: &Plan,
+    payload: &ExecutePayload,
+) -> Result<(), JobOutcome> {
     let ctx = out.ctx;
     if let Some(refusal) = frozen(ctx).await {
         return Err(out.fail(record, refusal).await);
@@ -107,10 +148,21 @@ async fn apply(out: &Out<'_>, record: &ApprovalRecord, plan: &Plan, payload: &Ex
         return Err(out.fail(record, err.to_string()).await);
     }
     let requester = ctx.directory.display_name(&record.requester_person);
-    let cause = format!("{} by {requester}, approved by {} ({})", record.command, payload.approved_by, record.id);
+    let cause = format!(
+        "{} by {requester}, approved by {} ({})",
+        record.command, payload.approved_by, record.id
+    );
     match cluster::execute(&ctx.kube, plan, &cause, &ctx.settings.field_manager).await {
         Ok(_) => {
-            record_step(ctx, &ctx.settings.process_id, &record.id, Decision::Executed, &format!("applied: {cause}"), json!({})).await;
+            record_step(
+                ctx,
+                &ctx.settings.process_id,
+                &record.id,
+                Decision::Executed,
+                &format!("applied: {cause}"),
+                json!({}),
+            )
+            .await;
             Ok(())
         }
         Err(err) => Err(out.fail(record, err.to_string()).await),
@@ -154,10 +206,17 @@ async fn follow(out: &Out<'_>, record: &ApprovalRecord, state: FollowState) -> J
         }
     };
     let publisher = AbortOnDrop(tokio::spawn(publisher));
-    let outcome = cluster::follow_rollout(&ctx.kube, &ctx.target, ctx.settings.follow_timeout, on_progress).await;
+    let outcome = cluster::follow_rollout(
+        &ctx.kube,
+        &ctx.target,
+        ctx.settings.follow_timeout,
+        on_progress,
+    )
+    .await;
     drop(publisher);
     let final_state = state.lock().await.clone();
-    let reply = present::outcome_reply(&outcome).with_approval(&record.id, outcome_state(&outcome).as_str());
+    let reply = present::outcome_reply(&outcome)
+        .with_approval(&record.id, outcome_state(&outcome).as_str());
     if let (Some(sink), Some(conv)) = (out.sink(), &out.conversation) {
         match &final_state.progress_message {
             Some(msg) => {
@@ -217,7 +276,9 @@ struct Out<'a> {
 
 impl Out<'_> {
     fn sink(&self) -> Option<Arc<dyn ReplySink>> {
-        self.conversation.as_ref().and_then(|c| self.sinks.for_channel(&c.channel))
+        self.conversation
+            .as_ref()
+            .and_then(|c| self.sinks.for_channel(&c.channel))
     }
 
     async fn say(&self, reply: Reply) {
@@ -230,7 +291,12 @@ impl Out<'_> {
 
     async fn checkpoint(&self, state: &FollowState) {
         let owner = &self.ctx.settings.process_id;
-        if let Err(err) = self.ctx.store.update_job(self.job.id, owner, json!(state)).await {
+        if let Err(err) = self
+            .ctx
+            .store
+            .update_job(self.job.id, owner, json!(state))
+            .await
+        {
             tracing::warn!(error = %err, job = self.job.id, "could not checkpoint a job");
         }
     }
@@ -238,7 +304,10 @@ impl Out<'_> {
     /// Marks the request failed, says why, and ends the job.
     async fn fail(&self, record: &ApprovalRecord, why: String) -> JobOutcome {
         let text = format!("{} not executed: {why}", record.id);
-        self.say(Reply::text(ReplyKind::Error, Level::Fail, text).with_approval(&record.id, "failed")).await;
+        self.say(
+            Reply::text(ReplyKind::Error, Level::Fail, text).with_approval(&record.id, "failed"),
+        )
+        .await;
         self.close(record, ApprovalState::Failed, &why).await;
         JobOutcome::Failed(why)
     }
@@ -246,12 +315,23 @@ impl Out<'_> {
     async fn close(&self, record: &ApprovalRecord, to: ApprovalState, detail: &str) {
         let ctx = self.ctx;
         let from = [ApprovalState::Approved, ApprovalState::Executing];
-        if let Err(err) = ctx.store.transition(&record.id, &from, to, Some(detail), ctx.clock.now()).await {
+        if let Err(err) = ctx
+            .store
+            .transition(&record.id, &from, to, Some(detail), ctx.clock.now())
+            .await
+        {
             tracing::warn!(error = %err, approval = %record.id, "could not close an approval");
         }
         let decision = Decision::Executed;
-        let row =
-            record_step(ctx, &ctx.settings.process_id, &record.id, decision, &format!("{to}: {detail}"), json!({})).await;
+        let row = record_step(
+            ctx,
+            &ctx.settings.process_id,
+            &record.id,
+            decision,
+            &format!("{to}: {detail}"),
+            json!({}),
+        )
+        .await;
         super::incidents::approval_closed(ctx, record, to, detail, row).await;
         if let Ok(Some(updated)) = ctx.store.approval(&record.id).await {
             refresh_request_message(ctx, self.sinks, &updated).await;

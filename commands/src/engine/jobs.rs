@@ -12,9 +12,9 @@ use tokio::sync::Notify;
 use crate::reply::ReplySink;
 use crate::store::{ApprovalState, Job, JobOutcome, StoreError};
 
+use super::Context;
 use super::approvals::refresh_request_message;
 use super::execute::{self, ExecutePayload};
-use super::Context;
 
 /// The job kind that executes an approved request and follows its rollout.
 pub const EXECUTE: &str = "execute-approval";
@@ -64,7 +64,11 @@ pub struct JobRunner {
 
 impl JobRunner {
     pub fn new(ctx: Arc<Context>) -> Self {
-        JobRunner { ctx, sinks: Sinks::default(), in_flight: Arc::default() }
+        JobRunner {
+            ctx,
+            sinks: Sinks::default(),
+            in_flight: Arc::default(),
+        }
     }
 
     pub fn register_sink(&self, platform: &str, sink: Arc<dyn ReplySink>) {
@@ -76,9 +80,20 @@ impl JobRunner {
     }
 
     /// Stores the execution of an approved request as a job and starts working on it in this process.
-    pub async fn enqueue_execution(&self, approval_id: &str, approved_by: &str) -> Result<i64, StoreError> {
-        let payload = json!(ExecutePayload { approval_id: approval_id.to_string(), approved_by: approved_by.to_string() });
-        let id = self.ctx.store.enqueue_job(EXECUTE, payload, self.ctx.clock.now()).await?;
+    pub async fn enqueue_execution(
+        &self,
+        approval_id: &str,
+        approved_by: &str,
+    ) -> Result<i64, StoreError> {
+        let payload = json!(ExecutePayload {
+            approval_id: approval_id.to_string(),
+            approved_by: approved_by.to_string()
+        });
+        let id = self
+            .ctx
+            .store
+            .enqueue_job(EXECUTE, payload, self.ctx.clock.now())
+            .await?;
         self.kick();
         Ok(id)
     }
@@ -146,7 +161,10 @@ impl JobRunner {
         let ctx = &self.ctx;
         let owner = &ctx.settings.process_id;
         loop {
-            let claimed = ctx.store.claim_job(owner, ctx.clock.now(), ctx.settings.job_lease).await;
+            let claimed = ctx
+                .store
+                .claim_job(owner, ctx.clock.now(), ctx.settings.job_lease)
+                .await;
             match claimed {
                 Ok(Some(job)) => self.run_one(job).await,
                 Ok(None) => return,
@@ -166,7 +184,9 @@ impl JobRunner {
             EXECUTE => execute::run(ctx, &self.sinks, &job).await,
             super::runbooks::ADVANCE_RUN => super::runbooks::run_job(self, ctx, &job).await,
             super::verify::VERIFY_CHANGE => super::verify::run_job(self, ctx, &job).await,
-            kind if super::incidents::is_job(kind) => super::incidents::run_job(ctx, &self.sinks, &job).await,
+            kind if super::incidents::is_job(kind) => {
+                super::incidents::run_job(ctx, &self.sinks, &job).await
+            }
             other => JobOutcome::Failed(format!("unknown job kind `{other}`")),
         };
         drop(renewer);
@@ -182,7 +202,11 @@ impl JobRunner {
             loop {
                 tokio::time::sleep(every).await;
                 let owner = &ctx.settings.process_id;
-                if let Err(err) = ctx.store.renew_lease(job_id, owner, ctx.clock.now(), ctx.settings.job_lease).await {
+                if let Err(err) = ctx
+                    .store
+                    .renew_lease(job_id, owner, ctx.clock.now(), ctx.settings.job_lease)
+                    .await
+                {
                     tracing::warn!(error = %err, job = job_id, "could not renew a job lease");
                 }
             }
@@ -192,12 +216,26 @@ impl JobRunner {
     /// Marks pending requests past their expiry as expired and updates their messages.
     pub async fn expire_due(&self) {
         let ctx = &self.ctx;
-        let Ok(pending) = ctx.store.approvals_in_state(&[ApprovalState::Pending], 500).await else { return };
+        let Ok(pending) = ctx
+            .store
+            .approvals_in_state(&[ApprovalState::Pending], 500)
+            .await
+        else {
+            return;
+        };
         let now = ctx.clock.now();
         for record in pending.into_iter().filter(|r| r.expires_at <= now) {
             let detail = "no decision in time";
-            if let Ok(true) =
-                ctx.store.transition(&record.id, &[ApprovalState::Pending], ApprovalState::Expired, Some(detail), now).await
+            if let Ok(true) = ctx
+                .store
+                .transition(
+                    &record.id,
+                    &[ApprovalState::Pending],
+                    ApprovalState::Expired,
+                    Some(detail),
+                    now,
+                )
+                .await
                 && let Ok(Some(updated)) = ctx.store.approval(&record.id).await
             {
                 refresh_request_message(ctx, &self.sinks, &updated).await;

@@ -42,7 +42,10 @@ impl Core {
     /// Builds the core over a context. Call [`Core::start_job_runner`] to also work on stored jobs.
     pub fn new(ctx: Context) -> Self {
         let ctx = Arc::new(ctx);
-        Core { runner: jobs::JobRunner::new(ctx.clone()), ctx }
+        Core {
+            runner: jobs::JobRunner::new(ctx.clone()),
+            ctx,
+        }
     }
 
     /// The context the core runs against.

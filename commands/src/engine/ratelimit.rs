@@ -19,7 +19,10 @@ pub struct RateLimitConfig {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        RateLimitConfig { read_per_minute: 30, destructive_per_minute: 5 }
+        RateLimitConfig {
+            read_per_minute: 30,
+            destructive_per_minute: 5,
+        }
     }
 }
 
@@ -61,9 +64,9 @@ impl RateLimits {
             LimitClass::Read => &self.read,
             LimitClass::Destructive => &self.destructive,
         };
-        limiter.check_key(&person.to_string()).map_err(|not_until| {
-            not_until.wait_time_from(DefaultClock::default().now())
-        })
+        limiter
+            .check_key(&person.to_string())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 }
 
@@ -79,7 +82,10 @@ mod tests {
 
     #[test]
     fn destructive_is_tighter_and_per_person() {
-        let limits = RateLimits::new(&RateLimitConfig { read_per_minute: 3, destructive_per_minute: 1 });
+        let limits = RateLimits::new(&RateLimitConfig {
+            read_per_minute: 3,
+            destructive_per_minute: 1,
+        });
         assert!(limits.check("alice", LimitClass::Destructive).is_ok());
         let wait = limits.check("alice", LimitClass::Destructive).unwrap_err();
         assert!(wait > Duration::from_secs(1));

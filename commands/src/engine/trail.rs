@@ -101,7 +101,10 @@ pub async fn record_step(
 async fn write(ctx: &Context, entry: NewAuditEntry) -> Option<AuditRow> {
     if let Some((gap, token)) = ctx.audit_gap.take_entry(ctx.clock.now()) {
         match ctx.store.append_audit(gap).await {
-            Ok(row) => tracing::warn!(seq = row.seq, "the audit gap left by a store outage is recorded"),
+            Ok(row) => tracing::warn!(
+                seq = row.seq,
+                "the audit gap left by a store outage is recorded"
+            ),
             Err(_) => ctx.audit_gap.restore(token),
         }
     }

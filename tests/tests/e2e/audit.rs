@@ -5,7 +5,11 @@ use mystocks_tests::{AppOptions, TestApp, approval_id, texts};
 use crate::on_both_stores;
 
 on_both_stores!(audit_lists_and_verifies, |store| async move {
-    let app = TestApp::spawn(AppOptions { store, ..Default::default() }).await;
+    let app = TestApp::spawn(AppOptions {
+        store,
+        ..Default::default()
+    })
+    .await;
     app.say("carol", "pods").await;
     app.say("carol", "scale 5").await;
     let id = approval_id(&app.say("alice", "scale 5").await).expect("request");
@@ -24,12 +28,17 @@ async fn edited_row_is_detected() {
     for cmd in ["pods", "history", "status", "whoami"] {
         app.say("carol", cmd).await;
     }
-    let pool = sqlx::SqlitePool::connect(&app.db_url).await.expect("open sqlite");
+    let pool = sqlx::SqlitePool::connect(&app.db_url)
+        .await
+        .expect("open sqlite");
     let changed = sqlx::query("UPDATE audit_log SET outcome = 'nothing to see' WHERE seq = 2")
         .execute(&pool)
         .await
         .expect("tamper");
     assert_eq!(changed.rows_affected(), 1);
     let verified = texts(&app.say("dave", "audit verify").await);
-    assert!(verified.contains("TAMPERED") && verified.contains("entry 2"), "{verified}");
+    assert!(
+        verified.contains("TAMPERED") && verified.contains("entry 2"),
+        "{verified}"
+    );
 }

@@ -3,8 +3,8 @@
 
 mod approvals;
 mod audit;
-mod incidents;
 mod checks;
+mod incidents;
 mod readonly;
 mod refusals;
 mod resilience;

@@ -45,5 +45,9 @@ pub fn replicas(sim: &Sim) -> (i32, i32) {
 /// The app container's image.
 pub fn image(sim: &Sim) -> String {
     let d = sim.deployment();
-    d.spec.template.spec.and_then(|s| s.containers.first().and_then(|c| c.image.clone())).unwrap_or_default()
+    d.spec
+        .template
+        .spec
+        .and_then(|s| s.containers.first().and_then(|c| c.image.clone()))
+        .unwrap_or_default()
 }
