@@ -93,7 +93,8 @@ impl Application {
             core_settings,
         )
         .with_metrics(metrics.clone())
-        .with_incidents(settings.incident_settings());
+        .with_incidents(settings.incident_settings())
+        .with_checks(settings.checks_config());
         let context = context.with_runbooks(crate::check_config::load_runbooks(&settings.runbooks));
         let listener = TcpListener::bind(settings.server.listen)
             .await
