@@ -129,8 +129,10 @@ pub(super) async fn handle(
         return;
     }
     let incident = super::incidents::thread_incident(ctx, &invocation.conversation).await;
-    let Some(text) =
-        grammar::addressed_command(invocation.addressing, &invocation.text, incident.is_some())
+    // Ordinary talk is never a command: in a war room, a message that starts with a command name but does not
+    // parse ("status is bad") is talk, not a malformed command.
+    let Some(parsed) =
+        grammar::parse_addressed(invocation.addressing, &invocation.text, incident.is_some())
     else {
         return;
     };
@@ -148,7 +150,7 @@ pub(super) async fn handle(
         principal: &principal,
         sink: &sink,
     };
-    let outcome = match Command::parse(text) {
+    let outcome = match parsed {
         Err(err) => request.refuse(err.to_string()).await,
         Ok(command) => {
             trail.command = Some(command.canonical());

@@ -427,3 +427,39 @@ on_both_stores!(
         );
     }
 );
+
+/// A plain message in the war room.
+async fn talk(app: &TestApp, who: &str, text: &str) -> Vec<Recorded> {
+    app.send(mystocks_commands::Invocation {
+        event_id: format!("talk-{}", uuid::Uuid::new_v4().simple()),
+        actor: mystocks_commands::Actor {
+            identity: Identity::new("console", who),
+            display_name: who.to_string(),
+        },
+        conversation: mystocks_commands::Conversation {
+            channel: "console:main".into(),
+            thread: Some(ROOM.into()),
+        },
+        addressing: mystocks_commands::Addressing::ThreadMessage,
+        text: text.to_string(),
+        received_at: chrono::Utc::now(),
+    })
+    .await
+}
+
+on_both_stores!(
+    war_room_talk_is_not_a_command,
+    |store: StoreKind| async move {
+        let pd = FakePagerDuty::start().await;
+        let app = spawn(store, &pd).await;
+        app.say("dave", "incident declare P1 api down").await;
+        let chatter = talk(&app, "alice", "status is bad, pods keep crashing").await;
+        assert!(chatter.is_empty(), "talk was answered: {}", texts(&chatter));
+        let command = talk(&app, "alice", "status").await;
+        assert!(
+            texts(&command).contains("rolled out") || texts(&command).contains("Rollout"),
+            "an exact command name is a command in the war room: {}",
+            texts(&command)
+        );
+    }
+);
