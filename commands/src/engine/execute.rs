@@ -215,8 +215,11 @@ async fn follow(out: &Out<'_>, record: &ApprovalRecord, state: FollowState) -> J
     .await;
     drop(publisher);
     let final_state = state.lock().await.clone();
-    let reply = present::outcome_reply(&outcome)
-        .with_approval(&record.id, outcome_state(&outcome).as_str());
+    let (to, summary) = match &outcome {
+        RolloutOutcome::Complete { .. } => (ApprovalState::Done, "rolled out".to_string()),
+        other => (ApprovalState::Failed, present::outcome_summary(other)),
+    };
+    let reply = present::outcome_reply(&outcome).with_approval(&record.id, to.as_str());
     if let (Some(sink), Some(conv)) = (out.sink(), &out.conversation) {
         match &final_state.progress_message {
             Some(msg) => {
@@ -227,22 +230,11 @@ async fn follow(out: &Out<'_>, record: &ApprovalRecord, state: FollowState) -> J
             }
         }
     }
-    let (to, summary) = match &outcome {
-        RolloutOutcome::Complete { .. } => (ApprovalState::Done, "rolled out".to_string()),
-        other => (ApprovalState::Failed, present::outcome_summary(other)),
-    };
     super::verify::after_rollout(ctx, record, &outcome).await;
     out.close(record, to, &summary).await;
     match to {
         ApprovalState::Done => JobOutcome::Done(summary),
         _ => JobOutcome::Failed(summary),
-    }
-}
-
-fn outcome_state(outcome: &RolloutOutcome) -> ApprovalState {
-    match outcome {
-        RolloutOutcome::Complete { .. } => ApprovalState::Done,
-        _ => ApprovalState::Failed,
     }
 }
 
