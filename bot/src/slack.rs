@@ -1,6 +1,7 @@
-//! Slack in the bot: builds the Web API client and sink from `[slack]`, registers the sink with the core (so
-//! stored jobs can update Slack messages), and starts either the HTTP endpoints (merged into the bot's server)
-//! or Socket Mode when an app-level token is set. `run` with Slack lives here too.
+//! Slack in the bot: builds the Web API client (its failures counted in the bot's metrics) and sink from
+//! `[slack]`, registers the sink with the core (so stored jobs can update Slack messages), adds the roles of
+//! `[slack.usergroup_roles]` to the core's directory, and starts either the HTTP endpoints (merged into the bot's
+//! server) or Socket Mode when an app-level token is set. `run` with Slack lives here too.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -9,13 +10,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use mystocks_adapters::slack::{
-    ApiSettings, ResponseUrls, SlackApi, SlackFront, SlackIdentity, SlackSigner, SlackSink,
-    SocketMode, http,
+    ApiObserver, ApiSettings, ResponseUrls, SlackApi, SlackFront, SlackIdentity, SlackSigner,
+    SlackSink, SocketMode, UsergroupRoles, http,
 };
 use mystocks_commands::Handler;
-use mystocks_commands::engine::Core;
+use mystocks_commands::policy::PolicyConfig;
 
 use crate::application::Application;
+use crate::metrics::Metrics;
 use crate::settings::{Settings, SettingsError, SlackSettings};
 
 /// How long a Slack delivery stays claimed: longer than Slack's retries and the 5-minute signature window.
@@ -27,12 +29,25 @@ pub enum SlackService {
     Socket(SocketMode),
 }
 
-/// Builds the Slack side of the bot over `core`.
-pub async fn start(settings: &SlackSettings, core: &Core) -> anyhow::Result<SlackService> {
+/// Every failed Slack Web API attempt (429s, 5xx, refusals) is counted in `mystocks_bot_slack_*`.
+impl ApiObserver for Metrics {
+    fn failed(&self, method: &str, kind: &str) {
+        tracing::debug!(method, kind, "Slack Web API call failed");
+        self.slack_api_error(kind);
+    }
+}
+
+/// Builds the Slack side of `app`: `settings` is its `[slack]`, `policy` names the roles user groups grant.
+pub async fn start(
+    settings: &SlackSettings,
+    policy: &PolicyConfig,
+    app: &Application,
+) -> anyhow::Result<SlackService> {
     anyhow::ensure!(
         !settings.team_id.trim().is_empty(),
         "slack.team_id is missing: set it to your workspace id (T…, shown by auth.test or in the workspace URL)"
     );
+    let core = app.core();
     let token = settings
         .bot_token
         .clone()
@@ -42,9 +57,10 @@ pub async fn start(settings: &SlackSettings, core: &Core) -> anyhow::Result<Slac
         post_interval: Duration::from_millis(settings.post_interval_ms),
         ..ApiSettings::default()
     };
-    let api = Arc::new(SlackApi::new(&token, api_settings)?);
+    let metrics: Arc<dyn ApiObserver> = app.metrics().clone();
+    let api = Arc::new(SlackApi::new(&token, api_settings)?.with_observer(metrics));
     let response_urls = Arc::new(ResponseUrls::default());
-    let sink = Arc::new(SlackSink::new(api).with_response_urls(response_urls.clone()));
+    let sink = Arc::new(SlackSink::new(api.clone()).with_response_urls(response_urls.clone()));
     core.register_sink("slack", sink.clone());
     let identity = SlackIdentity {
         team_id: settings.team_id.trim().to_string(),
@@ -53,8 +69,23 @@ pub async fn start(settings: &SlackSettings, core: &Core) -> anyhow::Result<Slac
         claim_ttl: CLAIM_TTL,
     };
     let handler: Arc<dyn Handler> = Arc::new(core.clone());
-    let front = SlackFront::new(identity, core.context().coordinator.clone(), handler, sink)
-        .with_response_urls(response_urls);
+    let mut front = SlackFront::new(identity, core.context().coordinator.clone(), handler, sink)
+        .with_response_urls(response_urls)
+        .with_messages(api.clone())
+        .with_ack_wait(settings.ack_wait());
+    let groups = settings
+        .usergroup_roles(policy)
+        .map_err(anyhow::Error::msg)?;
+    if !groups.is_empty() {
+        let source = Arc::new(UsergroupRoles::new(
+            api.clone(),
+            settings.team_id.trim(),
+            groups,
+            settings.usergroup_ttl(),
+        ));
+        core.context().directory.add_role_source(source.clone());
+        front = front.with_usergroups(source);
+    }
     if let Some(app_token) = &settings.app_token {
         let socket = SocketMode::start(front, &settings.api_url, app_token).await?;
         tracing::info!("Slack: Socket Mode connected");
@@ -82,7 +113,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<(Application, Option<S
     let Some(slack) = &settings.slack else {
         return Ok((app, None));
     };
-    match start(slack, app.core()).await? {
+    match start(slack, &settings.policy, &app).await? {
         SlackService::Http(routes) => Ok((app.with_routes(routes), None)),
         SlackService::Socket(socket) => Ok((app, Some(socket))),
     }

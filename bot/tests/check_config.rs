@@ -26,6 +26,8 @@ redis_url = "redis://:redis-pw-2@cache:6379/0"
 [slack]
 bot_token = "xoxb-token-3"
 signing_secret = "signing-4"
+team_id = "T0123ABCD"
+api_app_id = "A0123ABCD"
 "#;
 
 #[test]
@@ -75,6 +77,27 @@ fn an_invalid_config_exits_1_naming_each_problem() {
         "service.api_url",
         "audit.hmac_key is missing",
         "no chat adapter configured",
+    ] {
+        assert!(stderr.contains(needle), "{needle} not in {stderr}");
+    }
+}
+
+#[test]
+fn slack_without_its_workspace_and_app_ids_is_an_error_naming_what_to_set() {
+    let key = "k".repeat(40);
+    let config = CONFIG
+        .replace("team_id = \"T0123ABCD\"\n", "")
+        .replace("api_app_id = \"A0123ABCD\"\n", "");
+    let (out, _dir) = bot(
+        &["check-config"],
+        &config,
+        &[("MYSTOCKS_BOT__AUDIT__HMAC_KEY", &key)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "slack.team_id is missing: set `team_id` in [slack] or MYSTOCKS_BOT__SLACK__TEAM_ID",
+        "slack.api_app_id is missing: set `api_app_id` in [slack] or MYSTOCKS_BOT__SLACK__API_APP_ID",
     ] {
         assert!(stderr.contains(needle), "{needle} not in {stderr}");
     }

@@ -10,7 +10,7 @@ fn check_config(runbooks: &Path) -> Output {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bot.toml");
     let config = format!(
-        "[store]\nurl = \"sqlite://{}\"\n[slack]\nbot_token = \"xoxb-t\"\nsigning_secret = \"s\"\n[runbooks]\ndirectory = \"{}\"\n",
+        "[store]\nurl = \"sqlite://{}\"\n[slack]\nbot_token = \"xoxb-t\"\nsigning_secret = \"s\"\nteam_id = \"T1\"\napi_app_id = \"A1\"\n[runbooks]\ndirectory = \"{}\"\n",
         dir.path().join("bot.db").display(),
         runbooks.display()
     );

@@ -1,5 +1,6 @@
 //! The people directory: persons with their chat identities, roles and groups, and the check of a person's
-//! roles against a command's [`Rule`]. Pure: built once from settings.
+//! roles against a command's [`Rule`]. Built once from settings; run-time [`RoleSource`]s (Slack user groups)
+//! can add roles, answering from their own caches, so resolving stays synchronous and does no I/O.
 //!
 //! Roles belong to persons, not accounts: `slack:T1/UBOB` and `console:bob` resolve to the same person, so the
 //! two-person rule counts people.
@@ -12,8 +13,11 @@ use crate::invocation::Identity;
 use crate::policy::{ConfigError, PolicyConfig, Role, Rule, has_role};
 
 mod refusal;
+mod sources;
 
 pub use refusal::{Refusal, authorize};
+pub use sources::RoleSource;
+use sources::RoleSources;
 
 /// What to tell someone who lacks a role, when nothing is configured.
 pub const DEFAULT_CONTACT: &str = "ask #platform or platform@mystocks.example.com for access";
@@ -94,6 +98,8 @@ pub struct Directory {
     unknown_roles: BTreeSet<Role>,
     contact: String,
     role_names: BTreeMap<Role, String>,
+    /// Run-time role sources (Slack user groups), shared by every clone.
+    sources: RoleSources,
 }
 
 impl Directory {
@@ -129,6 +135,7 @@ impl Directory {
                 .iter()
                 .map(|r| (*r, policy.role_name(*r)))
                 .collect(),
+            sources: RoleSources::default(),
         };
         for person in &config.persons {
             directory.add_person(person, policy, &group_roles)?;
@@ -202,28 +209,48 @@ impl Directory {
                 .iter()
                 .map(|r| (*r, r.standard_name().to_string()))
                 .collect(),
+            sources: RoleSources::default(),
         }
     }
 
+    /// Adds a run-time role source: from now on, the roles it grants to any of a person's identities (or to an
+    /// unknown identity) are added to the roles from `[people]`. Every clone of this directory sees it.
+    pub fn add_role_source(&self, source: std::sync::Arc<dyn RoleSource>) {
+        tracing::info!(source = %source.describe(), "roles also come from a run-time source");
+        self.sources.add(source);
+    }
+
     /// The person behind `identity`; an unknown identity is its own person with the configured unknown role.
+    /// Roles from run-time sources (user groups) are added: for a person, those of any of their identities.
     pub fn resolve(&self, identity: &Identity) -> Principal {
         let person = self
             .by_identity
             .get(identity.as_str())
             .and_then(|id| Some((id, self.persons.get(id)?)));
         match person {
-            Some((id, person)) => Principal {
-                person_id: id.clone(),
-                display: person.display.clone(),
-                roles: person.roles.clone(),
-                known: true,
-            },
-            None => Principal {
-                person_id: identity.to_string(),
-                display: identity.to_string(),
-                roles: self.unknown_roles.clone(),
-                known: false,
-            },
+            Some((id, person)) => {
+                let mut roles = person.roles.clone();
+                roles.extend(
+                    self.sources
+                        .roles_of(person.identities.iter().map(String::as_str)),
+                );
+                Principal {
+                    person_id: id.clone(),
+                    display: person.display.clone(),
+                    roles,
+                    known: true,
+                }
+            }
+            None => {
+                let mut roles = self.unknown_roles.clone();
+                roles.extend(self.sources.roles_of(std::iter::once(identity.as_str())));
+                Principal {
+                    person_id: identity.to_string(),
+                    display: identity.to_string(),
+                    roles,
+                    known: false,
+                }
+            }
         }
     }
 

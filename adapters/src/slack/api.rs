@@ -1,7 +1,8 @@
 //! The Slack Web API as the bot uses it (slack-morphism's client): post, post ephemeral, update, upload files.
 //! Every call honours 429 `Retry-After`, retries 5xx and transport failures with backoff, and posts are paced
 //! per channel (about one a second, as Slack asks). A call that still fails is an error the caller logs —
-//! nothing is dropped silently.
+//! nothing is dropped silently. Each failed attempt is reported to the [`ApiObserver`] the client was given (the
+//! bot's metrics), by kind: `rate_limited` (429), `http_5xx`, `transport`, or Slack's error code.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,17 @@ use serde_json::Value;
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use tokio::time::Instant;
+
+mod reads;
+
+pub use reads::FetchedMessage;
+
+/// Told about every failed Web API attempt (retried or not); the bot counts them in its metrics.
+pub trait ApiObserver: Send + Sync {
+    /// A call of `method` failed: `kind` is `rate_limited` (429), `http_5xx`, `http_4xx`, `transport`, or the
+    /// error code Slack answered (`channel_not_found`, `no_such_subteam`, …).
+    fn failed(&self, method: &str, kind: &str);
+}
 
 /// The connector type: HTTPS or plain HTTP (a local fake, a proxy), trusting the system store and `SSL_CERT_FILE`.
 pub type Connector = SlackClientHyperConnector<
@@ -63,6 +75,7 @@ pub struct SlackApi {
     token: SlackApiToken,
     settings: ApiSettings,
     next_post: Mutex<HashMap<String, Instant>>,
+    observer: Option<Arc<dyn ApiObserver>>,
 }
 
 impl std::fmt::Debug for SlackApi {
@@ -101,7 +114,20 @@ impl SlackApi {
             token: token(bot_token),
             settings,
             next_post: Mutex::default(),
+            observer: None,
         })
+    }
+
+    /// The same client, reporting failed attempts to `observer`.
+    pub fn with_observer(mut self, observer: Arc<dyn ApiObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn report(&self, method: &str, err: &SlackClientError) {
+        if let Some(observer) = &self.observer {
+            observer.failed(method, &failure_kind(err));
+        }
     }
 
     /// Waits for this channel's next posting slot (slots are reserved in call order).
@@ -133,6 +159,7 @@ impl SlackApi {
         attempt: &mut u32,
     ) -> Result<(), ApiError> {
         *attempt += 1;
+        self.report(method, &err);
         let wait = match &err {
             SlackClientError::RateLimitError(e) => e.retry_after.unwrap_or(Duration::from_secs(1)),
             SlackClientError::HttpError(e) if e.status_code.is_server_error() => {
@@ -329,8 +356,31 @@ impl SlackApi {
     }
 }
 
+/// The metrics label of a failure: a fixed word, or Slack's error code (a short snake_case word; anything else
+/// is `other`, so a label never carries free text).
+fn failure_kind(err: &SlackClientError) -> String {
+    match err {
+        SlackClientError::RateLimitError(_) => "rate_limited".into(),
+        SlackClientError::HttpError(e) if e.status_code.is_server_error() => "http_5xx".into(),
+        SlackClientError::HttpError(_) => "http_4xx".into(),
+        SlackClientError::HttpProtocolError(_) | SlackClientError::EndOfStream(_) => {
+            "transport".into()
+        }
+        SlackClientError::ApiError(e) if is_error_code(&e.code) => e.code.clone(),
+        _ => "other".into(),
+    }
+}
+
+fn is_error_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 48
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// Message content from rendered text and blocks (blocks as Slack's JSON).
-fn content(text: &str, blocks: &[Value]) -> SlackMessageContent {
+pub(crate) fn content(text: &str, blocks: &[Value]) -> SlackMessageContent {
     let typed: Vec<SlackBlock> = blocks
         .iter()
         .map(|b| serde_json::from_value(b.clone()).unwrap_or(SlackBlock::Unknown(b.clone())))

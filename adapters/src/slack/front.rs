@@ -1,6 +1,8 @@
 //! The Slack front door, shared by HTTP and Socket Mode: checks the workspace and app, claims the delivery once
-//! through the coordinator, turns it into an `Invocation` and hands it to the core in a task. It returns at once
-//! with the acknowledgement, so Slack always hears back within its 3 seconds.
+//! through the coordinator, turns it into an `Invocation` and hands it to the core in a task (after refreshing
+//! expired user-group memberships, when roles come from groups). It returns with the acknowledgement at once —
+//! or, for a slash command, within a short budget with the answer itself when it is ready (see [`super::ack`]) —
+//! so Slack always hears back within its 3 seconds.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +13,12 @@ use mystocks_commands::{
     Actor, Addressing, Conversation, Handler, Identity, Invocation, ReplySink,
 };
 
-use super::inbound::{ButtonPress, MessageEvent, MessageKind, SlashCommand};
+use super::ack::{self, AckAnswer, AckSink, AckSlot, Waited};
+use super::inbound::{ButtonPress, MessageEvent, MessageKind, ReactionEvent, SlashCommand};
+use super::pins::{self, MessageLookup};
 use super::response_url::ResponseUrls;
 use super::sink::channel_id;
+use super::usergroups::UsergroupRoles;
 
 /// Who the bot is on Slack: requests for another workspace or app are refused.
 #[derive(Clone, Debug)]
@@ -29,10 +34,14 @@ pub struct SlackIdentity {
 }
 
 /// What to answer Slack.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Ack {
     /// Taken: the work goes on in a task. For a slash command, shows the command in the channel.
     Accepted,
+    /// A slash command whose answer was ready within the budget: the response carries it (it is not posted).
+    Answered(AckAnswer),
+    /// A slash command whose answer was not ready within the budget: "working on it", the answer follows.
+    Working,
     /// Already claimed (a retry, a repeated event or a replayed capture): nothing runs.
     Duplicate,
     /// Understood and not acted on (bots, edits, other event types).
@@ -51,6 +60,9 @@ pub struct SlackFront {
     handler: Arc<dyn Handler>,
     sink: Arc<dyn ReplySink>,
     response_urls: Option<Arc<ResponseUrls>>,
+    usergroups: Option<Arc<UsergroupRoles>>,
+    messages: Option<Arc<dyn MessageLookup>>,
+    ack_wait: Duration,
 }
 
 impl SlackFront {
@@ -67,7 +79,28 @@ impl SlackFront {
             handler,
             sink,
             response_urls: None,
+            usergroups: None,
+            messages: None,
+            ack_wait: Duration::ZERO,
         }
+    }
+
+    /// Refreshes expired user-group memberships before each hand-off (roles from groups).
+    pub fn with_usergroups(mut self, groups: Arc<UsergroupRoles>) -> Self {
+        self.usergroups = Some(groups);
+        self
+    }
+
+    /// Reads pinned messages here, so a 📌 in an incident thread becomes a note (without it, 📌 is ignored).
+    pub fn with_messages(mut self, messages: Arc<dyn MessageLookup>) -> Self {
+        self.messages = Some(messages);
+        self
+    }
+
+    /// Lets a slash command's response wait up to `budget` for its answer (zero: acknowledge at once).
+    pub fn with_ack_wait(mut self, budget: Duration) -> Self {
+        self.ack_wait = budget;
+        self
     }
 
     /// Remembers each slash command's response_url here (the sink's fallback for channels it cannot post in).
@@ -114,8 +147,27 @@ impl SlackFront {
     }
 
     fn hand_off(&self, invocation: Invocation) {
-        let (handler, sink) = (self.handler.clone(), self.sink.clone());
-        tokio::spawn(async move { handler.handle(invocation, sink).await });
+        self.hand_off_to(invocation, self.sink.clone(), None);
+    }
+
+    /// Runs `invocation` in a task replying through `sink`; `slot` (a slash command's answer slot) is closed when
+    /// the core is done with it, so the response stops waiting even when there was nothing to answer.
+    fn hand_off_to(
+        &self,
+        invocation: Invocation,
+        sink: Arc<dyn ReplySink>,
+        slot: Option<Arc<AckSlot>>,
+    ) {
+        let (handler, groups) = (self.handler.clone(), self.usergroups.clone());
+        tokio::spawn(async move {
+            if let Some(groups) = groups {
+                groups.refresh().await;
+            }
+            handler.handle(invocation, sink).await;
+            if let Some(slot) = slot {
+                drop(slot.close());
+            }
+        });
     }
 
     fn actor(&self, team: &str, user: &str, name: &str) -> Actor {
@@ -155,8 +207,23 @@ impl SlackFront {
             text: c.text,
             received_at: Utc::now(),
         };
-        self.hand_off(invocation);
-        Ack::Accepted
+        if self.ack_wait.is_zero() || !ack::may_answer_in_ack(&invocation.text) {
+            self.hand_off(invocation);
+            return Ack::Accepted;
+        }
+        let (slot, answer) = AckSlot::open();
+        let sink = Arc::new(AckSink::new(
+            self.sink.clone(),
+            slot.clone(),
+            invocation.conversation.clone(),
+            invocation.actor.identity.clone(),
+        ));
+        self.hand_off_to(invocation, sink, Some(slot.clone()));
+        match ack::wait(&slot, answer, self.ack_wait).await {
+            Waited::Answered(answer) => Ack::Answered(answer),
+            Waited::TimedOut => Ack::Working,
+            Waited::NoAnswer => Ack::Accepted,
+        }
     }
 
     /// A mention or thread message from the Events API.
@@ -189,6 +256,60 @@ impl SlackFront {
             received_at: Utc::now(),
         };
         self.hand_off(invocation);
+        Ack::Accepted
+    }
+
+    /// A 📌 reaction: claimed once per message, then the message is fetched and, if a person wrote it inside a
+    /// thread, handed to the core as `incident note "TEXT"` from the person who pinned it (the core ignores it
+    /// outside incident threads).
+    pub async fn reaction(&self, r: ReactionEvent) -> Ack {
+        if !self.app_ok(r.api_app_id.as_deref()) {
+            return Ack::ForeignApp;
+        }
+        if r.team_id != self.identity.team_id {
+            return Ack::Ignored;
+        }
+        let Some(messages) = self.messages.clone() else {
+            return Ack::Ignored;
+        };
+        // Once per message: pinning it again, or by someone else, adds nothing.
+        let message_key = format!("{}:{}", r.channel_id, r.message_ts);
+        if !self.claim(&format!("pin:{message_key}")).await {
+            return Ack::Duplicate;
+        }
+        let front = self.clone();
+        tokio::spawn(async move {
+            let message = match messages.message(&r.channel_id, &r.message_ts).await {
+                Ok(Some(m)) => m,
+                Ok(None) => {
+                    tracing::info!(channel = %r.channel_id, ts = %r.message_ts, "the pinned message is gone");
+                    return;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, channel = %r.channel_id, ts = %r.message_ts, "cannot read a pinned message; no note");
+                    return;
+                }
+            };
+            let (thread, text) = match pins::note_for(&message) {
+                Ok(found) => found,
+                Err(why) => {
+                    tracing::debug!(?why, "a pinned message that is not a note");
+                    return;
+                }
+            };
+            let invocation = Invocation {
+                event_id: format!("slack:{}:pin:{message_key}", r.team_id),
+                actor: front.actor(&r.team_id, &r.user_id, ""),
+                conversation: Conversation {
+                    channel: channel_id(&r.team_id, &r.channel_id),
+                    thread: Some(thread),
+                },
+                addressing: Addressing::ThreadMessage,
+                text,
+                received_at: Utc::now(),
+            };
+            front.hand_off(invocation);
+        });
         Ack::Accepted
     }
 

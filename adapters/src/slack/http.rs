@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 
+use super::ack::AckAnswer;
 use super::escape::mrkdwn;
 use super::front::{Ack, SlackFront};
 use super::inbound::{self, Inbound};
@@ -98,6 +99,8 @@ async fn command(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) ->
     match ep.front.command(parsed, &signature).await {
         // Echo the command in the channel; the answer follows as the bot's own message.
         Ack::Accepted => axum::Json(json!({"response_type": "in_channel"})).into_response(),
+        Ack::Working => axum::Json(AckAnswer::working_body()).into_response(),
+        Ack::Answered(answer) => axum::Json(answer.body()).into_response(),
         Ack::Refused(text) => {
             axum::Json(json!({"response_type": "ephemeral", "text": mrkdwn(&text)})).into_response()
         }
@@ -122,6 +125,7 @@ async fn event(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) -> R
             axum::Json(json!({"challenge": challenge})).into_response()
         }
         Ok(Inbound::Message(m)) => plain_ack(ep.front.message(m).await),
+        Ok(Inbound::Reaction(r)) => plain_ack(ep.front.reaction(r).await),
         Ok(_) => StatusCode::OK.into_response(),
         Err(e) => bad_request(e),
     }

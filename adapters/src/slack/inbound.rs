@@ -48,6 +48,19 @@ pub struct MessageEvent {
     pub kind: MessageKind,
 }
 
+/// A 📌 (`pushpin`) reaction added to a message (`reaction_added`); other reactions are ignored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReactionEvent {
+    pub event_id: String,
+    pub team_id: String,
+    pub api_app_id: Option<String>,
+    /// Who reacted.
+    pub user_id: String,
+    /// The reacted-to message.
+    pub channel_id: String,
+    pub message_ts: String,
+}
+
 /// A button press (`block_actions`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ButtonPress {
@@ -72,6 +85,7 @@ pub enum Inbound {
         challenge: String,
     },
     Message(MessageEvent),
+    Reaction(ReactionEvent),
     Button(ButtonPress),
     /// Understood, and deliberately not acted on (bots, edits, other event types).
     Ignored(&'static str),
@@ -146,6 +160,7 @@ fn parse_callback(v: &Value, bot_user_id: Option<&str>) -> Result<Inbound, Inbou
         .get("event")
         .ok_or_else(|| InboundError("no `event`".into()))?;
     let kind = match str_at(event, &["type"]) {
+        Some("reaction_added") => return parse_reaction(v, event, event_id, team_id, bot_user_id),
         Some("app_mention") => MessageKind::Mention,
         Some("message") => MessageKind::ThreadMessage,
         _ => return Ok(Inbound::Ignored("event type the bot does not handle")),
@@ -195,6 +210,37 @@ fn parse_callback(v: &Value, bot_user_id: Option<&str>) -> Result<Inbound, Inbou
         thread_ts,
         text,
         kind,
+    }))
+}
+
+fn parse_reaction(
+    v: &Value,
+    event: &Value,
+    event_id: String,
+    team_id: String,
+    bot_user_id: Option<&str>,
+) -> Result<Inbound, InboundError> {
+    // Skin tones and the like come as `pushpin::skin-tone-2`; only the name counts.
+    let reaction = str_at(event, &["reaction"]).unwrap_or("");
+    if reaction.split("::").next() != Some(super::pins::PUSHPIN) {
+        return Ok(Inbound::Ignored("a reaction other than a pushpin"));
+    }
+    if str_at(event, &["item", "type"]) != Some("message") {
+        return Ok(Inbound::Ignored(
+            "a reaction on something other than a message",
+        ));
+    }
+    let user_id = need_str(event, &["user"])?;
+    if bot_user_id == Some(user_id.as_str()) {
+        return Ok(Inbound::Ignored("the bot's own reaction"));
+    }
+    Ok(Inbound::Reaction(ReactionEvent {
+        event_id,
+        team_id,
+        api_app_id: str_at(v, &["api_app_id"]).map(str::to_string),
+        user_id,
+        channel_id: need_str(event, &["item", "channel"])?,
+        message_ts: need_str(event, &["item", "ts"])?,
     }))
 }
 

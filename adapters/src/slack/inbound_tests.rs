@@ -62,6 +62,45 @@ fn bots_edits_own_and_top_level_messages_are_ignored() {
 }
 
 #[test]
+fn a_pushpin_on_a_message_is_a_reaction_and_other_reactions_are_ignored() {
+    let pin = json!({"type": "reaction_added", "user": "U1", "reaction": "pushpin", "item_user": "U2",
+                     "item": {"type": "message", "channel": "C1", "ts": "1700000000.000200"}, "event_ts": "1700000001.1"});
+    match parse_event(&callback(pin.clone()), Some("UBOT")).unwrap() {
+        Inbound::Reaction(r) => {
+            assert_eq!(
+                (
+                    r.user_id.as_str(),
+                    r.channel_id.as_str(),
+                    r.message_ts.as_str()
+                ),
+                ("U1", "C1", "1700000000.000200")
+            );
+            assert_eq!(r.team_id, "T1");
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut toned = pin.clone();
+    toned["reaction"] = json!("pushpin::skin-tone-2");
+    assert!(matches!(
+        parse_event(&callback(toned), Some("UBOT")).unwrap(),
+        Inbound::Reaction(_)
+    ));
+    let mut other = pin.clone();
+    other["reaction"] = json!("thumbsup");
+    let mut on_file = pin.clone();
+    on_file["item"] = json!({"type": "file", "file": "F1"});
+    let mut by_bot = pin.clone();
+    by_bot["user"] = json!("UBOT");
+    for case in [other, on_file, by_bot] {
+        let got = parse_event(&callback(case.clone()), Some("UBOT")).unwrap();
+        assert!(matches!(got, Inbound::Ignored(_)), "{case} → {got:?}");
+    }
+    let mut broken = pin;
+    broken["item"] = json!({"type": "message"});
+    assert!(parse_event(&callback(broken), Some("UBOT")).is_err());
+}
+
+#[test]
 fn url_verification_and_malformed_bodies() {
     let v = parse_event(br#"{"type":"url_verification","challenge":"abc"}"#, None).unwrap();
     assert_eq!(

@@ -163,8 +163,11 @@ impl ReplySink for SlackSink {
     async fn update(&self, message: &MessageRef, reply: &Reply) -> Result<(), SinkError> {
         let channel = &message.conversation.channel;
         let (_, channel) = split_channel(channel).ok_or_else(|| not_slack(channel))?;
-        if message.message_id == EPHEMERAL_ID || message.message_id == RESPONSE_URL_ID {
-            // Ephemeral messages have no ts to update: post the new state privately instead of losing it.
+        if [EPHEMERAL_ID, RESPONSE_URL_ID, super::ack::ACK_ID]
+            .contains(&message.message_id.as_str())
+        {
+            // Ephemeral messages, response_url posts and answers in a slash command's response have no ts to
+            // update: post the new state instead of losing it.
             return self.post(&message.conversation, reply).await.map(|_| ());
         }
         let rendered = render(reply);

@@ -88,6 +88,19 @@ async fn on_command(
     Ok(match ack {
         Ack::Accepted => SlackCommandEventResponse::new(SlackMessageContent::new())
             .with_response_type(SlackMessageResponseType::InChannel),
+        Ack::Working => SlackCommandEventResponse::new(
+            SlackMessageContent::new().with_text(mrkdwn(super::ack::WORKING)),
+        )
+        .with_response_type(SlackMessageResponseType::InChannel),
+        Ack::Answered(answer) => {
+            let kind = if answer.in_channel {
+                SlackMessageResponseType::InChannel
+            } else {
+                SlackMessageResponseType::Ephemeral
+            };
+            SlackCommandEventResponse::new(super::api::content(&answer.text, &answer.blocks))
+                .with_response_type(kind)
+        }
         Ack::Refused(text) => {
             SlackCommandEventResponse::new(SlackMessageContent::new().with_text(mrkdwn(&text)))
                 .with_response_type(SlackMessageResponseType::Ephemeral)
@@ -132,6 +145,9 @@ async fn on_push(
     match inbound::parse_event_value(&value, bot.as_deref()) {
         Ok(Inbound::Message(m)) => {
             front.message(m).await;
+        }
+        Ok(Inbound::Reaction(r)) => {
+            front.reaction(r).await;
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "malformed Socket Mode event"),

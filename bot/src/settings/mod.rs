@@ -5,6 +5,7 @@
 
 mod incidents;
 mod secret;
+mod slack;
 mod validate;
 
 use std::net::SocketAddr;
@@ -180,7 +181,7 @@ pub struct AuditSettings {
     pub hmac_key: Option<SecretString>,
 }
 
-/// Slack (placeholder until the Slack adapter lands).
+/// Slack (the adapter: `mystocks_adapters::slack`; see docs/slack.md).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlackSettings {
@@ -208,6 +209,24 @@ pub struct SlackSettings {
     /// Least milliseconds between two posts in one channel (Slack allows about one message a second).
     #[serde(default = "default_slack_post_interval")]
     pub post_interval_ms: u64,
+    /// Roles from Slack user groups: group id (`S…`) → role name. Members hold the role as well as their
+    /// `[people]` roles.
+    #[serde(default)]
+    pub usergroup_roles: std::collections::BTreeMap<String, String>,
+    /// How long a user group's members are trusted before `usergroups.users.list` is asked again.
+    #[serde(default = "default_usergroup_ttl")]
+    pub usergroup_ttl: String,
+    /// How long a slash command's HTTP response may wait to carry the answer itself (0: acknowledge at once).
+    #[serde(default = "default_ack_wait")]
+    pub ack_wait_ms: u64,
+}
+
+fn default_usergroup_ttl() -> String {
+    "5m".into()
+}
+
+fn default_ack_wait() -> u64 {
+    slack::DEFAULT_ACK_WAIT_MS
 }
 
 fn default_slack_api() -> String {
@@ -270,6 +289,9 @@ pub struct ServerSettings {
     /// The bot's own endpoints — `/healthz`, `/readyz`, `/metrics` — on a port never exposed publicly. Unset:
     /// they are served on `listen`, next to the Slack endpoints.
     pub ops_listen: Option<SocketAddr>,
+    /// On SIGTERM, how long in-flight work (a rollout being followed, a runbook step) may go on before it is
+    /// handed over to another replica (`"25s"`; keep it below the pod's terminationGracePeriodSeconds).
+    pub shutdown_grace: String,
 }
 
 impl Default for ServerSettings {
@@ -277,6 +299,7 @@ impl Default for ServerSettings {
         ServerSettings {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             ops_listen: None,
+            shutdown_grace: "25s".into(),
         }
     }
 }

@@ -28,6 +28,8 @@ hmac_key = "{KEY}"
 [slack]
 bot_token = "xoxb-slack-token-3"
 signing_secret = "signing-secret-4"
+team_id = "T1"
+api_app_id = "A1"
 
 [policy]
 expiry = "10m"
@@ -187,10 +189,101 @@ fn the_example_config_is_valid_once_secrets_are_supplied() {
         jail.set_env("MYSTOCKS_BOT__AUDIT__HMAC_KEY", KEY);
         jail.set_env("MYSTOCKS_BOT__SLACK__BOT_TOKEN", "xoxb-example");
         jail.set_env("MYSTOCKS_BOT__SLACK__SIGNING_SECRET", "example-secret");
+        jail.set_env("MYSTOCKS_BOT__SLACK__TEAM_ID", "T0123ABCD");
+        jail.set_env("MYSTOCKS_BOT__SLACK__API_APP_ID", "A0123ABCD");
         let s = Settings::load(&example).map_err(|e| e.to_string())?;
         assert_eq!(s.service.api_url, "http://mystocks-api.mystocks:8000");
         assert_eq!(s.rate_limit.destructive_per_minute, 5);
         assert!(s.slack.is_some() && s.matrix.is_none());
+        Ok(())
+    });
+}
+
+#[test]
+fn slack_without_its_workspace_or_app_id_is_an_error_saying_what_to_set() {
+    Jail::expect_with(|jail| {
+        let file = valid_file()
+            .replace("team_id = \"T1\"\n", "")
+            .replace("api_app_id = \"A1\"\n", "");
+        jail.create_file("bot.toml", &file)?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        for needle in [
+            "slack.team_id is missing",
+            "MYSTOCKS_BOT__SLACK__TEAM_ID",
+            "workspace id (T…",
+            "slack.api_app_id is missing",
+            "MYSTOCKS_BOT__SLACK__API_APP_ID",
+            "App ID",
+        ] {
+            assert!(err.contains(needle), "{needle} not in {err}");
+        }
+        jail.create_file(
+            "bot.toml",
+            &file.replace("[slack]\n", "[slack]\nteam_id = \" \"\napi_app_id = \"\"\n"),
+        )?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err.contains("slack.team_id is missing") && err.contains("slack.api_app_id is missing"),
+            "blank counts as missing: {err}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn roles_from_user_groups_the_cache_and_the_answer_budget_are_checked() {
+    Jail::expect_with(|jail| {
+        let good = format!(
+            "{}\n[slack.usergroup_roles]\nS0APPROVERS = \"approver\"\nS0OPS = \"operator\"\n",
+            valid_file().replace(
+                "api_app_id = \"A1\"\n",
+                "api_app_id = \"A1\"\nusergroup_ttl = \"2m\"\nack_wait_ms = 500\n"
+            )
+        );
+        jail.create_file("bot.toml", &good)?;
+        let s = load(jail).map_err(|e| e.to_string())?;
+        let slack = s.slack.as_ref().expect("slack");
+        assert_eq!(
+            slack.usergroup_roles(&s.policy),
+            Ok(vec![
+                ("S0APPROVERS".to_string(), mystocks_commands::Role::Approver),
+                ("S0OPS".to_string(), mystocks_commands::Role::Operator),
+            ])
+        );
+        assert_eq!(slack.usergroup_ttl(), std::time::Duration::from_secs(120));
+        assert_eq!(slack.ack_wait(), std::time::Duration::from_millis(500));
+        let bad = good
+            .replace(
+                "S0OPS = \"operator\"",
+                "S0OPS = \"operator\"\nengineers = \"viewer\"",
+            )
+            .replace("usergroup_ttl = \"2m\"", "usergroup_ttl = \"soon\"")
+            .replace("ack_wait_ms = 500", "ack_wait_ms = 5000");
+        jail.create_file("bot.toml", &bad)?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        for needle in [
+            "`engineers` is not a user group id",
+            "slack.usergroup_ttl",
+            "slack.ack_wait_ms = 5000 is too long",
+        ] {
+            assert!(err.contains(needle), "{needle} not in {err}");
+        }
+        jail.create_file("bot.toml", &good.replace("\"operator\"", "\"boss\""))?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("unknown role `boss`"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn slack_defaults_answer_in_the_response_and_take_no_roles_from_groups() {
+    Jail::expect_with(|jail| {
+        jail.create_file("bot.toml", &valid_file())?;
+        let s = load(jail).map_err(|e| e.to_string())?;
+        let slack = s.slack.as_ref().expect("slack");
+        assert_eq!(slack.ack_wait(), std::time::Duration::from_millis(2000));
+        assert_eq!(slack.usergroup_ttl(), std::time::Duration::from_secs(300));
+        assert_eq!(slack.usergroup_roles(&s.policy), Ok(vec![]));
         Ok(())
     });
 }

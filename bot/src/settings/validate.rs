@@ -18,7 +18,7 @@ fn env_name(key: &str) -> String {
     )
 }
 
-fn missing(key: &str, hint: &str) -> String {
+pub(super) fn missing(key: &str, hint: &str) -> String {
     let (section, field) = key.rsplit_once('.').unwrap_or(("", key));
     format!(
         "{key} is missing: set `{field}` in [{section}] or {}{hint}",
@@ -76,6 +76,9 @@ impl Settings {
             ));
         }
         check_http(&mut p, "service.api_url", &svc.api_url);
+        if let Err(e) = mystocks_commands::policy::parse_duration(&self.server.shutdown_grace) {
+            p.push(format!("server.shutdown_grace: {e}"));
+        }
         if let Some(url) = &svc.database_url {
             check_url(
                 &mut p,
@@ -156,6 +159,7 @@ impl Settings {
                 ));
             }
             check_http(p, "slack.api_url", &s.api_url);
+            s.problems(&self.policy, p);
         }
         if let Some(m) = &self.matrix {
             check_http(p, "matrix.homeserver_url", &m.homeserver_url);

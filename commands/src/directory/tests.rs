@@ -202,3 +202,49 @@ fn approvers_except_the_requester() {
     assert_eq!(d.approvers_except("bob", &policy), ["dave"]);
     assert!(d.anyone_with(Role::Admin));
 }
+
+/// A role source granting fixed roles to fixed identities, changeable while the directory is in use.
+struct Granted(std::sync::Mutex<Vec<(String, Role)>>);
+
+impl RoleSource for Granted {
+    fn roles_of(&self, identity: &Identity) -> BTreeSet<Role> {
+        let granted = self.0.lock().expect("not poisoned");
+        granted
+            .iter()
+            .filter(|(who, _)| who == identity.as_str())
+            .map(|(_, role)| *role)
+            .collect()
+    }
+    fn describe(&self) -> String {
+        "test grants".into()
+    }
+}
+
+#[test]
+fn run_time_sources_add_roles_to_persons_and_strangers_and_every_clone_sees_them() {
+    let d = Directory::demo();
+    let core_copy = d.clone();
+    let granted = std::sync::Arc::new(Granted(std::sync::Mutex::new(vec![
+        // bob's Slack account is in an admin group: bob the person gains admin, whichever account he uses.
+        ("slack:TDEMO/UBOB".to_string(), Role::Admin),
+        ("slack:TDEMO/UERIN".to_string(), Role::Approver),
+    ])));
+    d.add_role_source(granted.clone());
+    let bob = core_copy.resolve(&id("console:bob"));
+    assert_eq!(bob.roles, BTreeSet::from([Role::Approver, Role::Admin]));
+    let erin = core_copy.resolve(&id("slack:TDEMO/UERIN"));
+    assert_eq!(
+        (erin.known, erin.roles.clone()),
+        (false, BTreeSet::from([Role::Approver]))
+    );
+    assert!(core_copy.authorize(&erin, &rule_for("approve A1")).is_ok());
+    // The source stops vouching (membership removed or expired): the static roles are all that is left.
+    granted.0.lock().expect("not poisoned").clear();
+    assert_eq!(
+        core_copy.resolve(&id("console:bob")).roles,
+        BTreeSet::from([Role::Approver])
+    );
+    let erin = core_copy.resolve(&id("slack:TDEMO/UERIN"));
+    assert!(erin.roles.is_empty());
+    assert!(core_copy.authorize(&erin, &rule_for("approve A1")).is_err());
+}

@@ -30,6 +30,8 @@ fn the_example_settings_pass_check_config_with_the_guides_secrets() {
             ("audit.hmac_key", HMAC),
             ("slack.bot_token", "xoxb-1"),
             ("slack.signing_secret", "s"),
+            ("slack.team_id", "T0123ABCD"),
+            ("slack.api_app_id", "A0123ABCD"),
         ],
     );
     assert!(found.is_empty(), "{found:?}");

@@ -1,0 +1,191 @@
+//! The answer inside a slash command's HTTP response. Slack lets the immediate response body be the message
+//! itself, so a command whose answer is ready within a short budget (well inside Slack's 3 s) is answered there,
+//! and not posted again; otherwise the response says "working on it" and the answer is posted as usual.
+//!
+//! Only a plain answer goes into the response: the command's first reply, in the command's own conversation,
+//! public (`in_channel`) or private to the requester (`ephemeral`), with no buttons and no files, of a kind the
+//! core never updates nor threads under (a result, help, a refusal or an error), and not from a command that
+//! opens a thread under its first message (`runbook run`, `incident declare`). Such a message has no `ts`: should
+//! the core update it anyway, the sink posts the new state instead (see [`ACK_ID`]).
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use mystocks_commands::command::{Incident, Runbook};
+use mystocks_commands::reply::{MessageRef, Reply, ReplyKind, SinkError, Visibility};
+use mystocks_commands::{Command, Conversation, Identity, ReplySink, grammar};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use super::escape::mrkdwn;
+use super::render::render;
+
+/// Message id given to an answer delivered in the HTTP response (it has no `ts`, so it cannot be updated).
+pub const ACK_ID: &str = "ack";
+
+/// The "working on it" acknowledgement text.
+pub const WORKING: &str = "Working on it…";
+
+/// A ready answer for the HTTP response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AckAnswer {
+    /// `in_channel` (everyone sees command and answer) or `ephemeral` (only the requester).
+    pub in_channel: bool,
+    pub text: String,
+    pub blocks: Vec<Value>,
+}
+
+impl AckAnswer {
+    /// The slash command response body Slack documents.
+    pub fn body(&self) -> Value {
+        json!({
+            "response_type": if self.in_channel { "in_channel" } else { "ephemeral" },
+            "text": self.text,
+            "blocks": self.blocks,
+        })
+    }
+
+    /// The body when nothing is ready: the command is shown in the channel, with a short "working on it".
+    pub fn working_body() -> Value {
+        json!({"response_type": "in_channel", "text": mrkdwn(WORKING)})
+    }
+}
+
+/// The one place a slash command's first reply can go instead of a post; taken by whoever comes first — the
+/// sink with a reply, or the waiting HTTP handler when its budget is spent.
+#[derive(Default)]
+pub struct AckSlot(Mutex<Option<oneshot::Sender<AckAnswer>>>);
+
+impl AckSlot {
+    /// A slot and the receiver the HTTP handler waits on.
+    pub fn open() -> (Arc<AckSlot>, oneshot::Receiver<AckAnswer>) {
+        let (tx, rx) = oneshot::channel();
+        (Arc::new(AckSlot(Mutex::new(Some(tx)))), rx)
+    }
+
+    /// Closes the slot: later replies are posted. Also called when the command's handling ends.
+    pub fn close(&self) -> Option<oneshot::Sender<AckAnswer>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// How the wait for a slash command's answer ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Waited {
+    /// The answer is ready: the response carries it.
+    Answered(AckAnswer),
+    /// The first reply was not a plain answer (it is posted), or the command ended without one.
+    NoAnswer,
+    /// The budget ran out first: "working on it", and the answer is posted when it comes.
+    TimedOut,
+}
+
+/// Waits up to `budget` for the answer.
+pub async fn wait(
+    slot: &AckSlot,
+    mut rx: oneshot::Receiver<AckAnswer>,
+    budget: std::time::Duration,
+) -> Waited {
+    match tokio::time::timeout(budget, &mut rx).await {
+        Ok(Ok(answer)) => Waited::Answered(answer),
+        Ok(Err(_)) => Waited::NoAnswer,
+        Err(_) => {
+            // Close first, then look again: an answer sent just before the close is used, one after it is
+            // posted by the sink (its send fails), so none is lost.
+            drop(slot.close());
+            match rx.try_recv() {
+                Ok(answer) => Waited::Answered(answer),
+                Err(_) => Waited::TimedOut,
+            }
+        }
+    }
+}
+
+/// Whether the first reply of `text` may be answered in the HTTP response at all.
+pub fn may_answer_in_ack(text: &str) -> bool {
+    !matches!(
+        grammar::parse(text),
+        Ok(Command::Runbook(Runbook::Run { .. })) | Ok(Command::Incident(Incident::Declare { .. }))
+    )
+}
+
+/// The sink a slash command's invocation replies through: its first reply may go into the HTTP response.
+pub struct AckSink {
+    inner: Arc<dyn ReplySink>,
+    slot: Arc<AckSlot>,
+    conversation: Conversation,
+    requester: Identity,
+}
+
+impl AckSink {
+    pub fn new(
+        inner: Arc<dyn ReplySink>,
+        slot: Arc<AckSlot>,
+        conversation: Conversation,
+        requester: Identity,
+    ) -> Self {
+        AckSink {
+            inner,
+            slot,
+            conversation,
+            requester,
+        }
+    }
+
+    /// The answer `reply` would be in the HTTP response, if it is a plain answer here.
+    fn answer(&self, conversation: &Conversation, reply: &Reply) -> Option<AckAnswer> {
+        if conversation != &self.conversation
+            || !reply.actions.is_empty()
+            || !reply.attachments.is_empty()
+        {
+            return None;
+        }
+        let in_channel = match &reply.visibility {
+            Visibility::Public => true,
+            Visibility::Private(who) if who == &self.requester => false,
+            Visibility::Private(_) => return None,
+        };
+        let plain = matches!(
+            reply.kind,
+            ReplyKind::Result | ReplyKind::Help | ReplyKind::Refusal | ReplyKind::Error
+        );
+        if in_channel && !plain {
+            return None;
+        }
+        let rendered = render(reply);
+        rendered.files.is_empty().then(|| AckAnswer {
+            in_channel,
+            text: rendered.text,
+            blocks: rendered.blocks,
+        })
+    }
+}
+
+#[async_trait]
+impl ReplySink for AckSink {
+    async fn post(
+        &self,
+        conversation: &Conversation,
+        reply: &Reply,
+    ) -> Result<MessageRef, SinkError> {
+        // The first reply closes the slot whatever it is: the response never waits behind a post.
+        if let Some(tx) = self.slot.close()
+            && let Some(answer) = self.answer(conversation, reply)
+            && tx.send(answer).is_ok()
+        {
+            return Ok(MessageRef {
+                conversation: conversation.clone(),
+                message_id: ACK_ID.to_string(),
+            });
+        }
+        self.inner.post(conversation, reply).await
+    }
+
+    async fn update(&self, message: &MessageRef, reply: &Reply) -> Result<(), SinkError> {
+        self.inner.update(message, reply).await
+    }
+}
+
+#[cfg(test)]
+#[path = "ack_tests.rs"]
+mod tests;
