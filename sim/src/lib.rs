@@ -21,7 +21,7 @@ pub mod store;
 pub mod tls;
 pub mod world;
 
-pub use auth::{Role, RoleRule, SimToken};
+pub use auth::{RequestAttributes, Role, RoleRule, SimToken};
 pub use controller::pods::PodDelays;
 pub use request_log::RecordedRequest;
 pub use sim::{Sim, SimConfig, SimError};

@@ -1,7 +1,7 @@
 //! The bot's RBAC as the deploy/ manifests render it (the real `kubectl kustomize`), turned into the simulated
-//! API server's role for the bot's token — so a call the Role does not grant fails the suite — plus a full
-//! checker (API group, namespace, resourceNames) of recorded requests, and the list of granted permissions a run
-//! never used.
+//! API server's Role for the bot's token — enforced with every RBAC attribute (namespace, API group, resource and
+//! subresource, verb, resourceNames), so a call the Role does not grant fails the suite — plus a reading of
+//! recorded requests in the same terms, and the list of granted permissions a run never used.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use mystocks_sim::api::path::{Route, parse};
 use mystocks_sim::api::query::Query;
-use mystocks_sim::{RecordedRequest, Role, RoleRule, SimToken};
+use mystocks_sim::{RecordedRequest, RequestAttributes, Role, RoleRule, SimToken};
 use serde::Deserialize;
 
 /// The name of the bot's Role, RoleBinding and ServiceAccount in the manifests.
@@ -100,12 +100,13 @@ pub struct RenderedRole {
     pub rules: Vec<PolicyRule>,
 }
 
-/// One permission a rule grants: `verb` on `group`/`resource`.
+/// One permission a rule grants: `verb` on `group`/`resource`, for the object `name` when the rule names objects.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Grant {
     pub verb: String,
     pub group: String,
     pub resource: String,
+    pub name: Option<String>,
 }
 
 impl std::fmt::Display for Grant {
@@ -115,7 +116,11 @@ impl std::fmt::Display for Grant {
         } else {
             &self.group
         };
-        write!(f, "{} {}/{}", self.verb, group, self.resource)
+        write!(f, "{} {}/{}", self.verb, group, self.resource)?;
+        match &self.name {
+            Some(name) => write!(f, " {name}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -132,7 +137,8 @@ pub struct ApiCall {
 }
 
 impl ApiCall {
-    /// The RBAC attributes of a recorded request; None for non-resource paths (`/version`, discovery).
+    /// The RBAC attributes of a recorded request, derived exactly as the simulated API server derives them when
+    /// it authorizes; None for non-resource paths (`/version`, discovery).
     pub fn from_request(r: &RecordedRequest) -> Option<ApiCall> {
         let (path, query) = r
             .path
@@ -141,34 +147,40 @@ impl ApiCall {
         let Route::Resource(p) = parse(path) else {
             return None;
         };
-        let query = Query::parse(query);
-        let collection = p.name.is_none();
-        let verb = match r.method.as_str() {
-            "GET" | "HEAD" if collection && query.flag("watch") => "watch",
-            "GET" | "HEAD" if collection => "list",
-            "GET" | "HEAD" => "get",
-            "POST" => "create",
-            "PUT" => "update",
-            "PATCH" => "patch",
-            "DELETE" if collection => "deletecollection",
-            "DELETE" => "delete",
-            other => other,
+        let method = axum::http::Method::from_bytes(r.method.as_bytes()).ok()?;
+        Some(ApiCall::from(RequestAttributes::of(
+            &method,
+            &p,
+            &Query::parse(query),
+        )))
+    }
+
+    /// The same call as the sim's authorizer sees it.
+    pub fn attributes(&self) -> RequestAttributes {
+        let (resource, subresource) = match self.resource.split_once('/') {
+            Some((r, sub)) => (r.to_string(), Some(sub.to_string())),
+            None => (self.resource.clone(), None),
         };
-        let pinned = query
-            .get("fieldSelector")
-            .and_then(|s| s.strip_prefix("metadata.name="))
-            .map(str::to_string);
-        let resource = match &p.sub {
-            Some(sub) => format!("{}/{sub}", p.plural),
-            None => p.plural.clone(),
-        };
-        Some(ApiCall {
-            verb: verb.to_string(),
-            group: p.group.clone(),
-            namespace: p.namespace.clone(),
+        RequestAttributes {
+            verb: self.verb.clone(),
+            group: self.group.clone(),
+            namespace: self.namespace.clone(),
             resource,
-            name: p.name.clone().or(pinned),
-        })
+            subresource,
+            name: self.name.clone(),
+        }
+    }
+}
+
+impl From<RequestAttributes> for ApiCall {
+    fn from(a: RequestAttributes) -> ApiCall {
+        ApiCall {
+            resource: a.combined_resource(),
+            verb: a.verb,
+            group: a.group,
+            namespace: a.namespace,
+            name: a.name,
+        }
     }
 }
 
@@ -189,19 +201,6 @@ impl std::fmt::Display for ApiCall {
     }
 }
 
-impl PolicyRule {
-    fn grants(&self, call: &ApiCall) -> bool {
-        self.api_groups.contains(&call.group)
-            && self.resources.contains(&call.resource)
-            && self.verbs.contains(&call.verb)
-            && (self.resource_names.is_empty()
-                || call
-                    .name
-                    .as_ref()
-                    .is_some_and(|n| self.resource_names.contains(n)))
-    }
-}
-
 impl RenderedRole {
     /// The Role named [`BOT_ROLE`] among rendered objects.
     pub fn from_objects(objects: &[serde_yaml::Value]) -> Result<RenderedRole, String> {
@@ -216,24 +215,32 @@ impl RenderedRole {
         Ok(RenderedRole { namespace, rules })
     }
 
-    /// Whether the Role grants `call` (namespace, API group, resource, verb and resourceNames, as RBAC does).
+    /// Whether the Role grants `call` — namespace, API group, resource and subresource, verb and resourceNames,
+    /// evaluated as the simulated API server evaluates it for the bot's token.
     pub fn allows(&self, call: &ApiCall) -> bool {
-        call.namespace.as_deref() == Some(self.namespace.as_str())
-            && self.rules.iter().any(|r| r.grants(call))
+        self.sim_role().allows(&call.attributes())
     }
 
-    /// Every verb × group × resource the Role grants.
+    /// Every verb × group × resource (× object name, for rules that name objects) the Role grants.
     pub fn grants(&self) -> Vec<Grant> {
         let mut out = Vec::new();
         for rule in &self.rules {
+            let names: Vec<Option<String>> = if rule.resource_names.is_empty() {
+                vec![None]
+            } else {
+                rule.resource_names.iter().cloned().map(Some).collect()
+            };
             for group in &rule.api_groups {
                 for resource in &rule.resources {
                     for verb in &rule.verbs {
-                        out.push(Grant {
-                            verb: verb.clone(),
-                            group: group.clone(),
-                            resource: resource.clone(),
-                        });
+                        for name in &names {
+                            out.push(Grant {
+                                verb: verb.clone(),
+                                group: group.clone(),
+                                resource: resource.clone(),
+                                name: name.clone(),
+                            });
+                        }
                     }
                 }
             }
@@ -243,7 +250,7 @@ impl RenderedRole {
         out
     }
 
-    /// Grants that none of `calls` used.
+    /// Grants that none of `calls` used (a named grant is used only by a call on that object).
     pub fn unused(&self, calls: &[ApiCall]) -> Vec<Grant> {
         self.grants()
             .into_iter()
@@ -252,23 +259,28 @@ impl RenderedRole {
                     c.verb == g.verb
                         && c.group == g.group
                         && c.resource == g.resource
+                        && g.name.as_ref().is_none_or(|n| c.name.as_ref() == Some(n))
                         && self.allows(c)
                 })
             })
             .collect()
     }
 
-    /// The same Role as the simulated API server enforces it (verbs × resources; it does not check API groups
-    /// or resourceNames — [`RenderedRole::allows`] does, over the request log).
+    /// The same Role as the simulated API server enforces it for the bot's token: in the Role's namespace, with
+    /// its API groups, resources and subresources, verbs and resourceNames.
     pub fn sim_role(&self) -> Role {
+        fn strs(v: &[String]) -> Vec<&str> {
+            v.iter().map(String::as_str).collect()
+        }
         Role {
+            namespace: Some(self.namespace.clone()),
             rules: self
                 .rules
                 .iter()
                 .map(|r| {
-                    let verbs: Vec<&str> = r.verbs.iter().map(String::as_str).collect();
-                    let resources: Vec<&str> = r.resources.iter().map(String::as_str).collect();
-                    RoleRule::new(&verbs, &resources)
+                    RoleRule::new(&strs(&r.verbs), &strs(&r.resources))
+                        .in_groups(&strs(&r.api_groups))
+                        .named(&strs(&r.resource_names))
                 })
                 .collect(),
         }

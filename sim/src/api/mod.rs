@@ -21,7 +21,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 
-use crate::auth::{SimToken, find_token};
+use crate::auth::{RequestAttributes, SimToken, find_token};
 use crate::cluster::Cluster;
 use crate::request_log::RecordedRequest;
 use crate::world::ClusterView;
@@ -179,63 +179,19 @@ fn discovery_response(st: &ApiState, route: &Route, accept: &str) -> ApiResult {
     Ok(resp)
 }
 
-/// The RBAC verb of a request.
-fn verb(req: &Req) -> &'static str {
-    let collection = req.path.name.is_none();
-    match req.method {
-        Method::GET | Method::HEAD if collection && req.query.flag("watch") => "watch",
-        Method::GET | Method::HEAD if collection => "list",
-        Method::GET | Method::HEAD => "get",
-        Method::POST => "create",
-        Method::PUT => "update",
-        Method::PATCH => "patch",
-        Method::DELETE if collection => "deletecollection",
-        Method::DELETE => "delete",
-        _ => "unknown",
-    }
-}
-
+/// Checks the request against the token's role (every RBAC attribute: verb, group, namespace, resource,
+/// subresource, name — see `auth`).
 fn authorize(req: &Req) -> ApiResult<()> {
     let Some(role) = &req.token.role else {
         return Ok(());
     };
-    let p = &req.path;
-    let resource = match &p.sub {
-        Some(sub) => format!("{}/{sub}", p.plural),
-        None if p.name.as_deref().is_some_and(|n| n.contains(':')) && p.sub.is_none() => {
-            p.plural.clone()
-        }
-        None => p.plural.clone(),
-    };
-    let verb = verb(req);
-    if role.allows(verb, &resource) {
+    let attributes = RequestAttributes::of(&req.method, &req.path, &req.query);
+    if role.allows(&attributes) {
         return Ok(());
     }
-    let what = match &p.name {
-        Some(n) => format!("{}{} {n:?} is forbidden", p.plural, group_suffix(&p.group)),
-        None => format!("{}{} is forbidden", p.plural, group_suffix(&p.group)),
-    };
-    let group = if p.group.is_empty() {
-        "\"\"".to_string()
-    } else {
-        format!("{:?}", p.group)
-    };
-    let scope = match &p.namespace {
-        Some(ns) => format!(" in the namespace {ns:?}"),
-        None => " at the cluster scope".into(),
-    };
-    Err(ApiError::forbidden(format!(
-        "{what}: User {:?} cannot {verb} resource {resource:?} in API group {group}{scope}",
-        req.token.name
-    )))
-}
-
-fn group_suffix(group: &str) -> String {
-    if group.is_empty() {
-        String::new()
-    } else {
-        format!(".{group}")
-    }
+    Err(ApiError::forbidden(
+        attributes.forbidden_message(&req.token.name),
+    ))
 }
 
 async fn resource(st: &ApiState, req: Req) -> ApiResult {

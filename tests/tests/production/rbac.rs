@@ -123,6 +123,207 @@ async fn a_call_the_role_does_not_grant_is_refused_by_the_api_server() {
     );
 }
 
+/// A sim whose only token is the bot's, bound to `role` (the rendered Role, possibly altered by the test).
+async fn sim_with_role(role: &rbac::RenderedRole, token: &str) -> Arc<Sim> {
+    mystocks_tests::init();
+    let token = SimToken {
+        name: BOT_USER.into(),
+        token: token.into(),
+        role: Some(role.sim_role()),
+    };
+    let sim = Sim::start(SimConfig {
+        tokens: vec![token],
+        speed: 50.0,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    Arc::new(sim)
+}
+
+/// The status the sim answers `method path` with, asked with the bot's token (as the bot's kube client asks).
+async fn status_of(sim: &Sim, token: &str, method: &str, path: &str, body: &str) -> u16 {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_for(BOT_USER, token))
+        .expect("kubeconfig parses");
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .expect("kubeconfig usable");
+    let client = kube::Client::try_from(config).expect("client");
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/merge-patch+json")
+        .body(body.as_bytes().to_vec())
+        .expect("request");
+    match client.request_text(request).await {
+        Ok(_) => 200,
+        Err(kube::Error::Api(status)) => status.code,
+        Err(other) => panic!("{method} {path}: {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_server_enforces_resource_names_and_subresources_of_the_rendered_role() {
+    let token = "bot-exact-rbac";
+    let sim = sim_with_role(rbac::bot_role(), token).await;
+    let ns = "/apis/apps/v1/namespaces/mystocks/deployments";
+    let pods = "/api/v1/namespaces/mystocks/pods";
+    let pod = sim
+        .pods()
+        .first()
+        .and_then(|p| p.metadata.name.clone())
+        .expect("a pod");
+    let scale = r#"{"spec":{"replicas":3}}"#;
+    let cases: Vec<(&str, String, &str, u16, &str)> = vec![
+        (
+            "GET",
+            format!("{ns}/mystocks-api"),
+            "",
+            200,
+            "the named deployment",
+        ),
+        (
+            "GET",
+            format!("{ns}/other"),
+            "",
+            403,
+            "a deployment the Role does not name",
+        ),
+        (
+            "PATCH",
+            format!("{ns}/other"),
+            "{}",
+            403,
+            "patch of another deployment",
+        ),
+        (
+            "GET",
+            ns.to_string(),
+            "",
+            403,
+            "an unnamed list of deployments",
+        ),
+        (
+            "GET",
+            format!("{ns}?fieldSelector=metadata.name%3Dmystocks-api"),
+            "",
+            200,
+            "a list pinned to the named deployment",
+        ),
+        (
+            "PATCH",
+            format!("{ns}/mystocks-api/scale"),
+            scale,
+            200,
+            "the scale subresource",
+        ),
+        (
+            "GET",
+            format!("{ns}/mystocks-api/scale"),
+            "",
+            403,
+            "get of scale is not granted",
+        ),
+        (
+            "PATCH",
+            format!("{ns}/other/scale"),
+            scale,
+            403,
+            "scale of another deployment",
+        ),
+        (
+            "PATCH",
+            format!("{ns}/mystocks-api/status"),
+            "{}",
+            403,
+            "deployments/status is not granted",
+        ),
+        ("GET", format!("{pods}/{pod}/log"), "", 200, "pods/log"),
+        (
+            "GET",
+            format!("{pods}/{pod}:8000/proxy/health"),
+            "",
+            200,
+            "pods/proxy get",
+        ),
+        (
+            "POST",
+            format!("{pods}/{pod}:8000/proxy/health"),
+            "{}",
+            403,
+            "pods/proxy create",
+        ),
+        ("DELETE", format!("{pods}/{pod}"), "", 403, "pod deletion"),
+        ("GET", format!("{pods}/{pod}/exec"), "", 403, "pods/exec"),
+        (
+            "GET",
+            "/api/v1/pods".to_string(),
+            "",
+            403,
+            "pods of every namespace",
+        ),
+        (
+            "GET",
+            "/api/v1/namespaces/kube-system/pods".to_string(),
+            "",
+            403,
+            "another namespace",
+        ),
+        (
+            "GET",
+            "/apis/apps/v1/namespaces/mystocks/replicasets/x".to_string(),
+            "",
+            403,
+            "replicasets get",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body, want, what) in &cases {
+        let got = status_of(&sim, token, method, path, body).await;
+        let refused = got == 403;
+        if refused != (*want == 403) {
+            wrong.push(format!("{what}: {method} {path} → {got}, want {want}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_naming_another_deployment_refuses_the_bots_change() {
+    let mut role = rbac::bot_role().clone();
+    for rule in &mut role.rules {
+        if rule.resources.iter().any(|r| r == "deployments/scale") {
+            rule.resource_names = vec!["another-app".into()];
+        }
+    }
+    let sim = sim_with_role(&role, "bot-other-deployment").await;
+    let app = TestApp::spawn_on(sim, AppOptions::default()).await;
+    let replies = app.say("alice", "scale 5").await;
+    let refused: Vec<_> = app
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 403)
+        .collect();
+    assert!(
+        refused
+            .iter()
+            .any(|r| r.method == "PATCH" && r.path.contains("/deployments/mystocks-api/scale")),
+        "the scale patch was refused: {refused:?}"
+    );
+    assert!(
+        approval_id(&replies).is_none(),
+        "no request for a change the bot may not make: {}",
+        texts(&replies)
+    );
+    let text = texts(&replies).to_lowercase();
+    assert!(text.contains("not allowed"), "{text}");
+    assert_eq!(app.sim.deployment().spec.replicas, Some(3));
+}
+
 fn recorded(method: &str, path: &str) -> RecordedRequest {
     RecordedRequest {
         method: method.into(),
