@@ -1,7 +1,8 @@
 //! A fake Slack Web API (axum on port 0) that records every call and rejects what Slack rejects: a bad or
 //! missing token, an unknown channel, a message with no text, blocks over Slack's limits, malformed JSON, an
-//! update of a message that does not exist. Tests can make the next calls of a method answer 429 (with
-//! `Retry-After`) or 500, and drive Socket Mode through its WebSocket endpoint.
+//! update of a message that does not exist, an unknown user group or message. Tests can make the next calls of a
+//! method answer 429 (with `Retry-After`) or 500, set user groups' members, add people's messages (for 📌), and
+//! drive Socket Mode through its WebSocket endpoint.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,7 @@ use axum::routing::{any, get, post};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+mod reads;
 mod rules;
 
 pub use rules::check_message;
@@ -58,6 +60,8 @@ struct Inner {
     socket_out: Option<mpsc::UnboundedSender<String>>,
     socket_in: Vec<Value>,
     delay: HashMap<String, Duration>,
+    /// User group id → member user ids.
+    usergroups: HashMap<String, Vec<String>>,
 }
 
 /// The fake, running on 127.0.0.1.
@@ -85,7 +89,7 @@ impl FakeSlack {
                 "/api/files.getUploadURLExternal",
                 get(get_upload_url).post(get_upload_url),
             )
-            .route("/api/{method}", post(api_method))
+            .route("/api/{method}", post(api_method).get(api_get))
             .route("/upload/{file}", post(upload))
             .route("/hooks/{id}", post(hook))
             .route("/socket", any(socket))
@@ -152,6 +156,37 @@ impl FakeSlack {
     /// Makes every call of `method` take `delay` before answering (a slow Slack).
     pub fn delay(&self, method: &str, delay: Duration) {
         self.lock().delay.insert(method.to_string(), delay);
+    }
+
+    /// Sets the members of user group `id` (`S…`); a group never set does not exist (`no_such_subteam`).
+    pub fn set_usergroup(&self, id: &str, users: &[&str]) {
+        self.lock().usergroups.insert(
+            id.to_string(),
+            users.iter().map(|u| u.to_string()).collect(),
+        );
+    }
+
+    /// A person's message in `channel` (in the thread `thread_ts`, if given), as if they had typed it; its `ts`.
+    pub fn add_message(
+        &self,
+        channel: &str,
+        thread_ts: Option<&str>,
+        user: &str,
+        text: &str,
+    ) -> String {
+        let mut inner = self.lock();
+        inner.next_ts += 1;
+        let ts = format!("{}.000100", inner.next_ts);
+        let mut body = json!({"user": user, "text": text});
+        if let Some(thread) = thread_ts {
+            body["thread_ts"] = json!(thread);
+        }
+        inner
+            .messages
+            .entry(channel.to_string())
+            .or_default()
+            .insert(ts.clone(), body);
+        ts
     }
 
     /// Sends a Socket Mode envelope to the connected client; false when no client is connected.
@@ -222,6 +257,31 @@ async fn api_method(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let args = match serde_json::from_slice::<Value>(&body) {
+        Ok(v) => Ok(v),
+        Err(_) if body.is_empty() => Ok(Value::Null),
+        Err(_) => Err(()),
+    };
+    api_call(fake, method, headers, args).await
+}
+
+/// A read method called with GET: its arguments are the query parameters.
+async fn api_get(
+    State(fake): State<FakeSlack>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    api_call(fake, method, headers, Ok(json!(query))).await
+}
+
+/// One Web API call: delay, canned failure, token, then the method. `args` is `Err` for malformed JSON.
+async fn api_call(
+    fake: FakeSlack,
+    method: String,
+    headers: HeaderMap,
+    args: Result<Value, ()>,
+) -> Response {
     let delay = fake.lock().delay.get(&method).copied();
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
@@ -251,19 +311,17 @@ async fn api_method(
         BOT_TOKEN
     };
     let token = bearer(&headers);
-    let body_json: Result<Value, _> = serde_json::from_slice(&body);
-    let (answer, error) = match (token, body_json) {
+    let (answer, error) = match (token, args) {
         (None, _) => (slack_error("not_authed"), Some("not_authed".to_string())),
         (Some(t), _) if t != expected => (
             slack_error("invalid_auth"),
             Some("invalid_auth".to_string()),
         ),
-        (_, Err(_)) if !body.is_empty() => (
+        (_, Err(())) => (
             slack_error("invalid_json"),
             Some("invalid_json".to_string()),
         ),
-        (_, parsed) => {
-            let parsed = parsed.unwrap_or(Value::Null);
+        (_, Ok(parsed)) => {
             let result = dispatch(&fake, &method, &parsed);
             let error = result.as_ref().err().cloned();
             let answer = result.as_ref().ok().cloned().unwrap_or(Value::Null);
@@ -286,11 +344,15 @@ fn dispatch(fake: &FakeSlack, method: &str, body: &Value) -> Result<Value, Strin
             let mut inner = fake.lock();
             inner.next_ts += 1;
             let ts = format!("{}.000100", inner.next_ts);
+            // Stored as Slack keeps it: written by the bot user.
+            let mut stored = body.clone();
+            stored["user"] = json!("UBOT");
+            stored["bot_id"] = json!("BBOT");
             inner
                 .messages
                 .entry(channel.clone())
                 .or_default()
-                .insert(ts.clone(), body.clone());
+                .insert(ts.clone(), stored);
             Ok(
                 json!({"ok": true, "channel": channel, "ts": ts, "message": {"ts": ts, "text": body["text"], "type": "message"}}),
             )
@@ -314,7 +376,10 @@ fn dispatch(fake: &FakeSlack, method: &str, body: &Value) -> Result<Value, Strin
                 .get_mut(&channel)
                 .and_then(|m| m.get_mut(&ts))
                 .ok_or("message_not_found")?;
+            let (user, bot) = (slot["user"].clone(), slot["bot_id"].clone());
             *slot = body.clone();
+            slot["user"] = user;
+            slot["bot_id"] = bot;
             Ok(
                 json!({"ok": true, "channel": channel, "ts": ts, "text": body["text"], "message": {"text": body["text"]}}),
             )
@@ -341,6 +406,8 @@ fn dispatch(fake: &FakeSlack, method: &str, body: &Value) -> Result<Value, Strin
             Ok(json!({"ok": true, "url": format!("ws://127.0.0.1:{}/socket", fake.port)}))
         }
         "auth.test" => Ok(json!({"ok": true, "team_id": "T1", "user_id": "UBOT"})),
+        "usergroups.users.list" => reads::usergroup_users(fake, body),
+        "conversations.replies" => reads::replies(fake, body),
         _ => Err("unknown_method".into()),
     }
 }

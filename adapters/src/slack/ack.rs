@@ -153,7 +153,7 @@ impl AckSink {
             return None;
         }
         let rendered = render(reply);
-        rendered.files.is_empty().then(|| AckAnswer {
+        rendered.files.is_empty().then_some(AckAnswer {
             in_channel,
             text: rendered.text,
             blocks: rendered.blocks,

@@ -8,6 +8,19 @@ use serde_json::json;
 
 use crate::support::*;
 
+/// A later mention, answered by a post: when its answer is there, anything wrongly started before it would have
+/// shown up too.
+async fn later_mention(bot: &Bot) {
+    let before = bot.slack.accepted("chat.postMessage").len();
+    let later = json!({"type": "app_mention", "user": "UDAVE", "text": "<@UBOT> pods", "ts": "1700000900.000100",
+                       "channel": CHANNEL});
+    assert_eq!(bot.event(&callback(later, None)).await.0, 200);
+    bot.wait_for("a later command", |s| {
+        s.accepted("chat.postMessage").len() > before
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_event_delivered_three_times_runs_once() {
     let bot = Bot::start(Options {
@@ -39,11 +52,7 @@ async fn each_event_delivered_three_times_runs_once() {
     }
     bot.wait_for("the answer", |s| !s.accepted("chat.postMessage").is_empty())
         .await;
-    bot.slash("UDAVE", "pods").await;
-    bot.wait_for("a later command", |s| {
-        s.accepted("chat.postMessage").len() >= 2
-    })
-    .await;
+    later_mention(&bot).await;
     let answers: Vec<_> = bot
         .slack
         .posted()
@@ -82,11 +91,7 @@ async fn mentions_in_threads_answer_in_the_thread_and_bots_are_ignored() {
             .any(|(_, b)| b["thread_ts"] == "1700000599.000100")
     })
     .await;
-    bot.slash("UDAVE", "pods").await;
-    bot.wait_for("a later command", |s| {
-        s.accepted("chat.postMessage").len() >= 2
-    })
-    .await;
+    later_mention(&bot).await;
     assert_eq!(
         bot.slack.accepted("chat.postMessage").len(),
         2,
@@ -106,7 +111,9 @@ async fn rate_limits_and_server_errors_are_retried_not_dropped() {
     );
     bot.slack
         .fail_next("chat.postMessage", Failure::ServerError, 1);
-    bot.slash("UCAROL", "pods").await;
+    let mention = json!({"type": "app_mention", "user": "UCAROL", "text": "<@UBOT> pods", "ts": "1700000800.000100",
+                         "channel": CHANNEL});
+    bot.event(&callback(mention, None)).await;
     bot.wait_for("the answer after 429, 429, 500", |s| {
         !s.accepted("chat.postMessage").is_empty()
     })
@@ -132,22 +139,56 @@ async fn rate_limits_and_server_errors_are_retried_not_dropped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ack_returns_before_a_slow_command_finishes() {
     let bot = Bot::start(Options::default()).await;
-    bot.slack.delay("chat.postMessage", Duration::from_secs(2));
-    let (status, ack) = bot.slash("UCAROL", "pods").await;
-    assert_eq!(status, 200, "{ack}");
+    // The approval request is posted, not answered in the response (it is updated later): the response does not
+    // wait for Slack to take the post.
+    bot.slack.delay("chat.postMessage", Duration::from_secs(3));
+    let ack = bot.slash_json("UALICE", "scale 4").await;
+    assert_eq!(ack["response_type"], "in_channel", "{ack}");
     assert!(
         bot.slack.accepted("chat.postMessage").is_empty(),
         "acknowledged while the command is still running"
     );
-    bot.wait_for("the result afterwards", |s| {
+    bot.wait_for("the request afterwards", |s| {
         !s.accepted("chat.postMessage").is_empty()
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_not_ready_within_the_budget_is_acknowledged_and_posted_later() {
+    let bot = Bot::start(Options {
+        ack_wait_ms: Some(300),
+        usergroup_roles: vec![("SVIEWERS", "viewer")],
+        ..Options::default()
+    })
+    .await;
+    bot.slack.set_usergroup("SVIEWERS", &["UCAROL"]);
+    // The first command after start looks the user group up before it runs, and Slack is slow to answer that.
+    bot.slack
+        .delay("usergroups.users.list", Duration::from_secs(3));
+    let ack = bot.slash_json("UCAROL", "pods").await;
+    assert_eq!(ack["response_type"], "in_channel", "{ack}");
+    assert!(ack_text(&ack).contains("Working on it"), "{ack}");
+    assert!(
+        bot.slack.accepted("chat.postMessage").is_empty(),
+        "acknowledged before the answer was ready"
+    );
+    bot.wait_for("the answer, posted", |s| {
+        s.accepted("chat.postMessage")
+            .iter()
+            .any(|b| text_of(b).contains("mystocks-api"))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn where_the_bot_cannot_post_the_answer_goes_through_the_response_url() {
-    let bot = Bot::start(Options::default()).await;
+    // Answers inside the response are off, so the answer is posted — and the post is refused.
+    let bot = Bot::start(Options {
+        ack_wait_ms: Some(0),
+        ..Options::default()
+    })
+    .await;
     // CNOTIN does not exist for the bot (not invited): chat.postMessage answers channel_not_found.
     let body = command_body(TEAM, "CNOTIN", "UCAROL", "pods").replace(
         "https%3A%2F%2Fhooks.slack.invalid%2Fcommands%2F1",

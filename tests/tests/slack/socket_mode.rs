@@ -108,4 +108,24 @@ async fn socket_mode_behaves_like_http() {
             .count(),
         1
     );
+
+    // A ready answer travels in the envelope's acknowledgement, as over HTTP.
+    let whoami = json!({
+        "envelope_id": "env-3", "type": "slash_commands", "accepts_response_payload": true,
+        "payload": {"token": "x", "team_id": TEAM, "team_domain": "t", "channel_id": CHANNEL, "channel_name": "ops",
+                    "user_id": "UCAROL", "user_name": "carol", "command": "/mystocks", "text": "whoami",
+                    "api_app_id": "A1", "response_url": "https://hooks.slack.invalid/3", "trigger_id": "sock-trig-3"}
+    });
+    assert!(bot.slack.socket_send(whoami));
+    bot.wait_for("the answer in the ack", |s| {
+        s.socket_acks()
+            .iter()
+            .any(|a| a["envelope_id"] == "env-3" && a["payload"].to_string().contains("carol"))
+    })
+    .await;
+    assert!(
+        posts_with(&bot.slack, "carol").is_empty() && whispers_to(&bot.slack, "UCAROL").is_empty(),
+        "the answer is not posted again: {:#?}",
+        bot.slack.calls()
+    );
 }

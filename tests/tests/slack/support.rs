@@ -27,7 +27,16 @@ pub struct Options {
     pub post_interval_ms: u64,
     /// Sim clock speed (0: the default 50, rollouts in about a second).
     pub speed: f64,
+    /// `slack.ack_wait_ms` (none: the default, 2 s).
+    pub ack_wait_ms: Option<u64>,
+    /// `[slack.usergroup_roles]`: (group id, role).
+    pub usergroup_roles: Vec<(&'static str, &'static str)>,
+    /// `slack.usergroup_ttl` (none: the default).
+    pub usergroup_ttl: Option<&'static str>,
 }
+
+/// The channel war rooms open in (`[incidents] channel`).
+pub const INCIDENTS: &str = "C2";
 
 /// A running bot with its world.
 pub struct Bot {
@@ -40,7 +49,25 @@ pub struct Bot {
     _dir: tempfile::TempDir,
 }
 
-fn config(dir: &std::path::Path, slack: &FakeSlack, options: &Options) -> String {
+/// The `[slack]` keys the options add, and the user-group table (which must come last in `[slack]`).
+fn slack_extras(options: &Options) -> String {
+    let mut out = String::new();
+    if let Some(ms) = options.ack_wait_ms {
+        out.push_str(&format!("ack_wait_ms = {ms}\n"));
+    }
+    if let Some(ttl) = options.usergroup_ttl {
+        out.push_str(&format!("usergroup_ttl = \"{ttl}\"\n"));
+    }
+    if !options.usergroup_roles.is_empty() {
+        out.push_str("[slack.usergroup_roles]\n");
+        for (group, role) in &options.usergroup_roles {
+            out.push_str(&format!("{group} = \"{role}\"\n"));
+        }
+    }
+    out
+}
+
+fn config(dir: &std::path::Path, sim: &Sim, slack: &FakeSlack, options: &Options) -> String {
     let redis = if options.redis {
         "[coordinator]\nredis_url = \"redis://127.0.0.1:6379\"\n"
     } else {
@@ -57,12 +84,15 @@ fn config(dir: &std::path::Path, slack: &FakeSlack, options: &Options) -> String
         )
     };
     format!(
-        "[kubernetes]\nkubeconfig = \"{kube}\"\n\n[store]\nurl = \"sqlite://{db}?mode=rwc\"\n\n{redis}\
+        "[service]\napi_url = \"{app}\"\n\n[incidents]\nchannel = \"slack:{TEAM}/{INCIDENTS}\"\n\n\
+         [kubernetes]\nkubeconfig = \"{kube}\"\n\n[store]\nurl = \"sqlite://{db}?mode=rwc\"\n\n{redis}\
          [audit]\nhmac_key = \"test-audit-key-0123456789abcdef-0123456789abcdef\"\n\n\
          [rate_limit]\nread_per_minute = 100000\ndestructive_per_minute = 100000\n\n\
          [server]\nlisten = \"127.0.0.1:0\"\n\n\
          [slack]\nbot_token = \"{BOT_TOKEN}\"\nsigning_secret = \"{SECRET}\"\n{app_token}api_url = \"{api}\"\n\
-         team_id = \"{TEAM}\"\napi_app_id = \"A1\"\nbot_user_id = \"UBOT\"\npost_interval_ms = {pace}\n\n{a}\n{b}\n{c}\n{d}",
+         team_id = \"{TEAM}\"\napi_app_id = \"A1\"\nbot_user_id = \"UBOT\"\npost_interval_ms = {pace}\n{extras}\n{a}\n{b}\n{c}\n{d}",
+        app = sim.app_url(),
+        extras = slack_extras(options),
         kube = dir.join("kubeconfig").display(),
         db = dir.join("bot.db").display(),
         api = slack.api_url(),
@@ -90,12 +120,12 @@ impl Bot {
             .await
             .expect("sim starts"),
         );
-        let slack = FakeSlack::start(&[CHANNEL, "C2"]).await;
+        let slack = FakeSlack::start(&[CHANNEL, INCIDENTS]).await;
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("kubeconfig"), sim.kubeconfig_yaml())
             .expect("kubeconfig written");
         let path: PathBuf = dir.path().join("config.toml");
-        std::fs::write(&path, config(dir.path(), &slack, &options)).expect("config written");
+        std::fs::write(&path, config(dir.path(), &sim, &slack, &options)).expect("config written");
         let settings = Settings::load(&path).unwrap_or_else(|e| panic!("test config loads: {e}"));
         let (app, socket) = mystocks_bot::slack::build(&settings)
             .await
@@ -182,6 +212,62 @@ impl Bot {
 
     pub async fn slash(&self, user: &str, text: &str) -> (u16, String) {
         self.slash_in(TEAM, CHANNEL, user, text).await
+    }
+
+    /// `/mystocks text` from `user`; the HTTP answer's JSON (Slack's slash command response).
+    pub async fn slash_json(&self, user: &str, text: &str) -> Value {
+        let (status, body) = self.slash(user, text).await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("the ack is JSON ({e}): {body}"))
+    }
+
+    /// A person's message in a thread of `channel`, delivered as Slack delivers it (a `message` event); its ts.
+    pub async fn say_in_thread(
+        &self,
+        channel: &str,
+        thread: &str,
+        user: &str,
+        text: &str,
+    ) -> String {
+        let ts = self.slack.add_message(channel, Some(thread), user, text);
+        let event = json!({"type": "message", "user": user, "text": text, "ts": ts, "thread_ts": thread,
+                           "channel": channel, "channel_type": "channel"});
+        assert_eq!(self.event(&callback(event, None)).await.0, 200);
+        ts
+    }
+
+    /// `user` adds `reaction` to the message `ts` in `channel` (a `reaction_added` event).
+    pub async fn react(
+        &self,
+        channel: &str,
+        ts: &str,
+        user: &str,
+        reaction: &str,
+    ) -> (u16, String) {
+        let event = json!({"type": "reaction_added", "user": user, "reaction": reaction, "item_user": "UALICE",
+                           "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": ts});
+        self.event(&callback(event, None)).await
+    }
+
+    /// `/metrics` once `check` holds on it (waits up to 30 s; panics with `what` otherwise).
+    pub async fn metrics_when(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let mut text = String::new();
+        for _ in 0..600 {
+            text = self
+                .http
+                .get(self.url("/metrics"))
+                .send()
+                .await
+                .expect("the bot answers /metrics")
+                .text()
+                .await
+                .unwrap_or_default();
+            if check(&text) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what} in /metrics:\n{text}");
     }
 
     /// A button press by `user` on the message `message_ts` carrying `value`.
@@ -303,6 +389,26 @@ pub fn buttons(body: &Value) -> Vec<String> {
         .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
         .filter_map(|e| e["value"].as_str().map(str::to_string))
         .collect()
+}
+
+/// The text (fallback and blocks) of a slash command's HTTP answer.
+pub fn ack_text(ack: &Value) -> String {
+    text_of(ack)
+}
+
+/// The approval request message (ts, body) and its Approve button's command.
+pub fn approval_request(slack: &FakeSlack, nth: usize) -> (String, Value, String) {
+    let (ts, request) = slack
+        .posted()
+        .into_iter()
+        .filter(|(_, b)| !buttons(b).is_empty())
+        .nth(nth)
+        .expect("the request was posted");
+    let approve = buttons(&request)
+        .into_iter()
+        .find(|v| v.starts_with("approve "))
+        .expect("an Approve button");
+    (ts, request, approve)
 }
 
 /// Desired and ready replicas of the app deployment.
