@@ -128,3 +128,120 @@ async fn the_sink_posts_big_and_hostile_replies_that_slack_accepts() {
         "unknown channel is an error"
     );
 }
+
+async fn get(slack: &FakeSlack, method: &str, token: &str, query: &[(&str, &str)]) -> Value {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in query {
+        q.append_pair(k, v);
+    }
+    reqwest::Client::new()
+        .get(format!("{}/{method}?{}", slack.api_url(), q.finish()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("fake answers")
+        .json()
+        .await
+        .expect("JSON answer")
+}
+
+#[tokio::test]
+async fn user_groups_and_messages_are_read_as_strictly_as_slack_reads_them() {
+    mystocks_tests::init();
+    let slack = FakeSlack::start(&["C1"]).await;
+    slack.set_usergroup("S1", &["UERIN", "UBOB"]);
+    let members = get(
+        &slack,
+        "usergroups.users.list",
+        BOT_TOKEN,
+        &[("usergroup", "S1")],
+    )
+    .await;
+    assert_eq!(members["users"], json!(["UERIN", "UBOB"]), "{members}");
+    let bad_token = BOT_TOKEN.replace("fake", "wrong");
+    for (token, query, error) in [
+        (
+            bad_token.as_str(),
+            vec![("usergroup", "S1")],
+            "invalid_auth",
+        ),
+        (BOT_TOKEN, vec![("usergroup", "S404")], "no_such_subteam"),
+        (BOT_TOKEN, vec![], "invalid_arguments"),
+    ] {
+        let answer = get(&slack, "usergroups.users.list", token, &query).await;
+        assert_eq!(answer["error"], error, "{query:?} → {answer}");
+    }
+    let posted = json!({"usergroup": "S1"}).to_string();
+    assert_eq!(
+        call(&slack, "usergroups.users.list", BOT_TOKEN, &posted).await["users"],
+        json!(["UERIN", "UBOB"]),
+        "a JSON body works too"
+    );
+
+    let root = slack.add_message("C1", None, "UALICE", "root");
+    let first = slack.add_message("C1", Some(&root), "UBOB", "first");
+    let second = slack.add_message("C1", Some(&root), "UERIN", "second");
+    let window = [
+        ("channel", "C1"),
+        ("ts", second.as_str()),
+        ("oldest", second.as_str()),
+        ("latest", second.as_str()),
+        ("inclusive", "true"),
+    ];
+    let answer = get(&slack, "conversations.replies", BOT_TOKEN, &window).await;
+    let texts: Vec<&str> = answer["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        ["root", "second"],
+        "the parent first, then the window: {answer}"
+    );
+    assert_eq!(answer["messages"][1]["thread_ts"], root.as_str());
+    assert_eq!(answer["messages"][1]["user"], "UERIN");
+    let whole = get(
+        &slack,
+        "conversations.replies",
+        BOT_TOKEN,
+        &[("channel", "C1"), ("ts", &first)],
+    )
+    .await;
+    assert_eq!(
+        whole["messages"].as_array().map(Vec::len),
+        Some(3),
+        "{whole}"
+    );
+    for (query, error) in [
+        (
+            vec![("channel", "C404"), ("ts", first.as_str())],
+            "channel_not_found",
+        ),
+        (
+            vec![("channel", "C1"), ("ts", "1.000001")],
+            "thread_not_found",
+        ),
+        (
+            vec![("channel", "C1"), ("ts", "yesterday")],
+            "invalid_arguments",
+        ),
+        (vec![("channel", "C1")], "invalid_arguments"),
+        (
+            vec![("channel", "C1"), ("ts", first.as_str()), ("limit", "0")],
+            "invalid_arguments",
+        ),
+        (
+            vec![
+                ("channel", "C1"),
+                ("ts", first.as_str()),
+                ("inclusive", "maybe"),
+            ],
+            "invalid_arguments",
+        ),
+    ] {
+        let answer = get(&slack, "conversations.replies", BOT_TOKEN, &query).await;
+        assert_eq!(answer["error"], error, "{query:?} → {answer}");
+    }
+}
