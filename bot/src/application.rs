@@ -16,6 +16,7 @@ use mystocks_commands::cluster::Target;
 use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator, RedisCoordinator};
 use mystocks_commands::directory::Directory;
 use mystocks_commands::engine::{Context, Core, CoreSettings};
+use mystocks_commands::policy::parse_duration;
 use mystocks_commands::store;
 use tokio::net::TcpListener;
 
@@ -23,9 +24,9 @@ use crate::metrics::Metrics;
 use crate::ops_server::{self, OpsState};
 use crate::settings::{KubernetesSettings, Settings};
 
-/// On SIGTERM, how long in-flight work may take to finish before the process exits anyway (its jobs are then
-/// taken over by another replica when their leases expire). Below the pod's terminationGracePeriodSeconds.
-pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
+/// After the grace period, how long giving the remaining jobs and locks back may take (a store or Redis that does
+/// not answer must not hold the exit up; what was not given back expires by itself).
+pub const HAND_OVER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Redis keys of this bot start with this.
 pub const REDIS_PREFIX: &str = "mystocks-bot:";
@@ -40,6 +41,8 @@ pub struct Application {
     metrics: Arc<Metrics>,
     /// The ops endpoints' own listener (`server.ops_listen`); none serves them on the main listener.
     ops_listener: Option<TcpListener>,
+    /// How long in-flight work may go on after the stop signal (`server.shutdown_grace`).
+    shutdown_grace: std::time::Duration,
 }
 
 impl Application {
@@ -76,8 +79,11 @@ impl Application {
         let target = Target::new(&svc.namespace, &svc.deployment)
             .with_container(&svc.container)
             .with_selector(&svc.selector);
+        let shutdown_grace = parse_duration(&settings.server.shutdown_grace)
+            .map_err(|e| anyhow::anyhow!("server.shutdown_grace: {e}"))?;
         let core_settings = CoreSettings {
             rate_limit: settings.rate_limit.clone(),
+            process_id: process_id(),
             ..CoreSettings::default()
         };
         let metrics = Arc::new(Metrics::new());
@@ -118,6 +124,7 @@ impl Application {
             routes: Router::new(),
             metrics,
             ops_listener,
+            shutdown_grace,
         })
     }
 
@@ -151,8 +158,9 @@ impl Application {
     }
 
     /// Serves HTTP and works on stored jobs until `shutdown` resolves; then stops taking work (the chat
-    /// endpoint closes, no new job is claimed), lets in-flight work finish for up to [`DRAIN_TIMEOUT`], and
-    /// closes the store. The ops endpoints answer until the end.
+    /// endpoint closes, no new job is claimed), lets in-flight work finish for up to `server.shutdown_grace`,
+    /// gives what is still running back (job leases released, so another replica goes on at once; locks this
+    /// process holds released), and closes the store. The ops endpoints answer until the end.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -175,19 +183,31 @@ impl Application {
             }
             None => (self.routes.merge(ops_server::routes(ops)), None),
         };
+        let core = self.core.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // At the signal, not after the last connection closed: no new job is claimed while requests drain.
+            core.stop_taking_work();
+        };
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
-        tracing::info!("stopping: no new work is taken; finishing what is in flight");
-        if tokio::time::timeout(DRAIN_TIMEOUT, self.core.settle())
+        self.core.stop_taking_work();
+        let grace = self.shutdown_grace;
+        tracing::info!(
+            grace_secs = grace.as_secs_f64(),
+            "stopping: no new work is taken; finishing what is in flight"
+        );
+        if tokio::time::timeout(grace, self.core.settle())
             .await
             .is_err()
         {
             tracing::warn!(
-                "in-flight work did not finish within {} s; another replica takes it over when its lease expires",
-                DRAIN_TIMEOUT.as_secs()
+                grace_secs = grace.as_secs_f64(),
+                "in-flight work did not finish within the grace period; handing it over to another replica"
             );
         }
+        hand_over(&self.core).await;
         jobs.abort();
         let _ = ops_stop.send(());
         if let Some(task) = ops_task {
@@ -196,6 +216,41 @@ impl Application {
         self.core.context().store.close().await;
         served.context("the HTTP server failed")
     }
+}
+
+/// Gives back the jobs still running (their leases) and the locks this process holds, within
+/// [`HAND_OVER_TIMEOUT`].
+async fn hand_over(core: &Core) {
+    let given_back = async {
+        let jobs = core.hand_over().await;
+        let locks = core.context().coordinator.release_held().await;
+        (jobs, locks)
+    };
+    match tokio::time::timeout(HAND_OVER_TIMEOUT, given_back).await {
+        Ok((jobs, locks)) => tracing::info!(jobs, locks, "stopped: leases and locks given back"),
+        Err(_) => tracing::warn!(
+            "could not give every lease back in time; another replica takes those jobs when they expire"
+        ),
+    }
+}
+
+/// This process's name in job leases: the host (the pod's name in Kubernetes, where every pid is 1), the pid and
+/// a random part, so no two processes — nor a restart of one — ever share it.
+fn process_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .unwrap_or_else(|| "mystocks-bot".to_string());
+    format!(
+        "{host}-{}-{:06x}",
+        std::process::id(),
+        rand::random::<u32>() & 0xff_ffff
+    )
 }
 
 /// A client for the configured cluster; nothing is contacted until the first request.

@@ -23,7 +23,7 @@ pub(super) async fn request_change(request: &Request<'_>, command: Command) -> O
         return request.refuse(refusal).await;
     }
     let lock = format!("change-lock:{}", ctx.target_key());
-    match ctx.coordinator.claim(&lock, CHANGE_LOCK_TTL).await {
+    match ctx.coordinator.lock(&lock, CHANGE_LOCK_TTL).await {
         Ok(true) => {}
         Ok(false) => {
             return request.refuse("another change to this deployment is being requested right now; try again in a moment").await;

@@ -1,9 +1,11 @@
 //! Stored jobs: long work (executing an approval and following its rollout) is a row in the store with a claim
 //! and a lease, not a task that lives only in one process. Any process polls for due jobs; a job whose owner
-//! died is taken over when its lease expires.
+//! died is taken over when its lease expires. A process that stops gracefully claims nothing new, lets its jobs
+//! finish for a while, then hands the rest back (lease released at once, so another process goes on without
+//! waiting for it to expire).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde_json::json;
@@ -38,11 +40,29 @@ impl Sinks {
 }
 
 /// Counts work in flight in this process, so `settle` can wait for it.
-#[derive(Default)]
 struct InFlight {
     count: AtomicUsize,
     idle: Notify,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The process is stopping: no job is claimed any more.
+    stopping: AtomicBool,
+    /// Set when running jobs must stop and give their leases back.
+    hand_over: tokio::sync::watch::Sender<bool>,
+    /// Jobs given back so far.
+    handed_back: AtomicUsize,
+}
+
+impl Default for InFlight {
+    fn default() -> Self {
+        InFlight {
+            count: AtomicUsize::new(0),
+            idle: Notify::new(),
+            tasks: std::sync::Mutex::default(),
+            stopping: AtomicBool::new(false),
+            hand_over: tokio::sync::watch::Sender::new(false),
+            handed_back: AtomicUsize::new(0),
+        }
+    }
 }
 
 /// Aborts a helper task when the work it serves ends, however it ends (finished, failed or cancelled).
@@ -131,6 +151,25 @@ impl JobRunner {
         }
     }
 
+    /// Claims no job from now on (the process is stopping); running jobs go on.
+    pub fn stop_taking_work(&self) {
+        self.in_flight.stopping.store(true, Ordering::SeqCst);
+    }
+
+    fn stopping(&self) -> bool {
+        self.in_flight.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Stops claiming jobs and stops the running ones, giving each back to the store (queued again, no owner,
+    /// no lease) so another process takes it over at once; waits until they are given back. A job stopped
+    /// mid-way resumes from its checkpoint, as after a crash. Returns how many jobs were given back.
+    pub async fn hand_over(&self) -> usize {
+        self.stop_taking_work();
+        self.in_flight.hand_over.send_replace(true);
+        self.settle().await;
+        self.in_flight.handed_back.load(Ordering::SeqCst)
+    }
+
     /// Waits until the work kicked off in this process has finished.
     pub async fn settle(&self) {
         loop {
@@ -147,6 +186,9 @@ impl JobRunner {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(self.ctx.settings.job_poll).await;
+                if self.stopping() {
+                    return;
+                }
                 // Counted as work in flight, so `settle` also waits for a job the poller picked up.
                 self.in_flight.count.fetch_add(1, Ordering::SeqCst);
                 self.expire_due().await;
@@ -161,6 +203,9 @@ impl JobRunner {
         let ctx = &self.ctx;
         let owner = &ctx.settings.process_id;
         loop {
+            if self.stopping() {
+                return;
+            }
             let claimed = ctx
                 .store
                 .claim_job(owner, ctx.clock.now(), ctx.settings.job_lease)
@@ -180,18 +225,39 @@ impl JobRunner {
         let ctx = &self.ctx;
         let owner = ctx.settings.process_id.clone();
         let renewer = AbortOnDrop(self.spawn_lease_renewal(job.id));
-        let outcome = match job.kind.as_str() {
-            EXECUTE => execute::run(ctx, &self.sinks, &job).await,
-            super::runbooks::ADVANCE_RUN => super::runbooks::run_job(self, ctx, &job).await,
-            super::verify::VERIFY_CHANGE => super::verify::run_job(self, ctx, &job).await,
-            kind if super::incidents::is_job(kind) => {
-                super::incidents::run_job(ctx, &self.sinks, &job).await
-            }
-            other => JobOutcome::Failed(format!("unknown job kind `{other}`")),
+        let mut hand_over = self.in_flight.hand_over.subscribe();
+        let outcome = tokio::select! {
+            outcome = self.work(&job) => Some(outcome),
+            _ = hand_over.wait_for(|stop| *stop) => None,
         };
         drop(renewer);
+        let Some(outcome) = outcome else {
+            match ctx.store.release_job(job.id, &owner).await {
+                Ok(_) => {
+                    self.in_flight.handed_back.fetch_add(1, Ordering::SeqCst);
+                    tracing::info!(job = job.id, kind = %job.kind, "stopping: job handed back for another process to go on with");
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, job = job.id, "could not hand a job back; another process takes it when its lease expires")
+                }
+            }
+            return;
+        };
         if let Err(err) = ctx.store.finish_job(job.id, &owner, outcome).await {
             tracing::warn!(error = %err, job = job.id, "could not mark a job finished");
+        }
+    }
+
+    async fn work(&self, job: &Job) -> JobOutcome {
+        let ctx = &self.ctx;
+        match job.kind.as_str() {
+            EXECUTE => execute::run(ctx, &self.sinks, job).await,
+            super::runbooks::ADVANCE_RUN => super::runbooks::run_job(self, ctx, job).await,
+            super::verify::VERIFY_CHANGE => super::verify::run_job(self, ctx, job).await,
+            kind if super::incidents::is_job(kind) => {
+                super::incidents::run_job(ctx, &self.sinks, job).await
+            }
+            other => JobOutcome::Failed(format!("unknown job kind `{other}`")),
         }
     }
 

@@ -64,6 +64,17 @@ impl Core {
         self.runner.clone().spawn_poller()
     }
 
+    /// Graceful stop, first step: claims no stored job from now on (running ones go on; `settle` waits for them).
+    pub fn stop_taking_work(&self) {
+        self.runner.stop_taking_work();
+    }
+
+    /// Graceful stop, last step: stops the jobs still running and gives their leases back to the store, so another
+    /// process takes them over at once instead of after the lease expires. Returns how many were given back.
+    pub async fn hand_over(&self) -> usize {
+        self.runner.hand_over().await
+    }
+
     /// Stops this process's job work at once, as a crash would (tests of takeover).
     pub fn abort_jobs(&self) {
         self.runner.abort_all();

@@ -1,6 +1,7 @@
 //! Three replicas of the core on one PostgreSQL store and one Redis coordinator, against one cluster: every event
 //! is delivered to each of them (as Slack retries and fan-out can), approvals are raced, and exactly one execution
-//! happens each time; a replica killed while following a rollout has its job finished and reported by another.
+//! happens each time; a replica killed while following a rollout has its job finished and reported by another,
+//! and a replica process stopped with SIGTERM gives its job's lease back at once for another to go on with.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -252,4 +253,307 @@ async fn a_replica_killed_while_following_a_rollout_is_finished_by_another() {
     for p in pollers {
         p.abort();
     }
+}
+
+/// The Slack signing secret of the replica process.
+const SLACK_SECRET: &str = "test-signing-secret-sigterm-0123456789";
+
+/// In the environment of a child test process: the config of the `mystocks-bot run` replica it is to be.
+const REPLICA_CONFIG_ENV: &str = "MYSTOCKS_TEST_REPLICA_CONFIG";
+
+/// Not a test of its own: the body of the replica process that
+/// `a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once` starts — this test binary run again with only
+/// this entry selected. It runs exactly what `mystocks-bot run --config FILE` runs for a Slack configuration,
+/// SIGTERM handling included. Without the variable it does nothing.
+#[test]
+#[ignore = "the body of a child process of a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once"]
+fn replica_process() {
+    let Ok(config) = std::env::var(REPLICA_CONFIG_ENV) else {
+        return;
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    mystocks_bot::telemetry::init(mystocks_bot::telemetry::LogFormat::Text, "info");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let result = runtime.block_on(mystocks_bot::slack::run(std::path::Path::new(&config)));
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    if let Err(err) = result {
+        eprintln!("replica failed: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Redis database 9 of the test Redis: the replica process uses the bot's own key prefix, which other tests'
+/// Slack bots share, so it gets a keyspace of its own.
+fn redis_url_of_own_keyspace() -> String {
+    let mut url = url::Url::parse(&redis_url()).expect("REDIS_TEST_URL is a URL");
+    url.set_path("/9");
+    url.to_string()
+}
+
+/// The execution job's row, read straight from the store's database: (status, owner, lease_until, attempts).
+async fn execution_job(db_url: &str) -> (String, Option<String>, Option<String>, i32) {
+    let pool = sqlx::PgPool::connect(db_url).await.expect("database");
+    let row: (String, Option<String>, Option<String>, i32) = sqlx::query_as(
+        "SELECT status, owner, lease_until::text, attempts::int FROM jobs WHERE kind = 'execute-approval'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("exactly one execution job");
+    pool.close().await;
+    row
+}
+
+async fn approval_state(store: &dyn mystocks_commands::store::Store, id: &str) -> ApprovalState {
+    store
+        .approval(id)
+        .await
+        .expect("store")
+        .expect("record")
+        .state
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once() {
+    use mystocks_adapters::slack::SlackSigner;
+    use mystocks_sim::{PodDelays, SimConfig};
+    use mystocks_tests::fake_slack::{BOT_TOKEN, FakeSlack};
+    use mystocks_tests::rbac;
+
+    mystocks_tests::init();
+    // Real-time pods that take a quarter of a minute to become ready: the rollout outlasts the 1 s grace period
+    // by far, so the replica must hand it over rather than finish it.
+    let token = rbac::bot_token();
+    let defaults = SimConfig::default();
+    let sim = Arc::new(
+        Sim::start(SimConfig {
+            tokens: vec![token.clone()],
+            speed: 1.0,
+            pod_delays: PodDelays {
+                readiness: Duration::from_secs(15),
+                ..defaults.pod_delays.clone()
+            },
+            ..defaults
+        })
+        .await
+        .expect("sim"),
+    );
+    let slack = FakeSlack::start(&["C1"]).await;
+    let db = TestDb::postgres().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        sim.kubeconfig_for(rbac::BOT_USER, &token.token),
+    )
+    .expect("kubeconfig");
+    let (port, ops_port) = (free_port(), free_port());
+    let config = dir.path().join("replica.toml");
+    let person = |id: &str, role: &str, user: &str| {
+        format!(
+            "[[people.persons]]\nid = \"{id}\"\nidentities = [\"slack:T1/{user}\"]\nroles = [\"{role}\"]\n"
+        )
+    };
+    std::fs::write(
+        &config,
+        format!(
+            "[kubernetes]\nkubeconfig = \"{kube}\"\n[store]\nurl = \"{db}\"\n[coordinator]\nredis_url = \"{redis}\"\n\
+             [audit]\nhmac_key = \"test-audit-key-0123456789abcdef-0123456789abcdef\"\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\nops_listen = \"127.0.0.1:{ops_port}\"\nshutdown_grace = \"1s\"\n\
+             [slack]\nbot_token = \"{BOT_TOKEN}\"\nsigning_secret = \"{SLACK_SECRET}\"\napi_url = \"{api}\"\n\
+             team_id = \"T1\"\napi_app_id = \"A1\"\nbot_user_id = \"UBOT\"\n{a}{b}",
+            kube = kubeconfig.display(),
+            db = db.url,
+            redis = redis_url_of_own_keyspace(),
+            api = slack.api_url(),
+            a = person("alice", "operator", "UALICE"),
+            b = person("bob", "approver", "UBOB"),
+        ),
+    )
+    .expect("config written");
+    let log_path = dir.path().join("replica.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "replicas::replica_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(REPLICA_CONFIG_ENV, &config)
+        .env("RUST_LOG", "info")
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log)
+        .spawn()
+        .expect("the replica process starts");
+    let replica_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+
+    let mut serving = false;
+    for _ in 0..600 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            serving = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(serving, "the replica never served: {}", replica_log());
+
+    // alice asks for a scale by mention, bob approves by mention: the replica executes and follows the rollout.
+    let signer = SlackSigner::new(SLACK_SECRET.to_string().into());
+    let mention = |user: &str, text: &str, ts: &str| {
+        let body = serde_json::json!({"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+            "event_id": format!("Ev{}", uuid::Uuid::new_v4().simple()), "event_time": 1_700_000_000,
+            "event": {"type": "app_mention", "user": user, "text": format!("<@UBOT> {text}"), "ts": ts,
+                      "channel": "C1"}})
+        .to_string();
+        let at = chrono::Utc::now().timestamp();
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/slack/events"))
+            .header("content-type", "application/json")
+            .header("x-slack-request-timestamp", at.to_string())
+            .header("x-slack-signature", signer.sign(at, body.as_bytes()))
+            .body(body)
+            .send()
+    };
+    let sent = mention("UALICE", "scale 6", "1700000001.000100").await;
+    assert_eq!(sent.map(|r| r.status().as_u16()).ok(), Some(200));
+    let store = store::connect(&db.url, mystocks_tests::app::test_audit_key())
+        .await
+        .expect("store");
+    let mut id = None;
+    for _ in 0..300 {
+        id = store
+            .approvals_in_state(&[ApprovalState::Pending], 10)
+            .await
+            .expect("store")
+            .first()
+            .map(|r| r.id.clone());
+        if id.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id = id.unwrap_or_else(|| panic!("no approval request: {}", replica_log()));
+    // bob presses the request's Approve button.
+    let (ts, request) = slack
+        .posted()
+        .into_iter()
+        .find(|(_, b)| b["text"].as_str().is_some_and(|t| t.contains(&id)))
+        .expect("the request message");
+    let thread = request["thread_ts"].as_str().unwrap_or(&ts).to_string();
+    let payload = serde_json::json!({
+        "type": "block_actions", "team": {"id": "T1"}, "api_app_id": "A1",
+        "user": {"id": "UBOB", "username": "bob", "team_id": "T1"},
+        "container": {"type": "message", "message_ts": ts, "channel_id": "C1", "is_ephemeral": false},
+        "channel": {"id": "C1", "name": "ops"},
+        "message": {"ts": ts, "thread_ts": thread, "type": "message", "text": "approval"},
+        "trigger_id": "trig-sigterm",
+        "response_url": "https://hooks.slack.invalid/actions/1",
+        "actions": [{"type": "button", "action_id": "mystocks-0", "block_id": "mystocks-actions",
+                     "value": format!("approve {id}"), "text": {"type": "plain_text", "text": "Approve"},
+                     "action_ts": "1700000002.1"}]
+    });
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &payload.to_string())
+        .finish();
+    let at = chrono::Utc::now().timestamp();
+    let pressed = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/slack/interactions"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", at.to_string())
+        .header("x-slack-signature", signer.sign(at, body.as_bytes()))
+        .body(body)
+        .send()
+        .await;
+    assert_eq!(pressed.map(|r| r.status().as_u16()).ok(), Some(200));
+    let applied = sim
+        .wait_until(
+            |s| s.deployment().spec.replicas == Some(6),
+            Duration::from_secs(30),
+        )
+        .await;
+    let said: Vec<String> = slack
+        .posted()
+        .iter()
+        .map(|(_, body)| body["text"].to_string())
+        .collect();
+    assert!(
+        applied,
+        "the change reached the cluster: {said:#?}\n{}",
+        replica_log()
+    );
+    let (status, owner, ..) = execution_job(&db.url).await;
+    assert_eq!(status, "running", "the replica is following the rollout");
+    let owner = owner.expect("the replica holds the job");
+
+    // SIGTERM, as Kubernetes stops a pod.
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("waited")
+        .expect("the replica exits");
+    assert!(
+        exit.success(),
+        "the replica stops cleanly on SIGTERM: {exit:?}\n{}",
+        replica_log()
+    );
+
+    // The lease was given back at exit — not left to expire 30 s later.
+    let (status, holder, lease_until, attempts) = execution_job(&db.url).await;
+    assert_eq!(
+        (status.as_str(), holder.as_deref(), lease_until.as_deref()),
+        ("queued", None, None),
+        "the stopped replica ({owner}) released the job's lease: {}",
+        replica_log()
+    );
+    assert_eq!(attempts, 1);
+    assert_eq!(
+        approval_state(store.as_ref(), &id).await,
+        ApprovalState::Executing,
+        "the rollout was still being followed when the replica stopped"
+    );
+
+    // Another replica claims it on its first poll and reports the rollout's end in the same Slack thread.
+    let prefix = format!("mystocks-bot-test-{}:", uuid::Uuid::new_v4().simple());
+    let other = replica(&sim, &db.url, &redis_url(), &prefix, 1).await;
+    other.core.register_sink("slack", other.sink.clone());
+    let poller = other.core.start_job_runner();
+    let mut state = ApprovalState::Executing;
+    for _ in 0..600 {
+        state = approval_state(store.as_ref(), &id).await;
+        if state == ApprovalState::Done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, ApprovalState::Done, "{}", texts(&other.sink.all()));
+    let reported = texts(&other.sink.all());
+    assert!(
+        reported.contains("6/6") || reported.contains("rolled out"),
+        "the other replica reported the end: {reported}"
+    );
+    let (status, holder, _, attempts) = execution_job(&db.url).await;
+    assert_eq!(status, "done");
+    assert_eq!(
+        holder.as_deref(),
+        Some(format!("replica-1-{prefix}").as_str())
+    );
+    assert_eq!(attempts, 2, "claimed once by each replica");
+    assert_eq!(real_scale_patches(&sim), 1, "the change was made once");
+    poller.abort();
 }
