@@ -15,7 +15,7 @@ use mystocks_commands::clock::Clock;
 use mystocks_commands::reply::{Level, ReplyKind};
 use mystocks_commands::store::Store;
 use mystocks_commands::{
-    Actor, Addressing, Conversation, Handler, Identity, Invocation, Reply, ReplySink,
+    Actor, Addressing, Conversation, Handler, Identity, Invocation, Reply, ReplySink, grammar,
 };
 
 use super::approvals::request_of;
@@ -23,7 +23,7 @@ use super::config::MatrixConfig;
 use super::inbound::{Inbound, InboundKind, classify};
 use super::offline::{is_change, offline_notice};
 use super::sink::{MatrixSink, PLATFORM};
-use super::{MatrixError, gap, session};
+use super::{MatrixError, gap, pins, session};
 
 /// The Matrix side of the bot: a logged-in client, its sink, and the loop that feeds the core.
 pub struct MatrixBot {
@@ -209,6 +209,8 @@ impl MatrixBot {
         let Some(inbound) = classify(&parsed) else {
             return;
         };
+        // A note is harmless however late it comes; changes that arrived while offline are not run late.
+        let late_is_fine = matches!(inbound.what, InboundKind::Pin { .. });
         let Some(invocation) = self.invocation(room, &parsed, inbound).await else {
             return;
         };
@@ -217,7 +219,8 @@ impl MatrixBot {
         }
         let sink: Arc<dyn ReplySink> = self.sink.clone();
         let age = self.clock.now() - invocation.received_at;
-        if is_change(&invocation.text)
+        if !late_is_fine
+            && is_change(&invocation.text)
             && age
                 .to_std()
                 .is_ok_and(|age| age > self.config.offline_max_age)
@@ -231,7 +234,8 @@ impl MatrixBot {
         handler.handle(invocation, sink).await;
     }
 
-    /// The invocation an inbound event stands for (a reaction only on a known request message).
+    /// The invocation an inbound event stands for: a vote only on a known request message; a plain thread
+    /// message only in a war room and when it starts with a command name; a pin only on a message of a war room.
     async fn invocation(
         &self,
         room: &Room,
@@ -239,9 +243,21 @@ impl MatrixBot {
         inbound: Inbound,
     ) -> Option<Invocation> {
         let channel = format!("{PLATFORM}:{}", room.room_id());
+        let mut event_id = format!("{PLATFORM}:{}", inbound.event_id);
         let (conversation, addressing, text) = match inbound.what {
             InboundKind::Command { text, thread } => {
                 (Conversation { channel, thread }, Addressing::Direct, text)
+            }
+            InboundKind::ThreadMessage { text, thread } => {
+                let conversation = Conversation {
+                    channel,
+                    thread: Some(thread),
+                };
+                let addressed = grammar::parse_addressed(Addressing::ThreadMessage, &text, true);
+                if addressed.is_none() || !self.is_war_room(&conversation).await {
+                    return None;
+                }
+                (conversation, Addressing::ThreadMessage, text)
             }
             InboundKind::Reaction { target, vote } => {
                 let request = request_of(self.store.as_ref(), &target).await?;
@@ -249,6 +265,23 @@ impl MatrixBot {
                     request.conversation,
                     Addressing::Action,
                     vote.command(&request.approval_id),
+                )
+            }
+            InboundKind::Pin { target } => {
+                let message = pins::pinned(room, &target).await?;
+                let conversation = Conversation {
+                    channel,
+                    thread: Some(message.thread_root),
+                };
+                if !self.is_war_room(&conversation).await {
+                    return None;
+                }
+                // One note per message, whoever pins it and however often.
+                event_id = format!("{PLATFORM}:pin:{target}");
+                (
+                    conversation,
+                    Addressing::Action,
+                    pins::note_command(&message.text)?,
                 )
             }
         };
@@ -261,7 +294,7 @@ impl MatrixBot {
             _ => sender.localpart().to_string(),
         };
         Some(Invocation {
-            event_id: format!("{PLATFORM}:{}", inbound.event_id),
+            event_id,
             actor: Actor {
                 identity: Identity::new(PLATFORM, sender.as_str()),
                 display_name,
@@ -271,6 +304,24 @@ impl MatrixBot {
             text,
             received_at: inbound.at,
         })
+    }
+
+    /// Whether the conversation is an incident's war-room thread.
+    async fn is_war_room(&self, conversation: &Conversation) -> bool {
+        let Some(thread) = conversation.thread.as_deref() else {
+            return false;
+        };
+        match self
+            .store
+            .incident_in_thread(&conversation.channel, thread)
+            .await
+        {
+            Ok(found) => found.is_some(),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot tell whether a thread is a war room; message ignored");
+                false
+            }
+        }
     }
 
     /// Claims the event in the store, so neither a duplicate nor a replay after a restart runs it twice.

@@ -1,5 +1,6 @@
 //! What a room event means to the bot: a command (`!mystocks …` or `/mystocks …` as text, possibly in a
-//! thread), a vote (a ✅ / ❌ reaction), or nothing. Pure: no I/O.
+//! thread), a plain message in a thread (a command when the thread is a war room and it starts with a command
+//! name — the core decides), a vote (a ✅ / ❌ reaction), a pin (📌), or nothing. Pure: no I/O.
 
 use chrono::{DateTime, Utc};
 use matrix_sdk::ruma::events::room::message::{MessageType, Relation};
@@ -9,6 +10,7 @@ use matrix_sdk::ruma::events::{
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId};
 
 use super::approvals::{ReactionVote, reaction_vote};
+use super::pins::is_pin;
 
 /// A room event addressed to the bot.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,8 +28,12 @@ pub enum InboundKind {
         text: String,
         thread: Option<String>,
     },
+    /// A plain message (no prefix) in the thread under `thread`.
+    ThreadMessage { text: String, thread: String },
     /// A vote by reaction on the message `target`.
     Reaction { target: String, vote: ReactionVote },
+    /// A 📌 on the message `target`.
+    Pin { target: String },
 }
 
 /// The command text of a message body, if the message addresses the bot: the first word is `!mystocks` or
@@ -66,18 +72,31 @@ pub fn classify(event: &AnySyncTimelineEvent) -> Option<Inbound> {
                 Some(Relation::Thread(t)) => Some(t.event_id.to_string()),
                 _ => None,
             };
-            let text = command_text(&text.body)?.to_string();
-            (InboundKind::Command { text, thread }, m.origin_server_ts)
+            let what = match (command_text(&text.body), thread) {
+                (Some(command), thread) => InboundKind::Command {
+                    text: command.to_string(),
+                    thread,
+                },
+                (None, Some(thread)) => InboundKind::ThreadMessage {
+                    text: strip_reply_fallback(&text.body).trim().to_string(),
+                    thread,
+                },
+                (None, None) => return None,
+            };
+            (what, m.origin_server_ts)
         }
         AnySyncMessageLikeEvent::Reaction(SyncMessageLikeEvent::Original(r)) => {
-            let vote = reaction_vote(&r.content.relates_to.key)?;
-            (
+            let relation = &r.content.relates_to;
+            let target = relation.event_id.to_string();
+            let what = if is_pin(&relation.key) {
+                InboundKind::Pin { target }
+            } else {
                 InboundKind::Reaction {
-                    target: r.content.relates_to.event_id.to_string(),
-                    vote,
-                },
-                r.origin_server_ts,
-            )
+                    target,
+                    vote: reaction_vote(&relation.key)?,
+                }
+            };
+            (what, r.origin_server_ts)
         }
         _ => return None,
     };
@@ -153,6 +172,34 @@ mod tests {
         assert_eq!(classify(&event(notice, "m.room.message")), None);
         let talk = json!({"msgtype": "m.text", "body": "status looks fine"});
         assert_eq!(classify(&event(talk, "m.room.message")), None);
+    }
+
+    #[test]
+    fn plain_messages_in_threads_go_to_the_core() {
+        let e = event(
+            json!({"msgtype": "m.text", "body": "health",
+                   "m.relates_to": {"rel_type": "m.thread", "event_id": "$room"}}),
+            "m.room.message",
+        );
+        assert_eq!(
+            classify(&e).map(|i| i.what),
+            Some(InboundKind::ThreadMessage {
+                text: "health".into(),
+                thread: "$room".into()
+            })
+        );
+    }
+
+    #[test]
+    fn pins_are_recognised() {
+        let r =
+            json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$msg", "key": "📌"}});
+        assert_eq!(
+            classify(&event(r, "m.reaction")).map(|i| i.what),
+            Some(InboundKind::Pin {
+                target: "$msg".into()
+            })
+        );
     }
 
     #[test]

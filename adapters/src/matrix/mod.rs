@@ -1,5 +1,6 @@
-//! The Matrix adapter (matrix-sdk): messages `!mystocks …` (or `/mystocks …` typed as text) in allowed rooms and
-//! ✅ / ❌ reactions on approval requests become invocations; replies are HTML with a plain body, in the thread
+//! The Matrix adapter (matrix-sdk): messages `!mystocks …` (or `/mystocks …` typed as text) in allowed rooms,
+//! commands by exact name in incident war-room threads, ✅ / ❌ reactions on approval requests and 📌 on war-room
+//! messages (a timeline note) become invocations; replies are HTML with a plain body, in the thread
 //! the command came from, edited in place (`m.replace`) for progress and outcomes. One device for life (the session
 //! is restored from the data dir), end-to-end encryption through matrix-sdk's persisted crypto store, and the sync
 //! position kept in the bot's store so a restart resumes where it stopped.
@@ -11,6 +12,7 @@ mod gap;
 mod inbound;
 mod offline;
 mod outbox;
+mod pins;
 mod render;
 mod session;
 mod sink;
@@ -23,6 +25,7 @@ pub use config::{DEFAULT_EDIT_INTERVAL, DEFAULT_OFFLINE_MAX_AGE, Login, MatrixCo
 pub use inbound::{Inbound, InboundKind, classify, command_text};
 pub use offline::is_change;
 pub use outbox::{SendCounts, SendStats};
+pub use pins::{Pinned, is_pin, note_command, pinned_of};
 pub use render::{Rendered, defuse_pings, escape_html, render};
 pub use session::{SESSION_FILE, session_path};
 pub use sink::{MatrixSink, PLATFORM};

@@ -8,12 +8,14 @@ use std::time::Duration;
 use matrix_sdk::ruma::{OwnedRoomId, RoomId};
 use mystocks_adapters::matrix::{Login, MatrixBot, MatrixConfig, MatrixError};
 use mystocks_commands::Handler;
+use mystocks_commands::checks::ChecksConfig;
 use mystocks_commands::clock::{Clock, ManualClock};
 use mystocks_commands::cluster::Target;
 use mystocks_commands::coordinator::InProcessCoordinator;
 use mystocks_commands::directory::{Directory, DirectoryConfig, PersonConfig};
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
 use mystocks_commands::engine::{Context, Core, CoreSettings};
+use mystocks_commands::incident::{IncidentConfig, IncidentSettings};
 use mystocks_commands::policy::PolicyConfig;
 use mystocks_commands::store::{self, Store};
 use mystocks_sim::{Sim, SimConfig};
@@ -31,6 +33,8 @@ pub struct WorldOptions {
     pub encrypted: bool,
     /// Synapse keeps its default rate limits (only the bot is held to them; people are exempted).
     pub default_rate_limits: bool,
+    /// A second room, configured as the incidents room: war rooms open there as threads.
+    pub incidents_room: bool,
 }
 
 /// A running bot: the adapter, the core it feeds, and how to stop it.
@@ -53,6 +57,8 @@ pub struct World {
     pub carol: TestUser,
     /// The room the bot answers in (alice, bob and carol are members).
     pub room: OwnedRoomId,
+    /// The incidents room (`[incidents] channel`), when the options asked for one; the same members.
+    pub incidents_room: Option<OwnedRoomId>,
     pub bot: Option<RunningBot>,
     bot_dir: tempfile::TempDir,
     _db: TestDb,
@@ -127,9 +133,19 @@ impl World {
         let room = alice.create_room(options.encrypted, &invite).await;
         bob.join(&room).await;
         carol.join(&room).await;
+        let incidents_room = if options.incidents_room {
+            let incidents = alice.create_room(options.encrypted, &invite).await;
+            bob.join(&incidents).await;
+            carol.join(&incidents).await;
+            Some(incidents)
+        } else {
+            None
+        };
+        // The bot's token is bound to the Role rendered from deploy/, as in every end-to-end test.
         let sim = Arc::new(
             Sim::start(SimConfig {
                 speed: 50.0,
+                tokens: vec![mystocks_tests::rbac::bot_token()],
                 ..SimConfig::default()
             })
             .await
@@ -149,6 +165,7 @@ impl World {
             bob,
             carol,
             room,
+            incidents_room,
             bot: None,
             bot_dir: tempfile::tempdir().expect("temp dir"),
             _db: db,
@@ -168,6 +185,7 @@ impl World {
             self.bot_dir.path().to_path_buf(),
         );
         config.rooms = std::iter::once(self.room.to_string())
+            .chain(self.incidents_room.iter().map(|r| r.to_string()))
             .chain(extra_rooms.iter().map(|r| r.to_string()))
             .collect();
         config.sync_timeout = Duration::from_secs(5);
@@ -206,6 +224,9 @@ impl World {
             task,
         });
         self.wait_until_joined(&self.room.clone()).await;
+        if let Some(incidents) = self.incidents_room.clone() {
+            self.wait_until_joined(&incidents).await;
+        }
     }
 
     async fn core(&self) -> Core {
@@ -230,7 +251,19 @@ impl World {
             self.clock.clone() as Arc<dyn Clock>,
             test_audit_key(),
             settings,
-        );
+        )
+        .with_incidents(IncidentSettings::new(
+            IncidentConfig {
+                channel: self.incidents_room.as_ref().map(|r| format!("matrix:{r}")),
+                ..IncidentConfig::default()
+            },
+            None,
+        ))
+        .with_checks(ChecksConfig {
+            api_url: Some(self.sim.app_url()),
+            redis_url: Some(format!("redis://{}", self.sim.redis_addr())),
+            ..ChecksConfig::default()
+        });
         Core::new(ctx)
     }
 
