@@ -1,6 +1,8 @@
 //! The server side of the Slack load test: the bot's own Slack HTTP router (`SlackFront` + signature check +
 //! coordinator claim), handing each command to a handler that does the core's pure steps — parse, resolve the
-//! person, authorize — and counts. The core's own execution (audit writes, replies) is not part of this test.
+//! person, authorize — counts, and answers with a one-line reply. As in the bot, the response waits (up to
+//! `ack_wait`) for that answer and carries it, rendered as Block Kit. The core's own execution (audit writes,
+//! cluster calls) is not part of this test.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use async_trait::async_trait;
 use mystocks_adapters::slack::{SlackFront, SlackIdentity, SlackSigner, http};
 use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator, RedisCoordinator};
 use mystocks_commands::directory::{DirectoryConfig, PersonConfig};
-use mystocks_commands::reply::{MessageRef, Reply, ReplySink, SinkError};
+use mystocks_commands::reply::{Level, MessageRef, Reply, ReplyKind, ReplySink, SinkError};
 use mystocks_commands::{Command, Conversation, Directory, Handler, Invocation, grammar, policy};
 
 /// What `serve` needs.
@@ -24,6 +26,8 @@ pub struct ServeOptions {
     pub team: String,
     /// Users `U0`…`U{n-1}` exist as persons (viewers).
     pub users: usize,
+    /// How long a response may wait for the answer (the bot's `slack.ack_wait_ms`; zero: ack at once).
+    pub ack_wait: Duration,
 }
 
 /// Counts of what the handler saw.
@@ -32,6 +36,8 @@ pub struct Counters {
     pub handled: AtomicU64,
     pub authorized: AtomicU64,
     pub refused: AtomicU64,
+    /// Answers that did not fit in the response and would have been posted.
+    pub posted: AtomicU64,
 }
 
 /// Parse, resolve, authorize — the pure steps of the core — then count.
@@ -42,7 +48,7 @@ pub struct ParseAndAuthorize {
 
 #[async_trait]
 impl Handler for ParseAndAuthorize {
-    async fn handle(&self, invocation: Invocation, _sink: Arc<dyn ReplySink>) {
+    async fn handle(&self, invocation: Invocation, sink: Arc<dyn ReplySink>) {
         self.counters.handled.fetch_add(1, Ordering::Relaxed);
         let Some(text) = grammar::addressed_command(invocation.addressing, &invocation.text, false)
         else {
@@ -56,19 +62,27 @@ impl Handler for ParseAndAuthorize {
                     .is_ok()
             })
             .unwrap_or(false);
-        let counter = if allowed {
-            &self.counters.authorized
+        let (counter, answer) = if allowed {
+            (
+                &self.counters.authorized,
+                Reply::text(ReplyKind::Result, Level::Ok, format!("`{text}`: allowed")),
+            )
         } else {
-            &self.counters.refused
+            let refusal = Reply::text(ReplyKind::Refusal, Level::Warn, "not allowed");
+            (
+                &self.counters.refused,
+                refusal.private_to(invocation.actor.identity.clone()),
+            )
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        let _ = sink.post(&invocation.conversation, &answer).await;
     }
 
     async fn settle(&self) {}
 }
 
-/// A sink that is never asked to deliver anything in this test.
-struct NoReplies;
+/// Where answers that miss the response would be posted: counted, not sent.
+struct NoReplies(Arc<Counters>);
 
 #[async_trait]
 impl ReplySink for NoReplies {
@@ -77,6 +91,7 @@ impl ReplySink for NoReplies {
         conversation: &Conversation,
         _reply: &Reply,
     ) -> Result<MessageRef, SinkError> {
+        self.0.posted.fetch_add(1, Ordering::Relaxed);
         Ok(MessageRef {
             conversation: conversation.clone(),
             message_id: "none".into(),
@@ -127,7 +142,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         bot_user_id: Some("UBOT".into()),
         claim_ttl: Duration::from_secs(600),
     };
-    let front = SlackFront::new(identity, coordinator.clone(), handler, Arc::new(NoReplies));
+    let front = SlackFront::new(
+        identity,
+        coordinator.clone(),
+        handler,
+        Arc::new(NoReplies(counters.clone())),
+    )
+    .with_ack_wait(options.ack_wait);
     let router = http::router(front, SlackSigner::new(options.secret.clone().into()));
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     eprintln!(
@@ -139,10 +160,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         loop {
             tokio::time::sleep(Duration::from_secs(5)).await;
             eprintln!(
-                "handled {} (authorized {}, refused {})",
+                "handled {} (authorized {}, refused {}); answers posted instead of in the response: {}",
                 counters.handled.load(Ordering::Relaxed),
                 counters.authorized.load(Ordering::Relaxed),
-                counters.refused.load(Ordering::Relaxed)
+                counters.refused.load(Ordering::Relaxed),
+                counters.posted.load(Ordering::Relaxed)
             );
         }
     });

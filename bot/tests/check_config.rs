@@ -50,6 +50,11 @@ fn a_valid_config_shows_where_it_connects_without_secrets() {
         stdout.contains("deployment mystocks/mystocks-api"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("answers in the slash command's response when ready within 2000 ms")
+            && stdout.contains("no roles from user groups"),
+        "{stdout}"
+    );
     for secret in [
         "store-pw-1",
         "redis-pw-2",

@@ -9,7 +9,7 @@ use mystocks_commands::reply::{MessageRef, Reply, SinkError};
 use mystocks_commands::{Addressing, Conversation, Handler, Invocation, ReplySink};
 
 use super::*;
-use crate::slack::inbound::{ButtonPress, MessageEvent, MessageKind, SlashCommand};
+use crate::slack::inbound::{ButtonPress, MessageEvent, MessageKind, ReactionEvent, SlashCommand};
 
 #[derive(Default)]
 struct Recorder(Mutex<Vec<Invocation>>);
@@ -35,6 +35,10 @@ impl ReplySink for Silent {
     async fn update(&self, _m: &MessageRef, _r: &Reply) -> Result<(), SinkError> {
         Ok(())
     }
+}
+
+fn front_without_reader() -> (SlackFront, Arc<Recorder>) {
+    front()
 }
 
 fn front() -> (SlackFront, Arc<Recorder>) {
@@ -174,4 +178,125 @@ async fn mentions_thread_under_themselves_and_buttons_under_their_message() {
         ("approve A1", None)
     );
     assert_eq!(press.actor.identity.as_str(), "slack:T1/U2");
+}
+
+/// A handler that answers each command with one result, the way the core does.
+struct Answering;
+
+#[async_trait]
+impl Handler for Answering {
+    async fn handle(&self, invocation: Invocation, sink: Arc<dyn ReplySink>) {
+        let reply = Reply::text(
+            mystocks_commands::reply::ReplyKind::Result,
+            mystocks_commands::reply::Level::Ok,
+            format!("done: {}", invocation.text),
+        );
+        let _ = sink.post(&invocation.conversation, &reply).await;
+    }
+    async fn settle(&self) {}
+}
+
+fn answering_front(wait: Duration) -> SlackFront {
+    let (front, _) = front();
+    SlackFront::new(
+        front.identity().clone(),
+        Arc::new(InProcessCoordinator::default()),
+        Arc::new(Answering),
+        Arc::new(Silent),
+    )
+    .with_ack_wait(wait)
+}
+
+#[tokio::test]
+async fn a_ready_answer_comes_back_as_the_ack_and_threading_commands_do_not_wait() {
+    let front = answering_front(Duration::from_secs(2));
+    match front.command(command("T1", "A1"), "s1").await {
+        Ack::Answered(answer) => {
+            assert!(answer.in_channel);
+            assert!(answer.text.contains("done: scale 5"), "{answer:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut runbook = command("T1", "A1");
+    runbook.text = "runbook run high-cpu".into();
+    runbook.trigger_id = "tr9".into();
+    assert_eq!(front.command(runbook, "s2").await, Ack::Accepted);
+    let off = answering_front(Duration::ZERO);
+    assert_eq!(off.command(command("T1", "A1"), "s3").await, Ack::Accepted);
+}
+
+/// Pinned messages the test knows, by ts.
+struct Messages(Vec<crate::slack::api::FetchedMessage>);
+
+#[async_trait]
+impl MessageLookup for Messages {
+    async fn message(
+        &self,
+        _channel: &str,
+        ts: &str,
+    ) -> Result<Option<crate::slack::api::FetchedMessage>, crate::slack::api::ApiError> {
+        Ok(self.0.iter().find(|m| m.ts == ts).cloned())
+    }
+}
+
+fn pin(user: &str, ts: &str) -> ReactionEvent {
+    ReactionEvent {
+        event_id: format!("Ev-{user}-{ts}"),
+        team_id: "T1".into(),
+        api_app_id: Some("A1".into()),
+        user_id: user.into(),
+        channel_id: "C2".into(),
+        message_ts: ts.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_pinned_message_is_noted_once_in_its_thread_by_whoever_pinned_it() {
+    let (front, recorder) = front();
+    let message = |ts: &str, thread: Option<&str>, bot: bool| crate::slack::api::FetchedMessage {
+        ts: ts.into(),
+        thread_ts: thread.map(str::to_string),
+        user: Some("UALICE".into()),
+        from_bot: bot,
+        text: "cache &lt;3 dropped".into(),
+    };
+    let front = front.with_messages(Arc::new(Messages(vec![
+        message("5.000001", Some("1.000001"), false),
+        message("6.000001", Some("1.000001"), true),
+        message("7.000001", None, false),
+    ])));
+    assert_eq!(front.reaction(pin("UBOB", "5.000001")).await, Ack::Accepted);
+    assert_eq!(
+        front.reaction(pin("UDAVE", "5.000001")).await,
+        Ack::Duplicate,
+        "once per message, whoever pins it"
+    );
+    front.reaction(pin("UBOB", "6.000001")).await;
+    front.reaction(pin("UBOB", "7.000001")).await;
+    front.reaction(pin("UBOB", "8.000001")).await;
+    let got = seen(&recorder, 1).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let got_later = recorder.0.lock().unwrap().clone();
+    assert_eq!(
+        got_later.len(),
+        1,
+        "bots, plain messages and unknown ones are not notes: {got_later:?}"
+    );
+    let note = &got[0];
+    assert_eq!(note.addressing, Addressing::ThreadMessage);
+    assert_eq!(note.text, "incident note \"cache <3 dropped\"");
+    assert_eq!(note.actor.identity.as_str(), "slack:T1/UBOB");
+    assert_eq!(
+        (
+            note.conversation.channel.as_str(),
+            note.conversation.thread.as_deref()
+        ),
+        ("slack:T1/C2", Some("1.000001"))
+    );
+    let (without, _) = front_without_reader();
+    assert_eq!(
+        without.reaction(pin("UBOB", "5.000001")).await,
+        Ack::Ignored,
+        "no reader: ignored"
+    );
 }

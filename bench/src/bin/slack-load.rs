@@ -31,6 +31,9 @@ enum Mode {
         team: String,
         #[arg(long, default_value_t = 1000)]
         users: usize,
+        /// How long a response may wait to carry the answer (the bot's default; 0: acknowledge at once).
+        #[arg(long, default_value_t = 2000)]
+        ack_wait_ms: u64,
         /// Tokio worker threads (default: one per core).
         #[arg(long)]
         workers: Option<usize>,
@@ -74,6 +77,7 @@ fn main() -> anyhow::Result<()> {
             secret,
             team,
             users,
+            ack_wait_ms,
             workers,
         } => runtime(workers)?.block_on(serve(ServeOptions {
             listen,
@@ -81,6 +85,7 @@ fn main() -> anyhow::Result<()> {
             secret,
             team,
             users,
+            ack_wait: Duration::from_millis(ack_wait_ms),
         })),
         Mode::Drive {
             addr,

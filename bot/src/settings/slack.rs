@@ -77,6 +77,27 @@ impl SlackSettings {
         parse_duration(&self.usergroup_ttl).unwrap_or(Duration::from_secs(300))
     }
 
+    /// `check-config`'s words for the answer budget and the user groups.
+    pub(super) fn describe_extras(&self) -> String {
+        let answers = match self.ack_wait_ms.min(MAX_ACK_WAIT_MS) {
+            0 => "slash commands acknowledged at once".to_string(),
+            ms => format!("answers in the slash command's response when ready within {ms} ms"),
+        };
+        let groups = match self.usergroup_roles.len() {
+            0 => "no roles from user groups".to_string(),
+            n => format!(
+                "roles from {n} user group(s) ({}), members trusted for {}",
+                self.usergroup_roles
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.usergroup_ttl
+            ),
+        };
+        format!("{answers}; {groups}")
+    }
+
     /// How long a slash command's response may wait for its answer.
     pub fn ack_wait(&self) -> Duration {
         Duration::from_millis(self.ack_wait_ms.min(MAX_ACK_WAIT_MS))

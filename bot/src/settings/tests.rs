@@ -252,6 +252,14 @@ fn roles_from_user_groups_the_cache_and_the_answer_budget_are_checked() {
         );
         assert_eq!(slack.usergroup_ttl(), std::time::Duration::from_secs(120));
         assert_eq!(slack.ack_wait(), std::time::Duration::from_millis(500));
+        let summary = s.summary().to_string();
+        assert!(
+            summary.contains("within 500 ms")
+                && summary.contains(
+                    "roles from 2 user group(s) (S0APPROVERS, S0OPS), members trusted for 2m"
+                ),
+            "{summary}"
+        );
         let bad = good
             .replace(
                 "S0OPS = \"operator\"",

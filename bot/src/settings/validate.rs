@@ -263,7 +263,11 @@ impl Settings {
             };
             lines.push((
                 "slack".into(),
-                format!("{} via {mode}", super::redact_url(&s.api_url)),
+                format!(
+                    "{} via {mode}; {}",
+                    super::redact_url(&s.api_url),
+                    s.describe_extras()
+                ),
             ));
         }
         if let Some(m) = &self.matrix {
