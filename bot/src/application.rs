@@ -60,7 +60,7 @@ impl Application {
             problems.join("\n  - ")
         );
         let audit_key = AuditKey::new(key).context("audit.hmac_key cannot be used")?;
-        let kube = kube_client(&settings.kubernetes).await?;
+        let (kube, pod_proxy) = kube_clients(&settings.kubernetes).await?;
         let store_url = settings.store.effective_url();
         let store = store::connect(store_url.expose(), audit_key.clone())
             .await
@@ -98,6 +98,7 @@ impl Application {
             audit_key,
             core_settings,
         )
+        .with_pod_proxy(pod_proxy)
         .with_metrics(metrics.clone())
         .with_incidents(settings.incident_settings())
         .with_checks(settings.checks_config());
@@ -253,8 +254,9 @@ fn process_id() -> String {
     )
 }
 
-/// A client for the configured cluster; nothing is contacted until the first request.
-pub async fn kube_client(k: &KubernetesSettings) -> anyhow::Result<kube::Client> {
+/// Clients for the configured cluster: the bot's, and one without retries for the pod proxy checks
+/// ([`mystocks_commands::checks::pods::proxy_client`]). Nothing is contacted until the first request.
+pub async fn kube_clients(k: &KubernetesSettings) -> anyhow::Result<(kube::Client, kube::Client)> {
     let options = KubeConfigOptions {
         context: k.context.clone(),
         ..KubeConfigOptions::default()
@@ -277,5 +279,8 @@ pub async fn kube_client(k: &KubernetesSettings) -> anyhow::Result<kube::Client>
             .await
             .context("no kubeconfig found and not running in a cluster")?
     };
-    kube::Client::try_from(config).context("cannot build the Kubernetes client")
+    let pod_proxy = mystocks_commands::checks::pods::proxy_client(config.clone())
+        .context("cannot build the Kubernetes client for the pod proxy")?;
+    let kube = kube::Client::try_from(config).context("cannot build the Kubernetes client")?;
+    Ok((kube, pod_proxy))
 }

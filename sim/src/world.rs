@@ -21,11 +21,14 @@ pub enum Scenario {
     BadRelease,
     /// Pods burn CPU; per-pod CPU falls as replicas are added.
     HighCpu,
-    /// The DB pool is exhausted: active = max, waits growing, `/api/health/database` fails.
+    /// The DB pool is exhausted: active = max, waits growing, `/api/health/database` fails; requests that need
+    /// the database wait for a connection (slow, but served: no 5xx), cache hits stay fast.
     DbPoolExhausted,
-    /// `/health` and requests are slow.
+    /// The time-series store the app reads prices from is slow: `/health` (which pings it) and requests are
+    /// slow; cache, database and CPU are fine.
     HighLatency,
-    /// The app's cache (Redis) is down: the RESP endpoint refuses, the app reports its cache down.
+    /// The app's cache (Redis) is down: the RESP endpoint refuses, the app reports its cache down and answers
+    /// from the database (cache-aside), so `/health` stays 200.
     RedisDown,
 }
 

@@ -14,7 +14,9 @@ use mystocks_commands::audit::AuditKey;
 use mystocks_commands::checks::ChecksConfig;
 use mystocks_commands::clock::ManualClock;
 use mystocks_commands::cluster::Target;
-use mystocks_commands::cluster::client::client_from_kubeconfig_yaml;
+use mystocks_commands::cluster::client::{
+    client_from_kubeconfig_yaml, pod_proxy_client_from_kubeconfig_yaml,
+};
 use mystocks_commands::coordinator::InProcessCoordinator;
 use mystocks_commands::directory::Directory;
 use mystocks_commands::engine::{Context, Core, CoreSettings};
@@ -57,6 +59,8 @@ pub struct DemoParts {
     pub sim: Sim,
     /// A client for the sim's API server.
     pub kube: kube::Client,
+    /// The same without retries, for the pod proxy checks.
+    pub pod_proxy: kube::Client,
     /// Where the store (and, when kept, its audit key) lives.
     pub data: DataDir,
     /// The key of the store's audit chain (the core needs it too, to verify).
@@ -84,6 +88,9 @@ impl DemoParts {
         let kube = client_from_kubeconfig_yaml(&sim.kubeconfig_yaml())
             .await
             .context("cannot build a Kubernetes client for the simulated cluster")?;
+        let pod_proxy = pod_proxy_client_from_kubeconfig_yaml(&sim.kubeconfig_yaml())
+            .await
+            .context("cannot build a Kubernetes client for the simulated cluster")?;
         let data = DataDir::open(args.data.as_deref())?;
         let audit_key = data.audit_key()?;
         let store = store::connect(&data.store_url(), audit_key.clone())
@@ -92,6 +99,7 @@ impl DemoParts {
         Ok(DemoParts {
             sim,
             kube,
+            pod_proxy,
             data,
             audit_key,
             store,
@@ -124,6 +132,7 @@ impl DemoParts {
             self.audit_key.clone(),
             CoreSettings::default(),
         )
+        .with_pod_proxy(self.pod_proxy.clone())
         .with_checks(self.checks())
         .with_incidents(incidents::settings())
         .with_runbooks(demo_runbooks())

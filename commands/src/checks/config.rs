@@ -1,8 +1,11 @@
 //! The `[checks]` settings: which checks run, where they connect, their timeout and the thresholds that turn a
 //! reading into ok / warn / fail. Every field has a default; a check without a URL answers "not configured".
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde::Deserialize;
 
 use crate::policy::parse_duration;
@@ -28,10 +31,14 @@ pub struct ChecksConfig {
     pub redis_url: Option<String>,
     /// The app's own PostgreSQL database (reachability, `db tables`, `db vacuum`); not the bot's store.
     pub database_url: Option<String>,
-    /// TDengine's REST interface, e.g. `http://tdengine:6041` (optional).
+    /// TDengine's REST interface, e.g. `http://root:taosdata@tdengine:6041` (optional): `POST /rest/sql` with
+    /// Basic authentication from the URL's user and password (TDengine's default account when it names none).
     pub tdengine_url: Option<String>,
     /// Prometheus, e.g. `http://prometheus:9090`: `/-/healthy`, and the query API for windowed rates (optional).
     pub prometheus_url: Option<String>,
+    /// A PEM file of CA certificates the HTTP checks, `metrics` and `latency` trust besides the system's (and,
+    /// for `latency`, the bundled webpki roots): for endpoints behind a private CA (optional).
+    pub ca_file: Option<PathBuf>,
     /// Each check's own timeout (default 2 s): seconds (`2`) or a duration text (`"2s"`).
     #[serde(deserialize_with = "deserialize_duration")]
     pub timeout: Duration,
@@ -105,6 +112,7 @@ impl Default for ChecksConfig {
             database_url: None,
             tdengine_url: None,
             prometheus_url: None,
+            ca_file: None,
             timeout: Duration::from_secs(2),
             enabled: ALL_CHECKS.iter().map(|s| s.to_string()).collect(),
             thresholds: Thresholds::default(),
@@ -116,6 +124,24 @@ impl ChecksConfig {
     /// Whether `health` runs the check called `name`.
     pub fn runs(&self, name: &str) -> bool {
         self.enabled.iter().any(|e| e.eq_ignore_ascii_case(name))
+    }
+
+    /// The certificates of `ca_file` (none when it is not set). An unreadable file, or one without a PEM
+    /// certificate, is an error naming the setting and the file.
+    pub fn trusted_cas(&self) -> Result<Vec<CertificateDer<'static>>, String> {
+        let Some(path) = &self.ca_file else {
+            return Ok(Vec::new());
+        };
+        let shown = path.display();
+        let pem =
+            std::fs::read(path).map_err(|e| format!("checks.ca_file: cannot read {shown}: {e}"))?;
+        let certs = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("checks.ca_file: {shown} is not PEM: {e}"))?;
+        if certs.is_empty() {
+            return Err(format!("checks.ca_file: {shown} holds no certificate"));
+        }
+        Ok(certs)
     }
 
     /// Checks names, URLs and numbers, so a typo is reported at start rather than as a failing check.
@@ -167,6 +193,7 @@ impl ChecksConfig {
                 Err(err) => return Err(format!("{field}: not a URL ({err})")),
             }
         }
+        self.trusted_cas()?;
         if self.timeout.is_zero() {
             return Err("checks.timeout: must be more than 0".into());
         }
@@ -201,6 +228,7 @@ impl std::fmt::Debug for ChecksConfig {
             .field("database_url", &shown(&self.database_url))
             .field("tdengine_url", &shown(&self.tdengine_url))
             .field("prometheus_url", &self.prometheus_url)
+            .field("ca_file", &self.ca_file)
             .field("timeout", &self.timeout)
             .field("enabled", &self.enabled)
             .field("thresholds", &self.thresholds)

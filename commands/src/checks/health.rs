@@ -9,7 +9,7 @@ use super::config::ChecksConfig;
 use super::http_check::{self, join};
 use super::pods::{self, PodsSnapshot};
 use super::result::{CheckLevel, CheckResult, with_timeout, worst};
-use super::{db, prometheus, redis_check, usage};
+use super::{db, prometheus, redis_check, tdengine, usage};
 use crate::cluster::Target;
 
 /// Every line of a health run, the verdict, and how long the run took.
@@ -37,125 +37,84 @@ impl HealthReport {
     }
 }
 
-/// Runs the health checks; with `each_pod`, also every pod's `/health` through the pod proxy.
+/// Runs the health checks. With `each_pod` — the client for the pod proxy, without retries
+/// ([`pods::proxy_client`]) — also every pod's `/health` through the pod proxy.
 pub async fn run_health(
     cfg: &ChecksConfig,
     kube: &kube::Client,
     target: &Target,
-    each_pod: bool,
+    each_pod: Option<&kube::Client>,
 ) -> HealthReport {
     let started = Instant::now();
     let timeout = cfg.timeout;
-    let client = http_check::client(timeout);
+    let client = http_check::client_for(cfg);
     let client = &client;
     let thresholds = &cfg.thresholds;
 
     let api = async {
-        match &cfg.api_url {
-            _ if !cfg.runs("api") => None,
-            None => Some(CheckResult::not_configured("api", "api_url")),
-            Some(base) => {
-                let url = join(base, &cfg.health_path);
-                Some(
-                    with_timeout(
-                        "api",
-                        &url,
-                        timeout,
-                        http_check::api_health(client, &url, thresholds),
-                    )
-                    .await,
-                )
-            }
-        }
+        let base = match url_of(cfg, "api", "api_url", cfg.api_url.as_deref()) {
+            Ok(base) => base,
+            Err(line) => return line,
+        };
+        let url = join(base, &cfg.health_path);
+        let check = |c| http_check::api_health(c, &url, thresholds);
+        Some(http_line(client, "api", &url, timeout, check).await)
     };
     let database = async {
-        match &cfg.api_url {
-            _ if !cfg.runs("database") => None,
-            None => Some(CheckResult::not_configured("database", "api_url")),
-            Some(base) => {
-                let url = join(base, &cfg.database_health_path);
-                Some(
-                    with_timeout(
-                        "database",
-                        &url,
-                        timeout,
-                        http_check::database_health(client, &url, thresholds),
-                    )
-                    .await,
-                )
-            }
-        }
+        let base = match url_of(cfg, "database", "api_url", cfg.api_url.as_deref()) {
+            Ok(base) => base,
+            Err(line) => return line,
+        };
+        let url = join(base, &cfg.database_health_path);
+        let check = |c| http_check::database_health(c, &url, thresholds);
+        Some(http_line(client, "database", &url, timeout, check).await)
     };
     let cache = async {
-        match &cfg.redis_url {
-            _ if !cfg.runs("cache") => None,
-            None => Some(CheckResult::not_configured("cache", "redis_url")),
-            Some(url) => {
-                let shown = crate::store::redact_url(url);
-                Some(with_timeout("cache", &shown, timeout, redis_check::ping(url)).await)
-            }
-        }
+        let url = match url_of(cfg, "cache", "redis_url", cfg.redis_url.as_deref()) {
+            Ok(url) => url,
+            Err(line) => return line,
+        };
+        let shown = crate::store::redact_url(url);
+        Some(with_timeout("cache", &shown, timeout, redis_check::ping(url)).await)
     };
     let postgres = async {
-        match &cfg.database_url {
-            _ if !cfg.runs("postgres") => None,
-            None => Some(CheckResult::not_configured("postgres", "database_url")),
-            Some(url) => {
-                let shown = crate::store::redact_url(url);
-                Some(
-                    with_timeout(
-                        "postgres",
-                        &shown,
-                        timeout,
-                        db::reachability(url, timeout * 2),
-                    )
-                    .await,
-                )
-            }
-        }
+        let url = match url_of(cfg, "postgres", "database_url", cfg.database_url.as_deref()) {
+            Ok(url) => url,
+            Err(line) => return line,
+        };
+        let shown = crate::store::redact_url(url);
+        let check = db::reachability(url, timeout * 2);
+        Some(with_timeout("postgres", &shown, timeout, check).await)
     };
-    let tdengine = optional_liveness(
-        cfg,
-        client,
-        "tdengine",
-        cfg.tdengine_url.as_deref(),
-        "/-/ping",
-    );
-    let prom = optional_liveness(
-        cfg,
-        client,
-        "prometheus",
-        cfg.prometheus_url.as_deref(),
-        "/-/healthy",
-    );
+    // Optional: without a URL there is no line at all.
+    let tdengine = async {
+        let base = cfg
+            .tdengine_url
+            .as_deref()
+            .filter(|_| cfg.runs("tdengine"))?;
+        let shown = tdengine::sql_url(base);
+        let check = |c| tdengine::server_version(c, base);
+        Some(http_line(client, "tdengine", &shown, timeout, check).await)
+    };
+    let prom = async {
+        let base = cfg
+            .prometheus_url
+            .as_deref()
+            .filter(|_| cfg.runs("prometheus"))?;
+        let url = join(base, "/-/healthy");
+        let check = |c| http_check::liveness(c, "prometheus", &url);
+        Some(http_line(client, "prometheus", &url, timeout, check).await)
+    };
     let pods = pods_lines(cfg, kube, target, each_pod);
     let cpu = async {
-        if !cfg.runs("cpu") {
-            return None;
-        }
-        Some(
-            with_timeout(
-                "cpu",
-                "metrics.k8s.io",
-                timeout,
-                usage::cpu(kube, target, thresholds),
-            )
-            .await,
-        )
+        cfg.runs("cpu").then_some(())?;
+        let check = usage::cpu(kube, target, thresholds);
+        Some(with_timeout("cpu", "metrics.k8s.io", timeout, check).await)
     };
     let errors = async {
-        if !cfg.runs("errors") {
-            return None;
-        }
-        Some(
-            with_timeout(
-                "5xx",
-                "error rate",
-                timeout,
-                error_rate(cfg, client, kube, target),
-            )
-            .await,
-        )
+        cfg.runs("errors").then_some(())?;
+        let check = error_rate(cfg, client.as_ref(), kube, target);
+        Some(with_timeout("5xx", "error rate", timeout, check).await)
     };
     let (api, database, cache, postgres, tdengine, prom, (pod_lines, snapshot), cpu, errors) = tokio::join!(
         api, database, cache, postgres, tdengine, prom, pods, cpu, errors
@@ -170,27 +129,37 @@ pub async fn run_health(
     HealthReport::new(lines, started.elapsed())
 }
 
-async fn optional_liveness(
+/// The URL a check connects to: `Err(None)` when the check is switched off (no line), `Err(Some(line))` when it
+/// is on but has nowhere to connect (a "not configured" line).
+fn url_of<'a>(
     cfg: &ChecksConfig,
-    client: &reqwest::Client,
     name: &str,
-    base: Option<&str>,
-    path: &str,
-) -> Option<CheckResult> {
+    setting: &str,
+    url: Option<&'a str>,
+) -> Result<&'a str, Option<CheckResult>> {
     if !cfg.runs(name) {
-        return None;
+        return Err(None);
     }
-    let base = base?;
-    let url = join(base, path);
-    Some(
-        with_timeout(
-            name,
-            &url,
-            cfg.timeout,
-            http_check::liveness(client, name, &url),
-        )
-        .await,
-    )
+    url.ok_or_else(|| Some(CheckResult::not_configured(name, setting)))
+}
+
+/// An HTTP check with its timeout; when no HTTP client could be built (an unusable `ca_file`), it fails at once
+/// saying why.
+async fn http_line<'a, F, Fut>(
+    client: &'a Result<reqwest::Client, String>,
+    name: &str,
+    target: &str,
+    timeout: Duration,
+    check: F,
+) -> CheckResult
+where
+    F: FnOnce(&'a reqwest::Client) -> Fut,
+    Fut: Future<Output = CheckResult>,
+{
+    match client {
+        Ok(client) => with_timeout(name, target, timeout, check(client)).await,
+        Err(why) => CheckResult::new(name, target, CheckLevel::Fail, why.clone(), Duration::ZERO),
+    }
 }
 
 /// The `pods` line (and with `each_pod` one line per pod), plus the snapshot for the version cross-check.
@@ -198,9 +167,9 @@ async fn pods_lines(
     cfg: &ChecksConfig,
     kube: &kube::Client,
     target: &Target,
-    each_pod: bool,
+    each_pod: Option<&kube::Client>,
 ) -> (Vec<CheckResult>, Option<PodsSnapshot>) {
-    if !cfg.runs("pods") && !each_pod {
+    if !cfg.runs("pods") && each_pod.is_none() {
         return (Vec::new(), None);
     }
     let started = Instant::now();
@@ -227,10 +196,10 @@ async fn pods_lines(
         }
     };
     let mut lines = vec![pods::summary(&snapshot, target, started.elapsed())];
-    if each_pod {
+    if let Some(proxy) = each_pod {
         lines.extend(
             pods::each_pod_health(
-                kube,
+                proxy,
                 target,
                 &snapshot.rows,
                 cfg.pod_port,
@@ -246,7 +215,7 @@ async fn pods_lines(
 /// The 5xx share: over Prometheus' window when it is configured, else from the pods' recent access lines.
 async fn error_rate(
     cfg: &ChecksConfig,
-    client: &reqwest::Client,
+    client: Result<&reqwest::Client, &String>,
     kube: &kube::Client,
     target: &Target,
 ) -> CheckResult {
@@ -254,7 +223,11 @@ async fn error_rate(
     if let Some(base) = &cfg.prometheus_url {
         let q = &prometheus::queries()[1].1;
         let source = format!("Prometheus, last {}", prometheus::WINDOW);
-        return match prometheus::query(client, base, q).await {
+        let answer = match client {
+            Ok(client) => prometheus::query(client, base, q).await,
+            Err(why) => Err(why.clone()),
+        };
+        return match answer {
             Ok(Some(ratio)) => {
                 let mut r = usage::error_ratio_check(
                     &source,

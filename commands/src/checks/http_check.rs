@@ -1,21 +1,44 @@
-//! HTTP checks: the app's `/health` and `/api/health/database`, Prometheus `/-/healthy`, TDengine's `/-/ping`.
+//! HTTP checks: the app's `/health` and `/api/health/database`, Prometheus `/-/healthy` (TDengine's REST check is
+//! in [`super::tdengine`]).
 //! Each reads the status and (for the app) the JSON body, and names the reason when it is not ok.
 
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::config::Thresholds;
+use super::config::{ChecksConfig, Thresholds};
 use super::result::{CheckLevel, CheckResult};
 
 /// A plain HTTP client for checks (no proxy, no redirects followed: a health endpoint answers itself).
 pub fn client(timeout: Duration) -> reqwest::Client {
+    builder(timeout).build().unwrap_or_default()
+}
+
+/// The HTTP client for `cfg`'s checks: its timeout, and the CAs of `ca_file` trusted besides the system's.
+/// An unusable `ca_file` is an error saying why (the checks that need the client fail with it).
+pub fn client_for(cfg: &ChecksConfig) -> Result<reqwest::Client, String> {
+    let certs = cfg
+        .trusted_cas()?
+        .iter()
+        .map(|der| reqwest::Certificate::from_der(der))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("checks.ca_file: {e}"))?;
+    let builder = builder(cfg.timeout);
+    let builder = if certs.is_empty() {
+        builder
+    } else {
+        builder.tls_certs_merge(certs)
+    };
+    builder
+        .build()
+        .map_err(|e| format!("cannot set up the HTTP checks: {}", error_reason(&e)))
+}
+
+fn builder(timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .build()
-        .unwrap_or_default()
 }
 
 /// `base` + `path`, with exactly one slash between them.
@@ -163,7 +186,7 @@ pub async fn database_health(
     slow_is_a_warning(result, thresholds.latency_warn_ms)
 }
 
-/// A liveness endpoint that answers 2xx when up (Prometheus `/-/healthy`, TDengine's `/-/ping`).
+/// A liveness endpoint that answers 2xx when up (Prometheus `/-/healthy`).
 pub async fn liveness(client: &reqwest::Client, name: &str, url: &str) -> CheckResult {
     match get(client, url).await {
         Ok(a) if (200..300).contains(&a.status) => CheckResult::new(

@@ -3,7 +3,7 @@
 //! Times are cumulative from the start of each sample, as curl's `time_namelookup` … `time_total`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
@@ -68,14 +68,19 @@ pub enum LatencyError {
     NotConfigured,
     #[error("`{0}` is not an http(s) URL with a host")]
     BadUrl(String),
+    /// `checks.ca_file` cannot be used.
+    #[error("{0}")]
+    Trust(String),
 }
 
-/// Measures `url` `samples` times, one after another, each sample within `timeout`.
+/// Measures `url` `samples` times, one after another, each sample within `cfg.timeout`; HTTPS trusts the
+/// bundled webpki roots and the CAs of `cfg.ca_file`.
 pub async fn measure_latency(
     url: &str,
     samples: u32,
-    timeout: Duration,
+    cfg: &super::ChecksConfig,
 ) -> Result<LatencyReport, LatencyError> {
+    let timeout = cfg.timeout;
     let parsed = url::Url::parse(url).map_err(|_| LatencyError::BadUrl(url.into()))?;
     let https = match parsed.scheme() {
         "http" => false,
@@ -93,13 +98,18 @@ pub async fn measure_latency(
         Some(q) => format!("{}?{q}", parsed.path()),
         None => parsed.path().to_string(),
     };
+    let tls = if https {
+        Some(tls_config(cfg.trusted_cas().map_err(LatencyError::Trust)?)?)
+    } else {
+        None
+    };
     let mut report = LatencyReport {
         url: url.into(),
         samples: Vec::new(),
         failures: Vec::new(),
     };
     for _ in 0..samples.max(1) {
-        match tokio::time::timeout(timeout, sample(&host, port, https, &path)).await {
+        match tokio::time::timeout(timeout, sample(&host, port, tls.clone(), &path)).await {
             Ok(Ok(phases)) => report.samples.push(phases),
             Ok(Err(reason)) => report.failures.push(reason),
             Err(_) => report.failures.push(format!(
@@ -115,7 +125,12 @@ fn ms_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
 }
 
-async fn sample(host: &str, port: u16, https: bool, path: &str) -> Result<Phases, String> {
+async fn sample(
+    host: &str,
+    port: u16,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    path: &str,
+) -> Result<Phases, String> {
     let start = Instant::now();
     let host_for_lookup = host.trim_start_matches('[').trim_end_matches(']');
     let addr = tokio::net::lookup_host((host_for_lookup, port))
@@ -128,10 +143,10 @@ async fn sample(host: &str, port: u16, https: bool, path: &str) -> Result<Phases
         .await
         .map_err(|e| format!("connect to {addr}: {}", super::http_check::io_reason(&e)))?;
     let connect = ms_since(start);
-    if https {
+    if let Some(tls) = tls {
         let name = rustls::pki_types::ServerName::try_from(host_for_lookup.to_string())
             .map_err(|_| format!("`{host}` is not a valid TLS server name"))?;
-        let tls = tokio_rustls::TlsConnector::from(tls_config()?)
+        let tls = tokio_rustls::TlsConnector::from(tls)
             .connect(name, tcp)
             .await
             .map_err(|e| format!("TLS handshake: {e}"))?;
@@ -186,14 +201,22 @@ where
     })
 }
 
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
-    let roots = rustls::RootCertStore {
+/// The TLS client: webpki's roots plus `extra` (the CAs of `checks.ca_file`), HTTP/1.1 only.
+fn tls_config(
+    extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+) -> Result<Arc<rustls::ClientConfig>, LatencyError> {
+    let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    for cert in extra {
+        roots
+            .add(cert)
+            .map_err(|e| LatencyError::Trust(format!("checks.ca_file: unusable CA: {e}")))?;
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| LatencyError::Trust(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];

@@ -14,6 +14,7 @@ pub mod pods;
 pub mod prometheus;
 pub mod redis_check;
 pub mod result;
+pub mod tdengine;
 pub mod usage;
 pub mod window;
 

@@ -110,13 +110,23 @@ pub fn tag_of(image: &str) -> &str {
     last.rsplit_once(':').map_or(image, |(_, tag)| tag)
 }
 
-/// Each pod's `/health` through the pod proxy, concurrently, each with its own timeout.
+/// A client for the pod proxy checks: the same cluster and credentials as `config`, without kube-rs's default
+/// retries. kube-rs retries 429, 503 and 504 answers up to 15 times with a growing backoff; through the pod proxy
+/// a 503 is the finding (a pod's own `/health` answer, or the API server saying it cannot reach the pod), not a
+/// transient, and retrying it would only turn the reason into a timeout.
+pub fn proxy_client(mut config: kube::Config) -> Result<kube::Client, kube::Error> {
+    config.default_retry = false;
+    kube::Client::try_from(config)
+}
+
+/// Each pod's `/health` through the pod proxy, concurrently, each with its own timeout, one request per pod.
+/// `proxy` should be a client without retries ([`proxy_client`]).
 ///
 /// Pods that are not running (CrashLoopBackOff, Pending, …) are reported from their status without a request:
-/// the API server would answer 503 "connection refused" for them, and kube-rs retries 503 answers with backoff,
-/// which would only turn the reason into a timeout.
+/// nothing listens in them, and their status, restarts and last message say more than the API server's
+/// "connection refused".
 pub async fn each_pod_health(
-    client: &kube::Client,
+    proxy: &kube::Client,
     target: &Target,
     rows: &[PodRow],
     port: u16,
@@ -124,7 +134,7 @@ pub async fn each_pod_health(
     timeout: Duration,
 ) -> Vec<CheckResult> {
     let checks = rows.iter().map(|row| {
-        let client = client.clone();
+        let client = proxy.clone();
         let namespace = target.namespace.clone();
         let row = row.clone();
         let path = path.to_string();
@@ -134,14 +144,13 @@ pub async fn each_pod_health(
             if row.status != "Running" {
                 return not_running(&label, &url, &row);
             }
-            let result = with_timeout(
+            with_timeout(
                 &label,
                 &url,
                 timeout,
-                one_pod(client, label.clone(), url.clone()),
+                one_pod(client, &row, label.clone(), url.clone()),
             )
-            .await;
-            explain_timeout(result, &row)
+            .await
         }
     });
     futures::future::join_all(checks).await
@@ -169,18 +178,6 @@ fn not_running(label: &str, url: &str, row: &PodRow) -> CheckResult {
     CheckResult::new(label, url, level, reason, Duration::ZERO)
 }
 
-/// A running pod whose answer did not come in time: when it is not ready it was answering 503 (which kube-rs
-/// retries until the timeout), so say that.
-fn explain_timeout(mut result: CheckResult, row: &PodRow) -> CheckResult {
-    if result.reason.contains("timeout") && row.ready < row.containers {
-        result.reason = format!(
-            "not ready ({}/{}), and no healthy answer in time",
-            row.ready, row.containers
-        );
-    }
-    result
-}
-
 /// `/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH`.
 pub fn proxy_path(namespace: &str, pod: &str, port: u16, path: &str) -> String {
     format!(
@@ -189,14 +186,26 @@ pub fn proxy_path(namespace: &str, pod: &str, port: u16, path: &str) -> String {
     )
 }
 
-async fn one_pod(client: kube::Client, label: String, url: String) -> CheckResult {
+async fn one_pod(client: kube::Client, row: &PodRow, label: String, url: String) -> CheckResult {
     let started = Instant::now();
     match proxy_get(&client, &url).await {
         Ok((status, body)) => {
             let (level, reason) = judge_pod_answer(status, &body);
+            let (level, reason) = starting_is_a_warning(level, reason, row);
             CheckResult::new(&label, &url, level, reason, started.elapsed())
         }
         Err(reason) => CheckResult::new(&label, &url, CheckLevel::Fail, reason, started.elapsed()),
+    }
+}
+
+/// A running pod that has not passed its readiness probe yet gets no traffic; its failing `/health` is a
+/// warning (as the `pods` line counts it), with its readiness named. A ready pod that fails is a failure.
+fn starting_is_a_warning(level: CheckLevel, reason: String, row: &PodRow) -> (CheckLevel, String) {
+    if level == CheckLevel::Fail && row.ready < row.containers && row.restarts == 0 {
+        let why = format!("not ready ({}/{}): {reason}", row.ready, row.containers);
+        (CheckLevel::Warn, why)
+    } else {
+        (level, reason)
     }
 }
 

@@ -30,7 +30,8 @@ async fn cannot(request: &Request<'_>, text: String) -> Outcome {
 
 pub(super) async fn health(request: &Request<'_>, cmd: &Health) -> Outcome {
     let ctx = request.ctx;
-    let report = checks::run_health(&ctx.checks, &ctx.kube, &ctx.target, cmd.pods).await;
+    let pod_proxy = cmd.pods.then_some(&ctx.pod_proxy);
+    let report = checks::run_health(&ctx.checks, &ctx.kube, &ctx.target, pod_proxy).await;
     let summary = format!("health {}", report.verdict.as_str());
     post(request, present::health_reply(&report), summary).await
 }
@@ -45,7 +46,7 @@ pub(super) async fn latency(request: &Request<'_>, cmd: &Latency) -> Outcome {
         .await;
     };
     let url = http_check::join(base, &cfg.health_path);
-    match checks::measure_latency(&url, cmd.samples, cfg.timeout).await {
+    match checks::measure_latency(&url, cmd.samples, cfg).await {
         Ok(report) => {
             let reply = present::latency_reply(&report, cfg.thresholds.latency_warn_ms);
             post(
@@ -69,7 +70,10 @@ pub(super) async fn metrics(request: &Request<'_>) -> Outcome {
         )
         .await;
     };
-    let client = http_check::client(cfg.timeout);
+    let client = match http_check::client_for(cfg) {
+        Ok(client) => client,
+        Err(why) => return cannot(request, format!("metrics: {why}")).await,
+    };
     let url = http_check::join(base, &cfg.metrics_path);
     let started = Instant::now();
     // Recent rates: Prometheus' window when configured, else each pod scraped twice through the pod proxy.
@@ -78,7 +82,8 @@ pub(super) async fn metrics(request: &Request<'_>) -> Outcome {
             Some(p) => prometheus::windowed(&client, p).await,
             None => {
                 let (port, path, gap) = (cfg.pod_port, &cfg.metrics_path, cfg.metrics_gap);
-                window::scrape_twice(&ctx.kube, &ctx.target, port, path, gap, cfg.timeout).await
+                window::scrape_twice(&ctx.pod_proxy, &ctx.target, port, path, gap, cfg.timeout)
+                    .await
             }
         }
     };
@@ -121,7 +126,7 @@ pub(super) async fn checklist(request: &Request<'_>) -> Outcome {
     let (pods, usage, report) = tokio::join!(
         cluster::pods(&ctx.kube, &ctx.target, None),
         cluster::top(&ctx.kube, &ctx.target),
-        checks::run_health(&ctx.checks, &ctx.kube, &ctx.target, false),
+        checks::run_health(&ctx.checks, &ctx.kube, &ctx.target, None),
     );
     let mut lines = report.lines.clone();
     if !ctx.checks.runs("cpu") {

@@ -54,6 +54,10 @@ impl Default for CoreSettings {
 /// Everything the engine needs, built once by the binary (or by the test harness).
 pub struct Context {
     pub kube: kube::Client,
+    /// The same cluster for requests through the pod proxy (`health --pods`, per-pod metrics): kube-rs's retries
+    /// off, since there a 503 is the answer (see [`crate::checks::pods::proxy_client`]). `kube` until
+    /// [`Context::with_pod_proxy`] sets one.
+    pub pod_proxy: kube::Client,
     pub target: Target,
     pub store: Arc<dyn Store>,
     pub coordinator: Arc<dyn Coordinator>,
@@ -92,6 +96,7 @@ impl Context {
         let limits = RateLimits::new(&settings.rate_limit);
         let checks = ChecksConfig::default();
         Context {
+            pod_proxy: kube.clone(),
             kube,
             target,
             store,
@@ -113,6 +118,13 @@ impl Context {
     /// The same context reporting to `metrics` (the binary's Prometheus registry).
     pub fn with_metrics(mut self, metrics: Arc<dyn CoreMetrics>) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// The same context using `client` for requests through the pod proxy (built with
+    /// [`crate::checks::pods::proxy_client`]: no retries).
+    pub fn with_pod_proxy(mut self, client: kube::Client) -> Self {
+        self.pod_proxy = client;
         self
     }
 

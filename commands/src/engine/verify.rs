@@ -76,7 +76,7 @@ pub(super) async fn run_job(runner: &JobRunner, ctx: &Context, job: &Job) -> Job
     let Some(sink) = runner.sinks().for_channel(&conversation.channel) else {
         return JobOutcome::Failed(format!("no chat connection for {}", conversation.channel));
     };
-    let report = checks::run_health(&ctx.checks, &ctx.kube, &ctx.target, false).await;
+    let report = checks::run_health(&ctx.checks, &ctx.kube, &ctx.target, None).await;
     let verdict = verdict(&report, payload.rolled_out);
     let reply = verdict_reply(&record, &report, verdict, payload.rolled_out);
     if let Err(err) = sink.post(&conversation, &reply).await {

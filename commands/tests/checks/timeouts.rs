@@ -1,24 +1,40 @@
 //! Timeouts, concurrency and refused connections.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mystocks_commands::checks::{CheckLevel, ChecksConfig, run_health};
 use mystocks_commands::cluster::Target;
 
-use crate::fakes::{only, refused_addr, server, silent_server, unused_kube};
+use crate::fakes::{
+    OpenConnections, only, refused_addr, server, silent_counting_server, unused_kube,
+};
 
 #[tokio::test]
 async fn a_dependency_that_never_answers_costs_its_timeout_and_fails() {
-    let silent = silent_server().await;
+    let open = Arc::new(OpenConnections::default());
+    let silent = silent_counting_server(open.clone()).await;
     let timeout = Duration::from_millis(300);
     let cfg = ChecksConfig {
         api_url: Some(format!("http://{silent}")),
         redis_url: Some(format!("redis://{silent}")),
         database_url: Some(format!("postgres://u@{silent}/db")),
-        ..only(&["api", "database", "cache", "postgres"], timeout)
+        tdengine_url: Some(format!("http://{silent}")),
+        prometheus_url: Some(format!("http://{silent}")),
+        ..only(
+            &[
+                "api",
+                "database",
+                "cache",
+                "postgres",
+                "tdengine",
+                "prometheus",
+            ],
+            timeout,
+        )
     };
-    let report = run_health(&cfg, &unused_kube(), &Target::default(), false).await;
-    assert_eq!(report.lines.len(), 4, "{report:?}");
+    let report = run_health(&cfg, &unused_kube(), &Target::default(), None).await;
+    assert_eq!(report.lines.len(), 6, "{report:?}");
     for line in &report.lines {
         assert_eq!(line.level, CheckLevel::Fail, "{line:?}");
         assert!(line.reason.contains("timeout"), "{line:?}");
@@ -27,6 +43,12 @@ async fn a_dependency_that_never_answers_costs_its_timeout_and_fails() {
             "a timed-out check is reported with its timeout: {line:?}"
         );
     }
+    // All six waited on the silent server at the same time: the report took as long as one timeout, not six.
+    assert_eq!(
+        open.most(),
+        6,
+        "every check was connected and waiting at once"
+    );
     assert_eq!(report.verdict, CheckLevel::Fail);
 }
 
@@ -39,7 +61,7 @@ async fn checks_run_at_once() {
         api_url: Some(format!("http://{addr}")),
         ..only(&["api", "database"], Duration::from_secs(2))
     };
-    let report = run_health(&cfg, &unused_kube(), &Target::default(), false).await;
+    let report = run_health(&cfg, &unused_kube(), &Target::default(), None).await;
     let levels: Vec<_> = report
         .lines
         .iter()
@@ -66,18 +88,26 @@ async fn refused_connections_fail_with_the_reason() {
         redis_url: Some(format!("redis://{refused}")),
         database_url: Some(format!("postgres://u:secret@{refused}/db")),
         prometheus_url: Some(format!("http://{refused}")),
+        tdengine_url: Some(format!("http://root:taosdata@{refused}")),
         ..only(
-            &["api", "cache", "postgres", "prometheus"],
+            &[
+                "api",
+                "database",
+                "cache",
+                "postgres",
+                "tdengine",
+                "prometheus",
+            ],
             Duration::from_secs(2),
         )
     };
-    let report = run_health(&cfg, &unused_kube(), &Target::default(), false).await;
-    assert_eq!(report.lines.len(), 4, "{report:?}");
+    let report = run_health(&cfg, &unused_kube(), &Target::default(), None).await;
+    assert_eq!(report.lines.len(), 6, "{report:?}");
     for line in &report.lines {
         assert_eq!(line.level, CheckLevel::Fail, "{line:?}");
         assert!(line.reason.contains("connection refused"), "{line:?}");
         assert!(
-            !line.target.contains("secret"),
+            !line.target.contains("secret") && !line.target.contains("taosdata"),
             "credentials shown: {line:?}"
         );
     }
@@ -86,7 +116,7 @@ async fn refused_connections_fail_with_the_reason() {
 #[tokio::test]
 async fn unconfigured_checks_are_skipped_and_do_not_fail_the_verdict() {
     let cfg = only(&["api", "cache", "postgres"], Duration::from_secs(1));
-    let report = run_health(&cfg, &unused_kube(), &Target::default(), false).await;
+    let report = run_health(&cfg, &unused_kube(), &Target::default(), None).await;
     assert!(
         report
             .lines
@@ -102,7 +132,7 @@ async fn the_real_redis_answers_pong() {
         redis_url: Some("redis://127.0.0.1:6379".into()),
         ..only(&["cache"], Duration::from_secs(2))
     };
-    let report = run_health(&cfg, &unused_kube(), &Target::default(), false).await;
+    let report = run_health(&cfg, &unused_kube(), &Target::default(), None).await;
     let cache = report.line("cache").expect("cache line");
     assert_eq!(
         (cache.level, cache.reason.as_str()),
@@ -119,7 +149,7 @@ async fn unhealthy_and_degraded_answers_carry_the_apps_reason() {
         api_url: Some(format!("http://{addr}")),
         ..only(&["api"], Duration::from_secs(2))
     };
-    let report = run_health(&cfg, &unused_kube(), &Target::default(), false).await;
+    let report = run_health(&cfg, &unused_kube(), &Target::default(), None).await;
     let api = report.line("api").expect("api line");
     assert_eq!(api.level, CheckLevel::Fail);
     assert_eq!(api.reason, "503 cache unreachable");
@@ -130,7 +160,7 @@ async fn unhealthy_and_degraded_answers_carry_the_apps_reason() {
         api_url: Some(format!("http://{addr}")),
         ..only(&["database"], Duration::from_secs(2))
     };
-    let report = run_health(&cfg, &unused_kube(), &Target::default(), false).await;
+    let report = run_health(&cfg, &unused_kube(), &Target::default(), None).await;
     let db = report.line("database").expect("database line");
     assert_eq!(db.level, CheckLevel::Fail);
     assert!(

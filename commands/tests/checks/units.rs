@@ -6,7 +6,9 @@ use std::time::Duration;
 use mystocks_commands::checks::health::cross_check_version;
 use mystocks_commands::checks::pods::{PodsSnapshot, judge_pod_answer, summary};
 use mystocks_commands::checks::window::rates;
-use mystocks_commands::checks::{CheckLevel, CheckResult, measure_latency, parse_metrics};
+use mystocks_commands::checks::{
+    CheckLevel, CheckResult, ChecksConfig, measure_latency, parse_metrics,
+};
 use mystocks_commands::cluster::{PodRow, Target};
 
 use crate::fakes::server;
@@ -142,7 +144,8 @@ async fn latency_times_each_phase_and_reports_failed_samples() {
         1,
     )
     .await;
-    let report = measure_latency(&format!("http://{addr}/health"), 3, Duration::from_secs(2))
+    let cfg = ChecksConfig::default();
+    let report = measure_latency(&format!("http://{addr}/health"), 3, &cfg)
         .await
         .expect("url");
     assert_eq!(report.samples.len(), 3, "{report:?}");
@@ -171,7 +174,7 @@ async fn latency_times_each_phase_and_reports_failed_samples() {
                 .await;
         }
     });
-    let report = measure_latency(&format!("https://{addr}/health"), 1, Duration::from_secs(2))
+    let report = measure_latency(&format!("https://{addr}/health"), 1, &cfg)
         .await
         .expect("url");
     assert!(report.samples.is_empty());
@@ -180,9 +183,5 @@ async fn latency_times_each_phase_and_reports_failed_samples() {
         "{report:?}"
     );
 
-    assert!(
-        measure_latency("ftp://x/health", 1, Duration::from_secs(1))
-            .await
-            .is_err()
-    );
+    assert!(measure_latency("ftp://x/health", 1, &cfg).await.is_err());
 }

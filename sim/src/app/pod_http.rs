@@ -31,7 +31,9 @@ pub fn pod_ip(uid: &str) -> Ipv4Addr {
 /// - Running → `/health`, `/api/health/database`, `/metrics`, `/health/live` (the kubelet's probe: 200
 ///   while the process is up) (GET or HEAD), anything else 404
 ///   `{"detail":"Not Found"}`, other methods 405. Not ready → `/health` answers 503 `unhealthy`.
-/// - Under `high-latency` (and a little under `high-cpu`) the health endpoints really take 300–800 ms.
+/// - Under `high-latency` `/health` really takes 600–1200 ms (it pings the slow time-series store); under
+///   `high-cpu` both health endpoints take a few tens of ms; under `db-pool-exhausted` `/api/health/database`
+///   waits its checkout timeout (500 ms) before it answers 503.
 pub async fn respond_as_pod(
     view: &dyn ClusterView,
     pod: &PodView,
@@ -60,7 +62,8 @@ pub async fn respond_as_pod(
         );
     }
     let delay = match path {
-        "/health" | "/api/health/database" => health_delay(&profile, &pod.uid, now),
+        "/health" => delay(profile.health_delay_ms, &pod.uid, now),
+        "/api/health/database" => delay(profile.database_health_delay_ms, &pod.uid, now),
         _ => Duration::ZERO,
     };
     let response = match path {
@@ -111,9 +114,8 @@ fn unreachable(pod: &PodView) -> Response<Body> {
     response
 }
 
-/// How long the health endpoints really take, in the profile's range, varying per second.
-fn health_delay(profile: &Profile, uid: &str, now: chrono::DateTime<chrono::Utc>) -> Duration {
-    let (lo, hi) = profile.health_delay_ms;
+/// How long a health endpoint really takes, in its `(lo, hi)` range of ms, varying per second.
+fn delay((lo, hi): (u64, u64), uid: &str, now: chrono::DateTime<chrono::Utc>) -> Duration {
     if hi == 0 {
         return Duration::ZERO;
     }

@@ -24,6 +24,10 @@ pub(crate) fn traffic_start_ms(mode: Mode) -> i64 {
 /// The size of the app's database connection pool (SQLAlchemy `pool_size`, no overflow).
 pub(crate) const POOL_MAX: u32 = 20;
 
+/// How long `/api/health/database` waits for a pool connection before it reports the pool exhausted (its own
+/// short checkout timeout; requests wait for the pool's 30 s).
+pub(crate) const DB_HEALTH_CHECKOUT_MS: u64 = 500;
+
 /// The state a pod's app instance is in, derived from the scenario and the image the pod runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -33,11 +37,15 @@ pub(crate) enum Mode {
     Crashing,
     /// Burning CPU: slower responses, event-loop stalls.
     CpuBound,
-    /// Every connection of the DB pool is checked out; requests wait and time out with 503.
+    /// Every connection of the DB pool is checked out: requests answered from the cache are fast, those that
+    /// need the database wait in the pool's queue (seconds) and are then served; the database health endpoint,
+    /// which gives up after [`DB_HEALTH_CHECKOUT_MS`], fails. Waits stay under the pool timeout: no 5xx storm.
     PoolExhausted,
-    /// A cache miss storm sends every request to the database: slow responses.
+    /// The time-series store (TDengine, where quotes and price history live) answers slowly: every request
+    /// that reads prices waits on it, and so does `/health`, which pings it. Cache and PostgreSQL are fine.
     Slow,
-    /// Redis is unreachable: every cache lookup fails, requests fall back to the database.
+    /// Redis is unreachable: every cache lookup fails and requests are answered from the database instead
+    /// (cache-aside), a little slower; `/health` still answers 200 with its cache check `down`.
     CacheDown,
 }
 
@@ -61,8 +69,8 @@ impl Mode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Note {
     None,
-    /// `ERROR db: QueuePool limit … timed out`.
-    PoolTimeout,
+    /// `WARN db: waited …ms for a pool connection` (the request was served after waiting).
+    PoolWait,
     /// `ERROR cache: … Connection refused` (on some of the requests).
     CacheDown,
     /// `ERROR request failed: … ProgrammingError …` (the bad release).
@@ -115,12 +123,15 @@ const CPU_BOUND: &[RequestClass] = &[
     class(0.04, "POST", 201, 60.0, 150.0, Note::None),
     class(0.02, "GET", 404, 5.0, 20.0, Note::None),
 ];
+/// Cache hits answer at once; requests that need the database queue for a connection (1.5 s and more) and are
+/// served before the pool's 30 s timeout.
 const POOL_EXHAUSTED: &[RequestClass] = &[
-    class(0.30, "GET", 200, 3.0, 10.0, Note::None),
-    class(0.25, "GET", 200, 1500.0, 4000.0, Note::None),
-    class(0.40, "GET", 503, 30000.0, 30.0, Note::PoolTimeout),
+    class(0.70, "GET", 200, 3.0, 10.0, Note::None),
+    class(0.22, "GET", 200, 1500.0, 4000.0, Note::PoolWait),
+    class(0.03, "POST", 201, 1500.0, 4000.0, Note::PoolWait),
     class(0.05, "GET", 404, 1.0, 3.0, Note::None),
 ];
+/// Every price read waits on the slow time-series store.
 const SLOW: &[RequestClass] = &[
     class(0.95, "GET", 200, 300.0, 500.0, Note::None),
     class(0.04, "POST", 201, 400.0, 600.0, Note::None),
@@ -150,8 +161,10 @@ pub(crate) struct Profile {
     pub shared_cpu_millicores: f64,
     /// Extra memory this mode holds (queued requests, fallbacks), in MiB.
     pub extra_memory_mib: f64,
-    /// How long `/health` and `/api/health/database` really take to answer, in ms (lo, hi).
+    /// How long `/health` really takes to answer, in ms (lo, hi).
     pub health_delay_ms: (u64, u64),
+    /// How long `/api/health/database` really takes to answer, in ms (lo, hi).
+    pub database_health_delay_ms: (u64, u64),
 }
 
 impl Profile {
@@ -168,6 +181,7 @@ impl Profile {
             shared_cpu_millicores: 240.0,
             extra_memory_mib: 0.0,
             health_delay_ms: (0, 0),
+            database_health_delay_ms: (0, 0),
         };
         match mode {
             Mode::Normal => base,
@@ -185,24 +199,25 @@ impl Profile {
                 shared_cpu_millicores: 2580.0,
                 extra_memory_mib: 40.0,
                 health_delay_ms: (20, 80),
+                database_health_delay_ms: (20, 80),
                 ..base
             },
             Mode::PoolExhausted => Profile {
                 classes: POOL_EXHAUSTED,
                 pool_active: (POOL_MAX, POOL_MAX),
-                pool_wait_per_request: 12.6,
+                // A quarter of the requests wait 1.5 s + 4 s on average.
+                pool_wait_per_request: 1.4,
                 shared_cpu_millicores: 150.0,
                 extra_memory_mib: 120.0,
+                database_health_delay_ms: (DB_HEALTH_CHECKOUT_MS, DB_HEALTH_CHECKOUT_MS),
                 ..base
             },
             Mode::Slow => Profile {
                 classes: SLOW,
-                cache_hit_ratio: 0.31,
-                pool_active: (8, 12),
-                pool_wait_per_request: 0.05,
+                pool_active: (3, 7),
                 shared_cpu_millicores: 300.0,
                 extra_memory_mib: 60.0,
-                health_delay_ms: (300, 800),
+                health_delay_ms: (600, 1200),
                 ..base
             },
             Mode::CacheDown => Profile {

@@ -211,8 +211,15 @@ async fn metrics_are_consistent_and_only_grow() {
     let hits = second["cache_hit_total"] - first["cache_hit_total"];
     let misses = second["cache_miss_total"] - first["cache_miss_total"];
     assert!(
-        misses > hits,
-        "a miss storm under high-latency: {hits} hits, {misses} misses"
+        hits > 5.0 * misses,
+        "the cache is fine under high-latency: {hits} hits, {misses} misses"
+    );
+    let delta = |k: &str| second[k] - first[k];
+    let recent = delta("http_request_duration_seconds_count");
+    let fast = delta("http_request_duration_seconds_bucket{le=\"0.25\"}");
+    assert!(
+        fast < recent / 4.0,
+        "most requests of the last minute took over 250 ms: {fast} of {recent}"
     );
 }
 
@@ -233,7 +240,8 @@ async fn exhausted_pool_shows_active_equal_max_and_growing_waits() {
     let (status, body, _) = get(addr, "/health").await;
     assert_eq!(
         (status, json(&body)["status"].as_str()),
-        (200, Some("degraded"))
+        (200, Some("healthy")),
+        "`/health` takes no pool connection: {body}"
     );
     let first = parse_metrics(&get(addr, "/metrics").await.1);
     assert_eq!(
@@ -241,7 +249,17 @@ async fn exhausted_pool_shows_active_equal_max_and_growing_waits() {
         first["db_pool_connections_max"]
     );
     assert_eq!(first["db_pool_connections_idle"], 0.0);
-    assert!(first["http_requests_total{status=\"503\"}"] > 0.0);
+    let server_errors: f64 = first
+        .iter()
+        .filter(|(k, _)| k.starts_with("http_requests_total{status=\"5"))
+        .map(|(_, v)| v)
+        .sum();
+    assert!(
+        server_errors <= 1.0,
+        "requests wait for a connection and are served, no 5xx storm (at most the database check's own 503): {server_errors}"
+    );
+    let p = view.app_pods().remove(0);
+    let before = parse_metrics(&pod_body(&view, &p, "/metrics").await.1);
     view.advance(30);
     for _ in 0..3 {
         let next = parse_metrics(&get(addr, "/metrics").await.1);
@@ -249,6 +267,22 @@ async fn exhausted_pool_shows_active_equal_max_and_growing_waits() {
             assert!(next["db_pool_wait_seconds"] > first["db_pool_wait_seconds"]);
         }
     }
+    let after = parse_metrics(&pod_body(&view, &p, "/metrics").await.1);
+    let value =
+        |m: &std::collections::BTreeMap<String, f64>, k: &str| m.get(k).copied().unwrap_or(0.0);
+    let delta = |k: &str| value(&after, k) - value(&before, k);
+    let served = delta("http_request_duration_seconds_count");
+    let slow = served - delta("http_request_duration_seconds_bucket{le=\"1\"}");
+    let fast = delta("http_request_duration_seconds_bucket{le=\"0.05\"}");
+    assert!(
+        slow > served / 10.0 && fast > served / 2.0,
+        "requests that need the database wait over a second, cache hits do not: {slow} slow, {fast} fast of {served}"
+    );
+    assert_eq!(
+        delta("http_requests_total{status=\"503\"}"),
+        0.0,
+        "no request timed out"
+    );
 }
 
 #[tokio::test]
@@ -256,7 +290,11 @@ async fn redis_down_reports_the_cache_down_and_no_hits() {
     let view = FakeCluster::three("rd", Scenario::RedisDown);
     let addr = serve(app::http_router(view.clone())).await;
     let (status, body, _) = get(addr, "/health").await;
-    assert_eq!(status, 503);
+    assert_eq!(
+        (status, json(&body)["status"].as_str()),
+        (200, Some("healthy")),
+        "answers come from the database while the cache is down: {body}"
+    );
     assert_eq!(json(&body)["checks"]["cache"], "down");
     let p = view.app_pods().remove(0);
     let before = parse_metrics(&pod_body(&view, &p, "/metrics").await.1);

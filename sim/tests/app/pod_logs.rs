@@ -83,11 +83,16 @@ fn logs_follow_the_scenario() {
     let pool = under(Scenario::DbPoolExhausted);
     assert!(
         pool.iter()
-            .any(|l| l.text.starts_with("ERROR db: QueuePool limit of size 20"))
+            .any(|l| l.text.starts_with("WARN db: GET /api/v1/portfolio")
+                && l.text.contains("for a pool connection (pool 20/20 in use)"))
     );
     assert!(
         pool.iter()
-            .any(|l| l.text.starts_with("INFO ") && l.text.contains("\" 503 "))
+            .any(|l| l.text.starts_with("WARN db: ") && l.text.contains("requests waiting"))
+    );
+    assert!(
+        !pool.iter().any(|l| five_xx(&l.text)),
+        "requests wait for a connection and are served: no 5xx"
     );
     let redis = under(Scenario::RedisDown);
     assert!(
@@ -104,7 +109,7 @@ fn logs_follow_the_scenario() {
     let slow = under(Scenario::HighLatency);
     assert!(
         slow.iter()
-            .any(|l| l.text.starts_with("WARN cache miss storm"))
+            .any(|l| l.text.starts_with("WARN tdengine: slow query"))
     );
     assert!(slow.iter().any(|l| l.text.starts_with("WARN slow request")));
     let cpu = under(Scenario::HighCpu);

@@ -225,7 +225,13 @@ fn counts(lines: &[CheckResult]) -> (usize, usize) {
 }
 
 async fn health(ctx: &Context, each_pod: bool) -> Result<Observed, String> {
-    let report = checks::run_health(&ctx.checks, &ctx.kube, &ctx.target, each_pod).await;
+    let report = checks::run_health(
+        &ctx.checks,
+        &ctx.kube,
+        &ctx.target,
+        each_pod.then_some(&ctx.pod_proxy),
+    )
+    .await;
     let (failing, warning) = counts(&report.lines);
     let facts = StepFacts::graded(grade(report.verdict))
         .number("failing", failing as f64)
@@ -248,7 +254,7 @@ async fn metrics(ctx: &Context) -> Result<Observed, String> {
         .api_url
         .as_deref()
         .ok_or("metrics: no API URL configured (set `checks.api_url`)")?;
-    let client = http_check::client(cfg.timeout);
+    let client = http_check::client_for(cfg)?;
     let url = http_check::join(base, &cfg.metrics_path);
     let summary = checks::scrape_metrics(&client, &url)
         .await
@@ -377,7 +383,7 @@ async fn latency(ctx: &Context, samples: u32) -> Result<Observed, String> {
         .as_deref()
         .ok_or("latency: no API URL configured (set `checks.api_url`)")?;
     let url = http_check::join(base, &cfg.health_path);
-    let report = checks::measure_latency(&url, samples, cfg.timeout)
+    let report = checks::measure_latency(&url, samples, cfg)
         .await
         .map_err(|e| e.to_string())?;
     let total = report.spread(|p| Some(p.total));

@@ -239,7 +239,7 @@ impl Container {
         let path = text::path(class, noise);
         let client = text::client(noise);
         let ms = class.base_ms - class.mean_ms * (1.0 - noise.unit()).ln();
-        if let Some(note) = text::request_note(class, class.method, path, noise) {
+        if let Some(note) = text::request_note(class, class.method, path, ms, noise) {
             out.push((at, note));
         }
         if ms > 1000.0 && class.status < 500 {

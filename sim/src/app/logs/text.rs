@@ -1,8 +1,8 @@
 //! The words of mystocks-api's log lines: paths, client addresses, startup, request errors and fatal exits.
 
-use super::super::health::{POOL_TIMEOUT, REDIS_REFUSED, SCHEMA_ERROR};
+use super::super::health::{REDIS_REFUSED, SCHEMA_ERROR};
 use super::super::noise::Noise;
-use super::super::profile::{Mode, RequestClass};
+use super::super::profile::{Mode, Note, RequestClass};
 
 const QUOTE_PATHS: &[&str] = &[
     "/api/v1/quotes/AAPL",
@@ -43,7 +43,7 @@ pub(crate) fn path(class: &RequestClass, noise: &mut Noise) -> &'static str {
     match (class.method, class.status) {
         ("POST", _) => noise.pick(POST_PATHS),
         (_, 404) => noise.pick(MISSING_PATHS),
-        (_, 503) => noise.pick(DB_PATHS),
+        _ if class.note == Note::PoolWait => noise.pick(DB_PATHS),
         _ if noise.unit() < 0.25 => noise.pick(DB_PATHS),
         _ => noise.pick(QUOTE_PATHS),
     }
@@ -75,17 +75,20 @@ pub(crate) fn access(client: &str, method: &str, path: &str, status: u16, ms: f6
     )
 }
 
-/// The application line that goes with a request, if its class has one.
+/// The application line that goes with a request that took `ms`, if its class has one.
 pub(crate) fn request_note(
     class: &RequestClass,
     method: &str,
     path: &str,
+    ms: f64,
     noise: &mut Noise,
 ) -> Option<String> {
-    use super::super::profile::Note;
     match class.note {
         Note::None => None,
-        Note::PoolTimeout => Some(format!("ERROR db: {POOL_TIMEOUT} ({method} {path})")),
+        Note::PoolWait => Some(format!(
+            "WARN db: {method} {path} waited {} for a pool connection (pool 20/20 in use)",
+            millis((ms - 5.0).max(0.0), 200)
+        )),
         Note::CacheDown if noise.unit() < 0.35 => Some(format!(
             "ERROR cache: redis.exceptions.ConnectionError: {REDIS_REFUSED}"
         )),
@@ -159,8 +162,9 @@ pub(crate) fn killed() -> Vec<String> {
 pub(crate) fn periodic(mode: Mode, since_start: i64, noise: &mut Noise) -> Option<String> {
     match mode {
         Mode::Slow if since_start % 10 == 3 => Some(format!(
-            "WARN cache miss storm: {} misses in the last 10s, hit ratio 0.31",
-            noise.range(38, 52)
+            "WARN tdengine: slow query took {}ms: SELECT last_row(price) FROM quotes WHERE symbol = '{}'",
+            noise.range(900, 2400),
+            noise.pick(&["AAPL", "MSFT", "NVDA", "TSLA"])
         )),
         Mode::CpuBound if noise.unit() < 0.15 => Some(format!(
             "WARN event loop blocked for {}ms (worker {})",
