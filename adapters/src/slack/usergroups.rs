@@ -18,6 +18,10 @@ use super::api::{ApiError, SlackApi};
 /// Longest pause before a failed lookup is tried again (shorter when the TTL is shorter).
 pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
 
+/// How long one lookup may take (Slack's retries included) before it counts as failed: commands wait for the
+/// refresh, so a slow Slack must not hold them up for long.
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Where memberships come from (the Web API; a script in unit tests).
 #[async_trait]
 pub trait MemberLookup: Send + Sync {
@@ -82,7 +86,8 @@ impl UsergroupRoles {
         }
     }
 
-    /// Asks Slack again for every group whose membership expired (or whose last lookup failed a while ago).
+    /// Asks Slack again, all at once, for every group whose membership expired (or whose last lookup failed a
+    /// while ago). Each lookup has [`LOOKUP_TIMEOUT`]; one that runs out counts as failed.
     pub async fn refresh(&self) {
         if !self
             .groups
@@ -92,19 +97,20 @@ impl UsergroupRoles {
             return;
         }
         let _one_at_a_time = self.refreshing.lock().await;
-        for (group, _) in &self.groups {
-            if !self.stale(group, Instant::now()) {
-                continue;
-            }
-            let entry = match self.lookup.members(group).await {
-                Ok(users) => Membership::Known {
+        let now = Instant::now();
+        let stale = self.groups.iter().filter(|(g, _)| self.stale(g, now));
+        let lookups = stale.map(|(group, _)| async move {
+            let found = tokio::time::timeout(LOOKUP_TIMEOUT, self.lookup.members(group)).await;
+            (group, found)
+        });
+        for (group, found) in futures::future::join_all(lookups).await {
+            let entry = match found {
+                Ok(Ok(users)) => Membership::Known {
                     users: users.into_iter().collect(),
                     at: Instant::now(),
                 },
-                Err(err) => {
-                    tracing::error!(group = %group, error = %err, "cannot read a Slack user group's members; it grants no role until a lookup succeeds");
-                    Membership::Failed { at: Instant::now() }
-                }
+                Ok(Err(err)) => failed(group, &err.to_string()),
+                Err(_) => failed(group, "no answer in time"),
             };
             self.cache().insert(group.clone(), entry);
         }
@@ -114,6 +120,15 @@ impl UsergroupRoles {
         let (team, user) = identity.as_str().strip_prefix("slack:")?.split_once('/')?;
         (team == self.team_id).then_some(user)
     }
+}
+
+fn failed(group: &str, why: &str) -> Membership {
+    tracing::error!(
+        group,
+        error = why,
+        "cannot read a Slack user group's members; it grants no role until a lookup succeeds"
+    );
+    Membership::Failed { at: Instant::now() }
 }
 
 impl RoleSource for UsergroupRoles {

@@ -144,3 +144,30 @@ async fn only_the_configured_workspace_counts() {
     );
     assert!(groups.describe().contains("SAPPROVERS"));
 }
+
+/// A lookup that never answers.
+struct Silent;
+
+#[async_trait]
+impl MemberLookup for Silent {
+    async fn members(&self, _group: &str) -> Result<Vec<String>, ApiError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lookup_that_never_answers_fails_after_its_timeout() {
+    let groups = UsergroupRoles::new(
+        Arc::new(Silent),
+        "T1",
+        vec![("SAPPROVERS".into(), Role::Approver)],
+        Duration::from_secs(60),
+    );
+    let started = Instant::now();
+    groups.refresh().await;
+    assert!(
+        started.elapsed() >= LOOKUP_TIMEOUT,
+        "the refresh waited for the lookup, then gave up"
+    );
+    assert!(groups.roles_of(&erin()).is_empty());
+}
