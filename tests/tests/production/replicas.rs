@@ -388,7 +388,7 @@ async fn a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once() {
             "--nocapture",
         ])
         .env(REPLICA_CONFIG_ENV, &config)
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", "info,mystocks_commands=debug")
         .stdout(log.try_clone().expect("log file"))
         .stderr(log)
         .spawn()
@@ -425,7 +425,10 @@ async fn a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once() {
             .body(body)
             .send()
     };
-    let sent = mention("UALICE", "scale 6", "1700000001.000100").await;
+    let now = chrono::Utc::now();
+    // Unique per run: the replica's claims live in Redis database 9 for a day.
+    let ts = format!("{}.{:06}", now.timestamp(), now.timestamp_subsec_micros());
+    let sent = mention("UALICE", "scale 6", &ts).await;
     assert_eq!(sent.map(|r| r.status().as_u16()).ok(), Some(200));
     let store = store::connect(&db.url, mystocks_tests::app::test_audit_key())
         .await
@@ -457,7 +460,7 @@ async fn a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once() {
         "container": {"type": "message", "message_ts": ts, "channel_id": "C1", "is_ephemeral": false},
         "channel": {"id": "C1", "name": "ops"},
         "message": {"ts": ts, "thread_ts": thread, "type": "message", "text": "approval"},
-        "trigger_id": "trig-sigterm",
+        "trigger_id": format!("trig-{}", uuid::Uuid::new_v4().simple()),
         "response_url": "https://hooks.slack.invalid/actions/1",
         "actions": [{"type": "button", "action_id": "mystocks-0", "block_id": "mystocks-actions",
                      "value": format!("approve {id}"), "text": {"type": "plain_text", "text": "Approve"},
@@ -556,4 +559,60 @@ async fn a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once() {
     assert_eq!(attempts, 2, "claimed once by each replica");
     assert_eq!(real_scale_patches(&sim), 1, "the change was made once");
     poller.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_process_gives_back_its_redis_locks_but_not_its_event_claims() {
+    use mystocks_commands::coordinator::Coordinator;
+
+    let prefix = format!("mystocks-bot-test-{}:", uuid::Uuid::new_v4().simple());
+    let connect = || async {
+        RedisCoordinator::connect(&redis_url(), &prefix)
+            .await
+            .unwrap_or_else(|e| panic!("Redis is required (set REDIS_TEST_URL): {}", e.0))
+    };
+    let (stopping, other, third) = (connect().await, connect().await, connect().await);
+    let ttl = Duration::from_secs(60);
+    assert!(
+        stopping
+            .lock("change-lock:mystocks/mystocks-api", ttl)
+            .await
+            .unwrap()
+    );
+    assert!(stopping.claim("event:Ev1", ttl).await.unwrap());
+    assert!(
+        !other
+            .lock("change-lock:mystocks/mystocks-api", ttl)
+            .await
+            .unwrap(),
+        "the lock is held"
+    );
+    assert_eq!(stopping.release_held().await, 1, "one lock held");
+    assert!(
+        other
+            .lock("change-lock:mystocks/mystocks-api", ttl)
+            .await
+            .unwrap(),
+        "given back at once, not after its 60 s"
+    );
+    assert!(
+        !other.claim("event:Ev1", ttl).await.unwrap(),
+        "an event claim is kept: the event must not run again"
+    );
+
+    // A lock that expired and was taken by another process is not released by its former holder.
+    assert!(
+        stopping
+            .lock("change-lock:b", Duration::from_millis(100))
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(other.lock("change-lock:b", ttl).await.unwrap(), "expired");
+    stopping.release("change-lock:b").await.unwrap();
+    assert_eq!(stopping.release_held().await, 0);
+    assert!(
+        !third.lock("change-lock:b", ttl).await.unwrap(),
+        "still the other process's lock"
+    );
 }

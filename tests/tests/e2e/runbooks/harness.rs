@@ -54,10 +54,16 @@ impl RunbookApp {
             scenario,
             ..ScenarioState::default()
         };
+        // The bot's token is bound to the Role rendered from deploy/ (the sim's kubeconfig uses the first token).
+        let defaults = SimConfig::default();
+        let tokens = std::iter::once(mystocks_tests::rbac::bot_token())
+            .chain(defaults.tokens.clone())
+            .collect();
         let sim = Sim::start(SimConfig {
             scenario: state,
             speed: 50.0,
-            ..SimConfig::default()
+            tokens,
+            ..defaults
         })
         .await
         .expect("sim");
