@@ -550,7 +550,16 @@ async fn a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once() {
         reported.contains("6/6") || reported.contains("rolled out"),
         "the other replica reported the end: {reported}"
     );
-    let (status, holder, _, attempts) = execution_job(&db.url).await;
+    // The approval is marked done before the job row that ran it is closed: wait for the row too.
+    let mut job = execution_job(&db.url).await;
+    for _ in 0..100 {
+        if job.0 == "done" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        job = execution_job(&db.url).await;
+    }
+    let (status, holder, _, attempts) = job;
     assert_eq!(status, "done");
     assert_eq!(
         holder.as_deref(),
