@@ -115,6 +115,10 @@ impl Bot {
                 } else {
                     50.0
                 },
+                // The bot's token is bound to the Role rendered from deploy/ (the kubeconfig uses the first).
+                tokens: std::iter::once(mystocks_tests::rbac::bot_token())
+                    .chain(SimConfig::default().tokens)
+                    .collect(),
                 ..SimConfig::default()
             })
             .await

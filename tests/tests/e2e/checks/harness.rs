@@ -61,8 +61,10 @@ impl ChecksApp {
     }
 
     /// The core on a sim started with `config`.
-    pub async fn spawn_sim(config: SimConfig, database_url: Option<String>) -> ChecksApp {
+    pub async fn spawn_sim(mut config: SimConfig, database_url: Option<String>) -> ChecksApp {
         mystocks_tests::init();
+        // The bot's token is bound to the Role rendered from deploy/ (the sim's kubeconfig uses the first token).
+        config.tokens.insert(0, mystocks_tests::rbac::bot_token());
         let sim = Sim::start(config).await.expect("sim");
         let sim = Arc::new(sim);
         let pod_proxy = pod_proxy_client_from_kubeconfig_yaml(&sim.kubeconfig_yaml())
