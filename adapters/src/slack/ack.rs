@@ -11,7 +11,7 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use mystocks_commands::command::{Incident, Runbook};
+use mystocks_commands::command::{self, Incident, Runbook};
 use mystocks_commands::reply::{MessageRef, Reply, ReplyKind, SinkError, Visibility};
 use mystocks_commands::{Command, Conversation, Identity, ReplySink, grammar};
 use serde_json::{Value, json};
@@ -80,29 +80,59 @@ pub enum Waited {
     TimedOut,
 }
 
-/// Waits up to `budget` for the answer.
-pub async fn wait(
+/// Runs `work` (the command's handling, which closes `slot` when it ends) right here until its answer is ready,
+/// it ends, or `budget` is spent; whatever is left of it goes on in a task. Polling it in place, rather than in
+/// a task the response waits for, saves a hop between tasks on the common path, where the answer is ready at once.
+pub async fn answer_within(
+    work: impl Future<Output = ()> + Send + 'static,
     slot: &AckSlot,
     mut rx: oneshot::Receiver<AckAnswer>,
     budget: std::time::Duration,
 ) -> Waited {
-    match tokio::time::timeout(budget, &mut rx).await {
-        Ok(Ok(answer)) => Waited::Answered(answer),
-        Ok(Err(_)) => Waited::NoAnswer,
-        Err(_) => {
+    let mut work = Box::pin(work);
+    let deadline = tokio::time::sleep(budget);
+    tokio::pin!(deadline);
+    let (waited, finished) = tokio::select! {
+        biased;
+        first = &mut rx => (match first {
+            Ok(answer) => Waited::Answered(answer),
+            Err(_) => Waited::NoAnswer,
+        }, false),
+        () = &mut work => (match rx.try_recv() {
+            Ok(answer) => Waited::Answered(answer),
+            Err(_) => Waited::NoAnswer,
+        }, true),
+        () = &mut deadline => {
             // Close first, then look again: an answer sent just before the close is used, one after it is
             // posted by the sink (its send fails), so none is lost.
             drop(slot.close());
-            match rx.try_recv() {
+            (match rx.try_recv() {
                 Ok(answer) => Waited::Answered(answer),
                 Err(_) => Waited::TimedOut,
-            }
+            }, false)
         }
+    };
+    if !finished {
+        tokio::spawn(work);
     }
+    waited
 }
 
 /// Whether the first reply of `text` may be answered in the HTTP response at all.
 pub fn may_answer_in_ack(text: &str) -> bool {
+    // Only `runbook run` and `incident declare` open a thread under their first reply. A first word that is a
+    // plain name of another command settles it without parsing; anything else (quotes, prefixes) is parsed.
+    let first = text
+        .split(|c: char| c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}'))
+        .find(|w| !w.is_empty());
+    if let Some(word) = first
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && !command::find(word).is_some_and(|spec| matches!(spec.name, "runbook" | "incident"))
+    {
+        return true;
+    }
     !matches!(
         grammar::parse(text),
         Ok(Command::Runbook(Runbook::Run { .. })) | Ok(Command::Incident(Incident::Declare { .. }))

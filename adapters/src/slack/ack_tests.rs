@@ -6,6 +6,11 @@ use mystocks_commands::reply::{Action, ActionStyle, Level};
 
 use super::*;
 
+/// Waits for the answer while the command's handling is still going on elsewhere.
+async fn wait(slot: &AckSlot, rx: oneshot::Receiver<AckAnswer>, budget: Duration) -> Waited {
+    answer_within(std::future::pending(), slot, rx, budget).await
+}
+
 /// Records what would have been posted.
 #[derive(Default)]
 struct Posted(Mutex<Vec<Reply>>);
@@ -136,5 +141,46 @@ fn commands_that_thread_under_their_first_message_never_answer_in_the_response()
     assert!(may_answer_in_ack("not a command"));
     assert!(may_answer_in_ack("runbook list"));
     assert!(!may_answer_in_ack("runbook run high-cpu"));
+    assert!(!may_answer_in_ack("RUNBOOKS start high-cpu"));
     assert!(!may_answer_in_ack("incident declare P1 api down"));
+    assert!(!may_answer_in_ack("\u{200B}incident\u{200B}declare P1 x"));
+    assert!(!may_answer_in_ack("\"runbook\" run high-cpu"));
+    assert!(!may_answer_in_ack("/mystocks runbook run high-cpu"));
+    assert!(may_answer_in_ack("incident ack"));
+}
+
+#[tokio::test]
+async fn the_work_runs_in_place_and_what_is_left_goes_on_after_the_answer() {
+    let posted = Arc::new(Posted::default());
+    let (slot, rx) = AckSlot::open();
+    let sink = AckSink::new(posted.clone(), slot.clone(), here(), alice());
+    let (done_tx, done_rx) = oneshot::channel();
+    let work = async move {
+        sink.post(&here(), &result("first")).await.expect("taken");
+        tokio::task::yield_now().await;
+        sink.post(&here(), &result("second")).await.expect("posted");
+        let _ = done_tx.send(());
+    };
+    let Waited::Answered(answer) = answer_within(work, &slot, rx, Duration::from_secs(2)).await
+    else {
+        panic!("an answer")
+    };
+    assert!(answer.text.contains("first"));
+    done_rx.await.expect("the rest of the work ran");
+    assert_eq!(
+        posted.0.lock().expect("lock").len(),
+        1,
+        "the second reply was posted"
+    );
+
+    let (slot, rx) = AckSlot::open();
+    let closing = slot.clone();
+    let nothing = async move {
+        drop(closing.close());
+    };
+    assert_eq!(
+        answer_within(nothing, &slot, rx, Duration::from_secs(2)).await,
+        Waited::NoAnswer,
+        "work that ends without a reply ends the wait"
+    );
 }

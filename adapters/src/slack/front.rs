@@ -158,8 +158,18 @@ impl SlackFront {
         sink: Arc<dyn ReplySink>,
         slot: Option<Arc<AckSlot>>,
     ) {
+        tokio::spawn(self.work(invocation, sink, slot));
+    }
+
+    /// The handling of `invocation`: refresh expired user groups, then the core.
+    fn work(
+        &self,
+        invocation: Invocation,
+        sink: Arc<dyn ReplySink>,
+        slot: Option<Arc<AckSlot>>,
+    ) -> impl Future<Output = ()> + Send + 'static {
         let (handler, groups) = (self.handler.clone(), self.usergroups.clone());
-        tokio::spawn(async move {
+        async move {
             if let Some(groups) = groups {
                 groups.refresh().await;
             }
@@ -167,7 +177,7 @@ impl SlackFront {
             if let Some(slot) = slot {
                 drop(slot.close());
             }
-        });
+        }
     }
 
     fn actor(&self, team: &str, user: &str, name: &str) -> Actor {
@@ -218,8 +228,8 @@ impl SlackFront {
             invocation.conversation.clone(),
             invocation.actor.identity.clone(),
         ));
-        self.hand_off_to(invocation, sink, Some(slot.clone()));
-        match ack::wait(&slot, answer, self.ack_wait).await {
+        let work = self.work(invocation, sink, Some(slot.clone()));
+        match ack::answer_within(work, &slot, answer, self.ack_wait).await {
             Waited::Answered(answer) => Ack::Answered(answer),
             Waited::TimedOut => Ack::Working,
             Waited::NoAnswer => Ack::Accepted,
