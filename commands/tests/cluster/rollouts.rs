@@ -154,10 +154,9 @@ async fn following_times_out_when_asked_to() {
     );
     w.execute(&deploy, "deploy by alice").await;
     match cluster::follow_rollout(&w.client, &w.target, Duration::from_millis(1), |_| {}).await {
-        // A rollout takes simulated seconds (tens of real milliseconds at this speed), never 1 ms.
-        RolloutOutcome::TimedOut { progress, .. } => {
-            assert!(progress.is_none_or(|p| p.updated < 3))
-        }
+        // A rollout takes simulated seconds (tens of real milliseconds at this speed), never 1 ms. How far it got
+        // by the one observation depends on how loaded the machine is, so only the outcome is asserted.
+        RolloutOutcome::TimedOut { .. } => {}
         other => panic!("unexpected outcome {other:?}"),
     }
 }
