@@ -162,17 +162,8 @@ async fn text_from_people_is_shown_not_acted_on() {
         s.posted().iter().any(|(_, b)| !buttons(b).is_empty())
     })
     .await;
-    let (ts, request) = bot
-        .slack
-        .posted()
-        .into_iter()
-        .find(|(_, b)| !buttons(b).is_empty())
-        .expect("request");
-    let id = buttons(&request)
-        .into_iter()
-        .find(|v| v.starts_with("deny "))
-        .expect("deny")
-        .replace("deny ", "");
+    let (ts, _, deny) = posted_request(&bot.slack, "deny");
+    let id = deny.replace("deny ", "");
     bot.slash(
         "UBOB",
         &format!("deny {id} <!channel> see <https://evil.example|Approve> & <@UDAVE>"),

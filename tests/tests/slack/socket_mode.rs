@@ -38,16 +38,7 @@ async fn socket_mode_behaves_like_http() {
     })
     .await;
 
-    let (ts, request) = bot
-        .slack
-        .posted()
-        .into_iter()
-        .find(|(_, b)| !buttons(b).is_empty())
-        .expect("request");
-    let approve = buttons(&request)
-        .into_iter()
-        .find(|v| v.starts_with("approve "))
-        .expect("approve");
+    let (ts, _, approve) = posted_request(&bot.slack, "approve");
     let press = json!({"envelope_id": "env-2", "type": "interactive", "accepts_response_payload": false,
                        "payload": button_payload(TEAM, "UBOB", &approve, &ts)});
     assert!(bot.slack.socket_send(press));

@@ -395,6 +395,21 @@ pub fn buttons(body: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The first posted message with buttons (an approval request): its `ts`, its body, and the value of its button
+/// for `action` (`"approve"`, `"deny"`).
+pub fn posted_request(slack: &FakeSlack, action: &str) -> (String, Value, String) {
+    let (ts, request) = slack
+        .posted()
+        .into_iter()
+        .find(|(_, b)| !buttons(b).is_empty())
+        .expect("an approval request was posted");
+    let value = buttons(&request)
+        .into_iter()
+        .find(|v| v.starts_with(&format!("{action} ")))
+        .unwrap_or_else(|| panic!("a {action} button: {request}"));
+    (ts, request, value)
+}
+
 /// The text (fallback and blocks) of a slash command's HTTP answer.
 pub fn ack_text(ack: &Value) -> String {
     text_of(ack)

@@ -35,16 +35,7 @@ async fn approval_transcript_end_to_end() {
             .any(|b| !buttons(b).is_empty())
     })
     .await;
-    let (request_ts, request) = bot
-        .slack
-        .posted()
-        .into_iter()
-        .find(|(_, b)| !buttons(b).is_empty())
-        .expect("the request was posted");
-    let approve = buttons(&request)
-        .into_iter()
-        .find(|v| v.starts_with("approve "))
-        .expect("an Approve button");
+    let (request_ts, request, approve) = posted_request(&bot.slack, "approve");
     assert!(
         buttons(&request).iter().any(|v| v.starts_with("deny ")),
         "a Deny button: {request}"
@@ -154,16 +145,7 @@ async fn a_slow_rollout_updates_one_progress_message() {
         s.posted().iter().any(|(_, b)| !buttons(b).is_empty())
     })
     .await;
-    let (ts, request) = bot
-        .slack
-        .posted()
-        .into_iter()
-        .find(|(_, b)| !buttons(b).is_empty())
-        .expect("request");
-    let approve = buttons(&request)
-        .into_iter()
-        .find(|v| v.starts_with("approve "))
-        .expect("approve");
+    let (ts, _, approve) = posted_request(&bot.slack, "approve");
     bot.press("UBOB", &approve, &ts).await;
     bot.wait_for("the rollout to complete", |s| {
         s.calls()
