@@ -78,6 +78,10 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
         let mut stopped = stop.subscribe();
         app.run_until_stopped(async move {
             let _ = stopped.recv().await;
+            // Socket Mode takes no new event from the signal on, while the work in flight finishes.
+            if let Some(socket) = &socket {
+                socket.shutdown().await;
+            }
         })
     };
     let signal = {
@@ -90,9 +94,6 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
         }
     };
     let (matrix, served, ()) = tokio::join!(matrix_stopped, app_stopped, signal);
-    if let Some(socket) = socket {
-        socket.shutdown().await;
-    }
     served?;
     matrix?;
     Ok(ExitCode::SUCCESS)

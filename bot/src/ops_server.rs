@@ -1,6 +1,8 @@
 //! The bot's own endpoints, on a port apart from the public Slack endpoint: `/healthz` (the process is alive),
 //! `/readyz` (store, coordinator and cluster each answer; `?degraded=ok` also answers 200 while one is down, for
-//! the readiness probe — a degraded bot still answers read-only commands) and `/metrics` (Prometheus).
+//! the readiness probe — a degraded bot still answers read-only commands; a stopping bot answers 503 `draining`
+//! whatever is asked, so no new traffic is sent its way while it finishes what is in flight) and `/metrics`
+//! (Prometheus).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -113,6 +115,13 @@ struct ReadyQuery {
 }
 
 async fn ready(State(state): State<OpsState>, Query(q): Query<ReadyQuery>) -> (StatusCode, String) {
+    if state.core.is_stopping() {
+        let in_flight = state.core.invocations_in_flight();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("draining\nstopping: no new work is taken; {in_flight} command(s) in flight\n"),
+        );
+    }
     let checks = check_dependencies(&state.core).await;
     let mut body = String::new();
     for c in &checks {

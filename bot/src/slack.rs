@@ -134,9 +134,13 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     };
     let (app, socket) = build(&settings).await?;
     tracing::info!(port = app.port(), "mystocks-bot is serving");
-    app.run_until_stopped(crate::shutdown::signal()).await?;
-    if let Some(socket) = socket {
-        socket.shutdown().await;
-    }
+    app.run_until_stopped(async move {
+        crate::shutdown::signal().await;
+        // Socket Mode takes no new event from the signal on, while the work in flight finishes.
+        if let Some(socket) = &socket {
+            socket.shutdown().await;
+        }
+    })
+    .await?;
     Ok(ExitCode::SUCCESS)
 }

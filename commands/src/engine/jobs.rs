@@ -156,7 +156,7 @@ impl JobRunner {
         self.in_flight.stopping.store(true, Ordering::SeqCst);
     }
 
-    fn stopping(&self) -> bool {
+    pub(super) fn stopping(&self) -> bool {
         self.in_flight.stopping.load(Ordering::SeqCst)
     }
 

@@ -20,8 +20,10 @@ mod trail;
 mod verify;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use tokio::sync::Notify;
 
 pub use context::{Context, CoreSettings};
 pub use execute::{ExecutePayload, FollowState};
@@ -36,6 +38,42 @@ use crate::reply::ReplySink;
 pub struct Core {
     ctx: Arc<Context>,
     runner: jobs::JobRunner,
+    invocations: Arc<Invocations>,
+}
+
+/// The invocations being handled right now, so a stopping process lets them finish (see [`Core::settle`]).
+#[derive(Default)]
+struct Invocations {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+/// One invocation being handled; counted until dropped (also when its task is cancelled or panics).
+struct Handling<'a>(&'a Invocations);
+
+impl Invocations {
+    fn enter(&self) -> Handling<'_> {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        Handling(self)
+    }
+
+    async fn idle(&self) {
+        loop {
+            let idle = self.idle.notified();
+            if self.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+impl Drop for Handling<'_> {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl Core {
@@ -45,6 +83,7 @@ impl Core {
         Core {
             runner: jobs::JobRunner::new(ctx.clone()),
             ctx,
+            invocations: Arc::default(),
         }
     }
 
@@ -69,6 +108,16 @@ impl Core {
         self.runner.stop_taking_work();
     }
 
+    /// Whether the process is stopping (it takes no new job; `/readyz` says so, so no new traffic is sent here).
+    pub fn is_stopping(&self) -> bool {
+        self.runner.stopping()
+    }
+
+    /// How many invocations are being handled right now.
+    pub fn invocations_in_flight(&self) -> usize {
+        self.invocations.count.load(Ordering::SeqCst)
+    }
+
     /// Graceful stop, last step: stops the jobs still running and gives their leases back to the store, so another
     /// process takes them over at once instead of after the lease expires. Returns how many were given back.
     pub async fn hand_over(&self) -> usize {
@@ -89,12 +138,16 @@ impl Core {
 #[async_trait]
 impl Handler for Core {
     async fn handle(&self, invocation: Invocation, sink: Arc<dyn ReplySink>) {
+        let _handling = self.invocations.enter();
         let platform = invocation.actor.identity.platform().to_string();
         self.runner.register_sink(&platform, sink.clone());
         dispatch::handle(&self.ctx, &self.runner, invocation, sink).await;
     }
 
+    /// Waits for the invocations being handled (an adapter hands them over in tasks of its own, which a stopping
+    /// process must not cut short), then for the jobs they started.
     async fn settle(&self) {
+        self.invocations.idle().await;
         self.runner.settle().await;
     }
 }

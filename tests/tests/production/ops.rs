@@ -131,3 +131,86 @@ async fn ops_endpoints_report_health_readiness_and_the_runs_metrics() {
     server.await.expect("server task").expect("stops cleanly");
     sim.shutdown().await;
 }
+
+/// At the stop signal the bot tells its readiness probe it is draining (503, whatever `?degraded=` says), and
+/// waits for the commands adapters handed it before it exits — here a `health` whose only check waits on an
+/// endpoint that never answers, so the command is in flight for the whole check timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_bot_says_draining_and_lets_commands_in_flight_finish() {
+    mystocks_tests::init();
+    let token = rbac::bot_token();
+    let secret = token.token.clone();
+    let sim = Sim::start(SimConfig {
+        tokens: vec![token],
+        speed: 50.0,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    // Accepts connections and never answers on them.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let silent_addr = silent.local_addr().expect("address");
+    let (accepted, waiting) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut held, mut accepted) = (Vec::new(), Some(accepted));
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+            if let Some(tx) = accepted.take() {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = settings(&sim, &secret, dir.path(), None, None);
+    settings.checks.api_url = Some(format!("http://{silent_addr}"));
+    settings.checks.enabled = vec!["api".into()];
+    settings.checks.timeout = std::time::Duration::from_secs(8);
+    settings.server.shutdown_grace = "30s".into();
+    let app = Application::build(&settings).await.expect("builds");
+    let ops = app.ops_port();
+    let core = app.core().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    assert_eq!(get(ops, "/readyz").await.0, 200, "ready before the stop");
+
+    // An adapter hands the command over in a task of its own, as the Slack front does.
+    let sink = Arc::new(RecordingSink::default());
+    let command = tokio::spawn({
+        let (core, sink) = (core.clone(), sink.clone());
+        async move {
+            core.handle(invocation("e1", "alice", "health"), sink).await;
+        }
+    });
+    waiting.await.expect("the api check connects");
+    let _ = stop.send(());
+
+    let mut draining = None;
+    for _ in 0..100 {
+        let (status, body) = get(ops, "/readyz?degraded=ok").await;
+        if status == 503 {
+            draining = Some(body);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let body = draining.expect("/readyz turns 503 at the stop signal");
+    assert!(body.starts_with("draining\n"), "{body}");
+    assert!(body.contains("1 command(s) in flight"), "{body}");
+    assert!(
+        !command.is_finished() && !server.is_finished(),
+        "the command is still waiting on its check, and the bot waits for it"
+    );
+
+    server.await.expect("server task").expect("stops cleanly");
+    let answered = sink.all();
+    assert!(
+        answered.iter().any(|r| r.text().contains("api")),
+        "the bot exits only after the command in flight has answered: {answered:#?}"
+    );
+    command.await.expect("the command's task");
+    sim.shutdown().await;
+}
