@@ -8,6 +8,11 @@ use clap::Parser;
 use mystocks_bot::cli::{Cli, Command};
 use mystocks_bot::{check_config, demo, matrix, simulator, slack, telemetry};
 
+// mimalloc: the Slack front allocates a few dozen small objects per request, and glibc's allocator was a quarter
+// of its CPU time under load (docs/slack.md §6); idle memory is no larger (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // ring and aws-lc may both be compiled in; rustls cannot choose on its own.
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -9,6 +9,7 @@
 //! the core update it anyway, the sink posts the new state instead (see [`ACK_ID`]).
 
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use async_trait::async_trait;
 use mystocks_commands::command::{self, Incident, Runbook};
@@ -90,6 +91,18 @@ pub async fn answer_within(
     budget: std::time::Duration,
 ) -> Waited {
     let mut work = Box::pin(work);
+    // The common case first: the answer is ready at the first poll, and no timer is set for it.
+    let finished = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx).is_ready())).await;
+    if finished || !rx.is_empty() {
+        let waited = match rx.try_recv() {
+            Ok(answer) => Waited::Answered(answer),
+            Err(_) => Waited::NoAnswer,
+        };
+        if !finished {
+            tokio::spawn(work);
+        }
+        return waited;
+    }
     let deadline = tokio::time::sleep(budget);
     tokio::pin!(deadline);
     let (waited, finished) = tokio::select! {

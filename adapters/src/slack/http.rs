@@ -26,7 +26,6 @@ pub const COMMANDS_PATH: &str = "/slack/commands";
 pub const EVENTS_PATH: &str = "/slack/events";
 pub const INTERACTIONS_PATH: &str = "/slack/interactions";
 
-#[derive(Clone)]
 struct Endpoint {
     front: SlackFront,
     signer: SlackSigner,
@@ -44,7 +43,8 @@ pub fn router_with_clock(front: SlackFront, signer: SlackSigner, now: UnixClock)
         .route(COMMANDS_PATH, post(command))
         .route(EVENTS_PATH, post(event))
         .route(INTERACTIONS_PATH, post(interaction))
-        .with_state(Endpoint { front, signer, now })
+        // Shared, not cloned per request: the front holds the bot's identity strings and a dozen handles.
+        .with_state(Arc::new(Endpoint { front, signer, now }))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -87,7 +87,7 @@ fn plain_ack(ack: Ack) -> Response {
     }
 }
 
-async fn command(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
+async fn command(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = match verify(&ep, &headers, &body) {
         Ok(s) => s,
         Err(r) => return *r,
@@ -108,7 +108,7 @@ async fn command(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) ->
     }
 }
 
-async fn event(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
+async fn event(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(r) = verify(&ep, &headers, &body) {
         return *r;
     }
@@ -131,7 +131,7 @@ async fn event(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) -> R
     }
 }
 
-async fn interaction(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
+async fn interaction(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = match verify(&ep, &headers, &body) {
         Ok(s) => s,
         Err(r) => return *r,

@@ -22,6 +22,20 @@ fn slash_command_form_is_decoded() {
 }
 
 #[test]
+fn slash_command_form_keeps_the_last_of_a_repeated_field_and_needs_non_empty_ids() {
+    let base = "api_app_id=A1&channel_id=C1&user_id=U1&command=%2Fmystocks&trigger_id=tr1";
+    let c =
+        parse_command_form(format!("team_id=T9&{base}&team_id=T1&text=status").as_bytes()).unwrap();
+    assert_eq!((c.team_id.as_str(), c.text.as_str()), ("T1", "status"));
+    assert_eq!(c.user_name, "", "an absent user_name is empty");
+    assert_eq!(c.response_url, None);
+    let empty_team = parse_command_form(format!("team_id=&{base}").as_bytes()).unwrap_err();
+    assert!(empty_team.to_string().contains("team_id"), "{empty_team}");
+    let no_text = parse_command_form(format!("team_id=T1&{base}").as_bytes()).unwrap();
+    assert_eq!(no_text.text, "");
+}
+
+#[test]
 fn mentions_and_thread_messages_are_taken() {
     let m = parse_event(&callback(json!({"type": "app_mention", "user": "U1", "text": "<@UBOT> logs &lt;x&gt;", "ts": "2.0", "thread_ts": "1.0", "channel": "C1"})), Some("UBOT")).unwrap();
     let Inbound::Message(m) = m else {

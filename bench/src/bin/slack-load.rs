@@ -9,6 +9,10 @@ use clap::{Parser, Subcommand};
 use mystocks_bench::drive::{DriveOptions, level};
 use mystocks_bench::serve::{ServeOptions, serve};
 
+// The bot's allocator (see bot/src/main.rs), so the server side measures what the bot does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(about = "Load test of the bot's Slack slash-command endpoint")]
 struct Cli {
