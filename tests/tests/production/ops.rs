@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use mystocks_bot::application::Application;
 use mystocks_commands::Handler;
-use mystocks_sim::{Sim, SimConfig};
 use mystocks_tests::{RecordingSink, approval_id, rbac};
 
-use crate::support::{get, invocation, settings};
+use crate::support::{get, invocation, settings, sim_for};
 
 /// The value of the sample whose line starts with `series` (name and labels), if exposed.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -27,13 +26,7 @@ async fn ops_endpoints_report_health_readiness_and_the_runs_metrics() {
     mystocks_tests::init();
     let token = rbac::bot_token();
     let secret = token.token.clone();
-    let sim = Sim::start(SimConfig {
-        tokens: vec![token],
-        speed: 50.0,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("sim");
+    let sim = sim_for(token).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let app = Application::build(&settings(&sim, &secret, dir.path(), None, None))
         .await
@@ -140,13 +133,7 @@ async fn a_stopping_bot_says_draining_and_lets_commands_in_flight_finish() {
     mystocks_tests::init();
     let token = rbac::bot_token();
     let secret = token.token.clone();
-    let sim = Sim::start(SimConfig {
-        tokens: vec![token],
-        speed: 50.0,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("sim");
+    let sim = sim_for(token).await;
     // Accepts connections and never answers on them.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

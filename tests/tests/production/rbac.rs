@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use mystocks_sim::{RecordedRequest, Sim, SimConfig, SimToken};
+use mystocks_sim::{RecordedRequest, Sim, SimToken};
 use mystocks_tests::rbac::{self, ApiCall, BOT_USER};
 use mystocks_tests::{AppOptions, TestApp, approval_id, texts};
+
+use crate::support::sim_for;
 
 /// Every command that touches the cluster, read-only and destructive (approved by bob).
 const READS: &[&str] = &[
@@ -97,13 +99,7 @@ async fn a_call_the_role_does_not_grant_is_refused_by_the_api_server() {
         token: "bot-without-logs".into(),
         role: Some(role.sim_role()),
     };
-    let sim = Sim::start(SimConfig {
-        tokens: vec![token],
-        speed: 50.0,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("sim");
+    let sim = sim_for(token).await;
     let app = TestApp::spawn_on(Arc::new(sim), AppOptions::default()).await;
     let replies = app.say("alice", "logs").await;
     let refused: Vec<_> = app
@@ -131,13 +127,7 @@ async fn sim_with_role(role: &rbac::RenderedRole, token: &str) -> Arc<Sim> {
         token: token.into(),
         role: Some(role.sim_role()),
     };
-    let sim = Sim::start(SimConfig {
-        tokens: vec![token],
-        speed: 50.0,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("sim");
+    let sim = sim_for(token).await;
     Arc::new(sim)
 }
 

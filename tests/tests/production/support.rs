@@ -5,7 +5,7 @@ use std::path::Path;
 
 use mystocks_bot::settings::Settings;
 use mystocks_commands::{Actor, Addressing, Conversation, Identity, Invocation};
-use mystocks_sim::Sim;
+use mystocks_sim::{Sim, SimConfig, SimToken};
 use mystocks_tests::rbac;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -34,6 +34,17 @@ pub async fn get(port: u16, path: &str) -> (u16, String) {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
+}
+
+/// A sim at 50× speed that takes only `token` (the bot's Role-bound token, or one a test made).
+pub async fn sim_for(token: SimToken) -> Sim {
+    Sim::start(SimConfig {
+        tokens: vec![token],
+        speed: 50.0,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim")
 }
 
 /// An invocation of `text` by a console user, with its own event id.
