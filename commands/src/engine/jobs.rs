@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde_json::json;
-use tokio::sync::Notify;
 
 use crate::reply::ReplySink;
 use crate::store::{ApprovalState, Job, JobOutcome, StoreError};
@@ -17,6 +16,7 @@ use crate::store::{ApprovalState, Job, JobOutcome, StoreError};
 use super::Context;
 use super::approvals::refresh_request_message;
 use super::execute::{self, ExecutePayload};
+use super::work_count::WorkCount;
 
 /// The job kind that executes an approved request and follows its rollout.
 pub const EXECUTE: &str = "execute-approval";
@@ -41,8 +41,7 @@ impl Sinks {
 
 /// Counts work in flight in this process, so `settle` can wait for it.
 struct InFlight {
-    count: AtomicUsize,
-    idle: Notify,
+    work: WorkCount,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// The process is stopping: no job is claimed any more.
     stopping: AtomicBool,
@@ -55,8 +54,7 @@ struct InFlight {
 impl Default for InFlight {
     fn default() -> Self {
         InFlight {
-            count: AtomicUsize::new(0),
-            idle: Notify::new(),
+            work: WorkCount::default(),
             tasks: std::sync::Mutex::default(),
             stopping: AtomicBool::new(false),
             hand_over: tokio::sync::watch::Sender::new(false),
@@ -121,7 +119,7 @@ impl JobRunner {
     /// Runs due jobs in a background task that `settle` waits for.
     pub(super) fn kick(&self) {
         let runner = self.clone();
-        runner.in_flight.count.fetch_add(1, Ordering::SeqCst);
+        runner.in_flight.work.add();
         let in_flight = runner.in_flight.clone();
         let handle = tokio::spawn(async move {
             runner.run_due().await;
@@ -141,14 +139,11 @@ impl JobRunner {
                 t.abort();
             }
         }
-        self.in_flight.count.store(0, Ordering::SeqCst);
-        self.in_flight.idle.notify_waiters();
+        self.in_flight.work.reset();
     }
 
     fn done_with_work(&self) {
-        if self.in_flight.count.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.in_flight.idle.notify_waiters();
-        }
+        self.in_flight.work.done();
     }
 
     /// Claims no job from now on (the process is stopping); running jobs go on.
@@ -172,13 +167,7 @@ impl JobRunner {
 
     /// Waits until the work kicked off in this process has finished.
     pub async fn settle(&self) {
-        loop {
-            let idle = self.in_flight.idle.notified();
-            if self.in_flight.count.load(Ordering::SeqCst) == 0 {
-                return;
-            }
-            idle.await;
-        }
+        self.in_flight.work.idle().await;
     }
 
     /// Polls for due jobs and expired requests until the process stops.
@@ -190,7 +179,7 @@ impl JobRunner {
                     return;
                 }
                 // Counted as work in flight, so `settle` also waits for a job the poller picked up.
-                self.in_flight.count.fetch_add(1, Ordering::SeqCst);
+                self.in_flight.work.add();
                 self.expire_due().await;
                 self.run_due().await;
                 self.done_with_work();

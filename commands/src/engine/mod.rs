@@ -18,12 +18,11 @@ mod readonly;
 mod runbooks;
 mod trail;
 mod verify;
+mod work_count;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use tokio::sync::Notify;
 
 pub use context::{Context, CoreSettings};
 pub use execute::{ExecutePayload, FollowState};
@@ -38,42 +37,8 @@ use crate::reply::ReplySink;
 pub struct Core {
     ctx: Arc<Context>,
     runner: jobs::JobRunner,
-    invocations: Arc<Invocations>,
-}
-
-/// The invocations being handled right now, so a stopping process lets them finish (see [`Core::settle`]).
-#[derive(Default)]
-struct Invocations {
-    count: AtomicUsize,
-    idle: Notify,
-}
-
-/// One invocation being handled; counted until dropped (also when its task is cancelled or panics).
-struct Handling<'a>(&'a Invocations);
-
-impl Invocations {
-    fn enter(&self) -> Handling<'_> {
-        self.count.fetch_add(1, Ordering::SeqCst);
-        Handling(self)
-    }
-
-    async fn idle(&self) {
-        loop {
-            let idle = self.idle.notified();
-            if self.count.load(Ordering::SeqCst) == 0 {
-                return;
-            }
-            idle.await;
-        }
-    }
-}
-
-impl Drop for Handling<'_> {
-    fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
+    /// The invocations being handled right now, so a stopping process lets them finish (see `settle`).
+    invocations: Arc<work_count::WorkCount>,
 }
 
 impl Core {
@@ -115,7 +80,7 @@ impl Core {
 
     /// How many invocations are being handled right now.
     pub fn invocations_in_flight(&self) -> usize {
-        self.invocations.count.load(Ordering::SeqCst)
+        self.invocations.get()
     }
 
     /// Graceful stop, last step: stops the jobs still running and gives their leases back to the store, so another
