@@ -93,42 +93,32 @@ pub async fn answer_within(
     let mut work = Box::pin(work);
     // The common case first: the answer is ready at the first poll, and no timer is set for it.
     let finished = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx).is_ready())).await;
-    if finished || !rx.is_empty() {
-        let waited = match rx.try_recv() {
-            Ok(answer) => Waited::Answered(answer),
-            Err(_) => Waited::NoAnswer,
-        };
-        if !finished {
-            tokio::spawn(work);
-        }
-        return waited;
-    }
-    let deadline = tokio::time::sleep(budget);
-    tokio::pin!(deadline);
-    let (waited, finished) = tokio::select! {
-        biased;
-        first = &mut rx => (match first {
-            Ok(answer) => Waited::Answered(answer),
-            Err(_) => Waited::NoAnswer,
-        }, false),
-        () = &mut work => (match rx.try_recv() {
-            Ok(answer) => Waited::Answered(answer),
-            Err(_) => Waited::NoAnswer,
-        }, true),
-        () = &mut deadline => {
-            // Close first, then look again: an answer sent just before the close is used, one after it is
-            // posted by the sink (its send fails), so none is lost.
-            drop(slot.close());
-            (match rx.try_recv() {
-                Ok(answer) => Waited::Answered(answer),
-                Err(_) => Waited::TimedOut,
-            }, false)
+    let (waited, finished) = if finished || !rx.is_empty() {
+        (received(&mut rx, Waited::NoAnswer), finished)
+    } else {
+        let deadline = tokio::time::sleep(budget);
+        tokio::pin!(deadline);
+        tokio::select! {
+            biased;
+            first = &mut rx => (first.map_or(Waited::NoAnswer, Waited::Answered), false),
+            () = &mut work => (received(&mut rx, Waited::NoAnswer), true),
+            () = &mut deadline => {
+                // Close first, then look again: an answer sent just before the close is used, one after it is
+                // posted by the sink (its send fails), so none is lost.
+                drop(slot.close());
+                (received(&mut rx, Waited::TimedOut), false)
+            }
         }
     };
     if !finished {
         tokio::spawn(work);
     }
     waited
+}
+
+/// The answer already in `rx`, or `otherwise`.
+fn received(rx: &mut oneshot::Receiver<AckAnswer>, otherwise: Waited) -> Waited {
+    rx.try_recv().map_or(otherwise, Waited::Answered)
 }
 
 /// Whether the first reply of `text` may be answered in the HTTP response at all.
