@@ -278,13 +278,34 @@ impl Directory {
             .map_or(&[], |p| p.identities.as_slice())
     }
 
-    /// Display names of the persons who may approve per `policy`, except `person_id` (the requester).
+    /// Display names of the persons who may approve per `policy`, except `person_id` (the requester): roles from
+    /// the configuration and from run-time sources (user groups) count, and someone who is not in `[people]` but
+    /// holds an approving role through a source is named by their identity.
     pub fn approvers_except(&self, person_id: &str, policy: &PolicyConfig) -> Vec<String> {
-        self.persons
+        let holders = self.sources.holders();
+        let mut names: Vec<String> = self
+            .persons
             .iter()
-            .filter(|(id, p)| id.as_str() != person_id && policy.may_approve(&p.roles))
+            .filter(|(id, p)| {
+                let mut roles = p.roles.clone();
+                for identity in &p.identities {
+                    roles.extend(holders.get(identity).into_iter().flatten());
+                }
+                id.as_str() != person_id && policy.may_approve(&roles)
+            })
             .map(|(_, p)| p.display.clone())
-            .collect()
+            .collect();
+        names.extend(
+            holders
+                .into_iter()
+                .filter(|(identity, roles)| {
+                    !self.by_identity.contains_key(identity)
+                        && identity != person_id
+                        && policy.may_approve(&roles.union(&self.unknown_roles).copied().collect())
+                })
+                .map(|(identity, _)| identity),
+        );
+        names
     }
 
     /// Whether anyone in the directory holds `role` (or a higher one).

@@ -150,6 +150,25 @@ impl RoleSource for UsergroupRoles {
             .collect()
     }
 
+    fn holders(&self) -> Vec<(Identity, Role)> {
+        let now = Instant::now();
+        let cache = self.cache();
+        let mut holders = Vec::new();
+        for (group, role) in &self.groups {
+            if let Some(Membership::Known { users, at }) = cache.get(group)
+                && now.duration_since(*at) < self.ttl
+            {
+                holders.extend(users.iter().map(|user| {
+                    (
+                        Identity::new("slack", &format!("{}/{user}", self.team_id)),
+                        *role,
+                    )
+                }));
+            }
+        }
+        holders
+    }
+
     fn describe(&self) -> String {
         let ids: Vec<&str> = self.groups.iter().map(|(g, _)| g.as_str()).collect();
         format!(

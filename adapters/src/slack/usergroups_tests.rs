@@ -73,6 +73,16 @@ async fn members_hold_the_role_until_the_ttl_and_lose_it_after_removal() {
     groups.refresh().await;
     assert_eq!(groups.roles_of(&erin()), BTreeSet::from([Role::Approver]));
     assert_eq!(script.calls(), 2, "one lookup per group");
+    let mut holders = groups.holders();
+    holders.sort();
+    assert_eq!(
+        holders,
+        [
+            (Identity::new("slack", "T1/UALICE"), Role::Operator),
+            (Identity::new("slack", "T1/UBOB"), Role::Approver),
+            (erin(), Role::Approver),
+        ]
+    );
     groups.refresh().await;
     assert_eq!(script.calls(), 2, "fresh memberships are not asked again");
 
@@ -88,6 +98,7 @@ async fn members_hold_the_role_until_the_ttl_and_lose_it_after_removal() {
         groups.roles_of(&erin()).is_empty(),
         "an expired membership grants nothing, even before it is asked again"
     );
+    assert!(groups.holders().is_empty(), "nor lists anyone");
     groups.refresh().await;
     assert!(groups.roles_of(&erin()).is_empty());
     assert_eq!(

@@ -164,14 +164,16 @@ pub fn error_ratio_by_pod(
 pub const ERROR_TAIL: i64 = 500;
 
 /// The 5xx share in the last [`ERROR_TAIL`] log lines of every pod (the manual's `kubectl logs --tail=500 |
-/// grep "500\|502\|503"`), with any pod serving mostly 5xx named.
+/// grep "500\|502\|503"`), with any pod serving mostly 5xx named. A pod that restarted contributes its previous
+/// container's last lines too, up to the same [`ERROR_TAIL`], so a crash-looping pod's errors are not lost at each
+/// restart.
 pub async fn error_ratio_from_logs(
     client: &kube::Client,
     target: &Target,
     thresholds: &Thresholds,
 ) -> CheckResult {
     let started = std::time::Instant::now();
-    let source = format!("last {ERROR_TAIL} log lines of each pod");
+    let source = format!("last {ERROR_TAIL} log lines of each pod, across restarts");
     let pods = match cluster::pods::list_pods(client, target, None).await {
         Ok(p) => p,
         Err(err) => {
@@ -184,8 +186,7 @@ pub async fn error_ratio_from_logs(
             );
         }
     };
-    let window = cluster::logs::Window::Tail(ERROR_TAIL);
-    match cluster::logs::read(client, target, &pods, window).await {
+    match cluster::logs::read_tail_across_restarts(client, target, &pods, ERROR_TAIL).await {
         Ok(logs) => error_ratio_by_pod(&source, &logs.lines, thresholds, started.elapsed()),
         Err(err) => CheckResult::new(
             "5xx",

@@ -174,6 +174,77 @@ pub(crate) async fn read(
     Ok(out)
 }
 
+/// The last `tail` lines of each pod, completed across a restart: a pod that has restarted and whose current
+/// container wrote fewer than `tail` lines gets the rest from its previous container (`kubectl logs --previous`),
+/// older lines first. A crash-looping pod's current container has barely started, so its recent traffic — the
+/// errors an operator looks for — is in the one before. A previous container the kubelet no longer has counts as
+/// no lines.
+pub(crate) async fn read_tail_across_restarts(
+    client: &kube::Client,
+    target: &Target,
+    pods: &[Pod],
+    tail: i64,
+) -> Result<Logs, ClusterError> {
+    let mut logs = read(client, target, pods, Window::Tail(tail)).await?;
+    let api: Api<Pod> = Api::namespaced(client.clone(), &target.namespace);
+    let mut earlier: std::collections::HashMap<String, Vec<LogLine>> = Default::default();
+    for pod in pods.iter().filter(|p| restarted(p, &target.container)) {
+        let Some(name) = pod.metadata.name.clone() else {
+            continue;
+        };
+        let have = logs.lines.iter().filter(|l| l.pod == name).count() as i64;
+        if have >= tail {
+            continue;
+        }
+        let mut params = log_params(
+            container_for(Some(pod), &target.container),
+            Window::Tail(tail - have),
+        );
+        params.previous = true;
+        match call(
+            api.logs(&name, &params),
+            ("previous logs of pod", &name, &target.namespace),
+        )
+        .await
+        {
+            Ok(text) => {
+                let lines = text.lines().filter(|l| !l.trim().is_empty());
+                let lines: Vec<LogLine> = lines
+                    .map(|l| LogLine {
+                        pod: name.clone(),
+                        text: l.to_string(),
+                    })
+                    .collect();
+                earlier.insert(name, lines);
+            }
+            Err(err) => tracing::debug!(pod = %name, error = %err, "no previous container's logs"),
+        }
+    }
+    if !earlier.is_empty() {
+        let current = std::mem::take(&mut logs.lines);
+        for pod in &logs.pods {
+            logs.lines.extend(earlier.remove(pod).unwrap_or_default());
+            logs.lines
+                .extend(current.iter().filter(|l| &l.pod == pod).cloned());
+        }
+    }
+    Ok(logs)
+}
+
+/// Whether the target container of `pod` (or its only container) has restarted.
+fn restarted(pod: &Pod, container: &str) -> bool {
+    let statuses = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default();
+    statuses
+        .iter()
+        .find(|c| c.name == container)
+        .or(statuses.first().filter(|_| statuses.len() == 1))
+        .is_some_and(|c| c.restart_count > 0)
+}
+
 /// The target container if the pod has it; otherwise let the API pick (a pod with one container).
 fn container_for(pod: Option<&Pod>, container: &str) -> Option<String> {
     let spec = pod?.spec.as_ref()?;

@@ -2,7 +2,7 @@
 //! the configuration. A source answers from memory (a cache its adapter keeps fresh), because resolving a person
 //! stays synchronous and free of I/O; a membership it cannot vouch for (expired, failed lookup) grants nothing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
 
 use crate::invocation::Identity;
@@ -12,6 +12,10 @@ use crate::policy::Role;
 pub trait RoleSource: Send + Sync {
     /// The roles `identity` holds through this source right now (empty when unknown or not fresh).
     fn roles_of(&self, identity: &Identity) -> BTreeSet<Role>;
+
+    /// Every identity holding a role through this source right now, with the role (the same freshness rule as
+    /// [`RoleSource::roles_of`]); lists of approvers name them.
+    fn holders(&self) -> Vec<(Identity, Role)>;
 
     /// What the source is, for logs (`Slack user groups S0123, S0456`).
     fn describe(&self) -> String;
@@ -49,6 +53,19 @@ impl RoleSources {
             }
         }
         roles
+    }
+
+    /// Every identity holding a role through any source, with the roles it holds that way.
+    pub(super) fn holders(&self) -> BTreeMap<String, BTreeSet<Role>> {
+        let sources = match self.0.read() {
+            Ok(sources) => sources,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut holders: BTreeMap<String, BTreeSet<Role>> = BTreeMap::new();
+        for (identity, role) in sources.iter().flat_map(|s| s.holders()) {
+            holders.entry(identity.0).or_default().insert(role);
+        }
+        holders
     }
 }
 

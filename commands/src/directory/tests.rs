@@ -215,6 +215,13 @@ impl RoleSource for Granted {
             .map(|(_, role)| *role)
             .collect()
     }
+    fn holders(&self) -> Vec<(Identity, Role)> {
+        let granted = self.0.lock().expect("not poisoned");
+        granted
+            .iter()
+            .map(|(who, role)| (Identity(who.clone()), *role))
+            .collect()
+    }
     fn describe(&self) -> String {
         "test grants".into()
     }
@@ -238,6 +245,16 @@ fn run_time_sources_add_roles_to_persons_and_strangers_and_every_clone_sees_them
         (false, BTreeSet::from([Role::Approver]))
     );
     assert!(core_copy.authorize(&erin, &rule_for("approve A1")).is_ok());
+    // Lists of approvers name whoever approves through the source: erin by her identity (not in `[people]`).
+    let policy = PolicyConfig::default();
+    assert_eq!(
+        core_copy.approvers_except("alice", &policy),
+        ["bob", "dave", "slack:TDEMO/UERIN"]
+    );
+    assert_eq!(
+        core_copy.approvers_except("slack:TDEMO/UERIN", &policy),
+        ["bob", "dave"]
+    );
     // The source stops vouching (membership removed or expired): the static roles are all that is left.
     granted.0.lock().expect("not poisoned").clear();
     assert_eq!(
@@ -246,5 +263,9 @@ fn run_time_sources_add_roles_to_persons_and_strangers_and_every_clone_sees_them
     );
     let erin = core_copy.resolve(&id("slack:TDEMO/UERIN"));
     assert!(erin.roles.is_empty());
+    assert_eq!(
+        core_copy.approvers_except("alice", &policy),
+        ["bob", "dave"]
+    );
     assert!(core_copy.authorize(&erin, &rule_for("approve A1")).is_err());
 }

@@ -46,18 +46,7 @@ async fn a_war_room_in_a_thread_from_declaration_to_postmortem() {
         ack["response_type"], "in_channel",
         "the declaration is shown, its answer posted (it opens a thread): {ack}"
     );
-    bot.wait_for("the war room's opening message", |s| {
-        s.posted().iter().any(|(_, b)| {
-            b["channel"] == INCIDENTS && b["thread_ts"].is_null() && text_of(b).contains("api down")
-        })
-    })
-    .await;
-    let (room, _) = bot
-        .slack
-        .posted()
-        .into_iter()
-        .find(|(_, b)| b["channel"] == INCIDENTS && b["thread_ts"].is_null())
-        .expect("the opening message");
+    let room = bot.war_room("api down").await;
     bot.wait_for("the pointer to the room where it was declared", |s| {
         posts_with(s, &room).iter().any(|b| b["channel"] == CHANNEL)
     })

@@ -7,13 +7,7 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_mode_behaves_like_http() {
-    let bot = Bot::start(Options {
-        socket_mode: true,
-        ..Options::default()
-    })
-    .await;
-    bot.wait_for("the WebSocket connection", |s| s.socket_connected())
-        .await;
+    let bot = Bot::start_socket_mode().await;
     let command = json!({
         "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": true,
         "payload": {"token": "x", "team_id": TEAM, "team_domain": "t", "channel_id": CHANNEL, "channel_name": "ops",
@@ -119,4 +113,81 @@ async fn socket_mode_behaves_like_http() {
         "the answer is not posted again: {:#?}",
         bot.slack.calls()
     );
+}
+
+/// An `events_api` envelope carrying `event` (a fresh event id), as Socket Mode delivers it.
+fn event_envelope(n: usize, event: serde_json::Value) -> serde_json::Value {
+    json!({"envelope_id": format!("env-room-{n}"), "type": "events_api", "accepts_response_payload": false,
+           "retry_attempt": 0, "retry_reason": "", "payload": callback(event, None)})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_mode_war_room_takes_commands_and_pins() {
+    let bot = Bot::start_socket_mode().await;
+    let declare = json!({
+        "envelope_id": "env-declare", "type": "slash_commands", "accepts_response_payload": true,
+        "payload": {"token": "x", "team_id": TEAM, "team_domain": "t", "channel_id": CHANNEL, "channel_name": "ops",
+                    "user_id": "UALICE", "user_name": "alice", "command": "/mystocks",
+                    "text": "incident declare P1 api down", "api_app_id": "A1",
+                    "response_url": "https://hooks.slack.invalid/9", "trigger_id": "sock-trig-declare"}
+    });
+    assert!(bot.slack.socket_send(declare));
+    let room = bot.war_room("api down").await;
+
+    // A command by its exact name in the room, and a person's message pinned twice: over the socket, as over HTTP.
+    let said = |user: &str, text: &str| {
+        let ts = bot.slack.add_message(INCIDENTS, Some(&room), user, text);
+        let event = json!({"type": "message", "user": user, "text": text, "ts": ts, "thread_ts": room,
+                           "channel": INCIDENTS, "channel_type": "channel"});
+        (ts, event)
+    };
+    let (_, health) = said("UCAROL", "health");
+    assert!(bot.slack.socket_send(event_envelope(1, health)));
+    bot.wait_for("health answered in the room", |s| {
+        s.posted()
+            .iter()
+            .any(|(_, b)| b["thread_ts"] == room.as_str() && text_of(b).contains("Health"))
+    })
+    .await;
+    let (note_ts, note) = said("UALICE", "replica lag 40 s on db-2");
+    assert!(bot.slack.socket_send(event_envelope(2, note)));
+    for (n, pinner) in [(3, "UBOB"), (4, "UALICE")] {
+        let pin = json!({"type": "reaction_added", "user": pinner, "reaction": "pushpin", "item_user": "UALICE",
+                         "item": {"type": "message", "channel": INCIDENTS, "ts": note_ts}, "event_ts": note_ts});
+        assert!(bot.slack.socket_send(event_envelope(n, pin)));
+    }
+    bot.wait_for("the note's confirmation", |s| {
+        s.posted().iter().any(|(_, b)| {
+            b["thread_ts"] == room.as_str() && text_of(b).contains("Noted on incident 1")
+        })
+    })
+    .await;
+    bot.wait_for("every envelope acknowledged", |s| {
+        (1..=4).all(|n| {
+            s.socket_acks()
+                .iter()
+                .any(|a| a["envelope_id"] == format!("env-room-{n}").as_str())
+        })
+    })
+    .await;
+    // The second pin noted nothing more; the timeline has the note once.
+    let noted = bot
+        .slack
+        .posted()
+        .into_iter()
+        .filter(|(_, b)| text_of(b).contains("Noted on incident 1"))
+        .count();
+    assert_eq!(noted, 1);
+    assert!(
+        bot.slack
+            .socket_send(event_envelope(5, said("UBOB", "incident show").1))
+    );
+    bot.wait_for("the incident shown with the note on its timeline", |s| {
+        s.posted().iter().any(|(_, b)| {
+            b["thread_ts"] == room.as_str()
+                && !text_of(b).contains("Noted on incident")
+                && text_of(b).contains("replica lag 40 s on db-2")
+        })
+    })
+    .await;
 }

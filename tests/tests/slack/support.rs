@@ -253,6 +253,36 @@ impl Bot {
         self.event(&callback(event, None)).await
     }
 
+    /// The war room whose opening message (in the incidents channel) mentions `title`: waits for it, returns its ts.
+    pub async fn war_room(&self, title: &str) -> String {
+        let opening = |b: &Value| {
+            b["channel"] == INCIDENTS && b["thread_ts"].is_null() && text_of(b).contains(title)
+        };
+        self.wait_for("the war room's opening message", |s| {
+            s.posted().iter().any(|(_, b)| opening(b))
+        })
+        .await;
+        let (room, _) = self
+            .slack
+            .posted()
+            .into_iter()
+            .find(|(_, b)| opening(b))
+            .expect("the opening message");
+        room
+    }
+
+    /// A bot in Socket Mode, its WebSocket connected.
+    pub async fn start_socket_mode() -> Bot {
+        let bot = Bot::start(Options {
+            socket_mode: true,
+            ..Options::default()
+        })
+        .await;
+        bot.wait_for("the WebSocket connection", |s| s.socket_connected())
+            .await;
+        bot
+    }
+
     /// `/metrics` once `check` holds on it (waits up to 30 s; panics with `what` otherwise).
     pub async fn metrics_when(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
         let mut text = String::new();

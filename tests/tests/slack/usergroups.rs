@@ -1,5 +1,5 @@
 //! Roles from Slack user groups, through the real bot and the fake's strict `usergroups.users.list`: erin is in no
-//! `[people]` entry, only in the approver group — she can approve; removed from the group, once the cached
+//! `[people]` entry, only in the approver group — she is named among the approvers and can approve; removed from the group, once the cached
 //! membership expires, she cannot. A group Slack does not know grants nothing.
 
 use std::time::Duration;
@@ -39,6 +39,15 @@ async fn a_member_of_the_approver_group_approves_until_removed_and_the_ttl_passe
     bot.slack.set_usergroup("SAPPROVERS", &["UERIN"]);
 
     let (ts, approve) = request_scale(&bot, 4, 0).await;
+    // The approvers asked by name include erin, an approver through the group only.
+    bot.wait_for("the approvers' notice naming erin", |s| {
+        s.posted().iter().any(|(_, b)| {
+            let text = text_of(b);
+            text.contains("waits for your approval")
+                && text.contains(&format!("slack:{TEAM}/UERIN"))
+        })
+    })
+    .await;
     bot.press("UERIN", &approve, &ts).await;
     bot.wait_for("the rollout to complete", |s| {
         s.calls()
