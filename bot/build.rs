@@ -8,7 +8,7 @@
 //! - The start-up functions linked next to each other (`--symbol-ordering-file=startup-order.txt`, written by
 //!   `scripts/startup-order`). The kernel maps code 64 KiB at a time around each page a process touches, so the
 //!   few thousand functions that run from start-up to idle, scattered over 28 MB of code, keep 12 MB of it
-//!   resident; gathered at the front they keep about 3. Only with lld, the linker rustc uses by default on
+//!   resident; gathered at the front they keep about 4. Only with lld, the linker rustc uses by default on
 //!   x86_64-unknown-linux-gnu; names the file lists that a build does not have (another profile, changed code)
 //!   are skipped without a word.
 
