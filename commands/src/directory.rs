@@ -102,6 +102,13 @@ pub struct Directory {
     sources: RoleSources,
 }
 
+/// Who may approve a request: their names, and every chat identity they have (for the platforms to mention them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Approvers {
+    pub names: Vec<String>,
+    pub identities: Vec<Identity>,
+}
+
 impl Directory {
     /// Builds the directory with the standard role names.
     pub fn from_config(config: &DirectoryConfig) -> Result<Directory, ConfigError> {
@@ -278,34 +285,35 @@ impl Directory {
             .map_or(&[], |p| p.identities.as_slice())
     }
 
-    /// Display names of the persons who may approve per `policy`, except `person_id` (the requester): roles from
-    /// the configuration and from run-time sources (user groups) count, and someone who is not in `[people]` but
-    /// holds an approving role through a source is named by their identity.
-    pub fn approvers_except(&self, person_id: &str, policy: &PolicyConfig) -> Vec<String> {
+    /// The persons who may approve per `policy`, except `person_id` (the requester): roles from the configuration
+    /// and from run-time sources (user groups) count, and someone who is not in `[people]` but holds an approving
+    /// role through a source is named by their identity.
+    pub fn approvers_except(&self, person_id: &str, policy: &PolicyConfig) -> Approvers {
         let holders = self.sources.holders();
-        let mut names: Vec<String> = self
-            .persons
-            .iter()
-            .filter(|(id, p)| {
-                let mut roles = p.roles.clone();
-                for identity in &p.identities {
-                    roles.extend(holders.get(identity).into_iter().flatten());
-                }
-                id.as_str() != person_id && policy.may_approve(&roles)
-            })
-            .map(|(_, p)| p.display.clone())
-            .collect();
-        names.extend(
-            holders
-                .into_iter()
-                .filter(|(identity, roles)| {
-                    !self.by_identity.contains_key(identity)
-                        && identity != person_id
-                        && policy.may_approve(&roles.union(&self.unknown_roles).copied().collect())
-                })
-                .map(|(identity, _)| identity),
-        );
-        names
+        let mut approvers = Approvers::default();
+        for (id, p) in &self.persons {
+            let mut roles = p.roles.clone();
+            for identity in &p.identities {
+                roles.extend(holders.get(identity).into_iter().flatten());
+            }
+            if id.as_str() != person_id && policy.may_approve(&roles) {
+                approvers.names.push(p.display.clone());
+                approvers
+                    .identities
+                    .extend(p.identities.iter().cloned().map(Identity));
+            }
+        }
+        for (identity, roles) in holders {
+            let roles: BTreeSet<Role> = roles.union(&self.unknown_roles).copied().collect();
+            if !self.by_identity.contains_key(&identity)
+                && identity != person_id
+                && policy.may_approve(&roles)
+            {
+                approvers.names.push(identity.clone());
+                approvers.identities.push(Identity(identity));
+            }
+        }
+        approvers
     }
 
     /// Whether anyone in the directory holds `role` (or a higher one).

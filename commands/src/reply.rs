@@ -135,6 +135,10 @@ pub struct Reply {
     pub attachments: Vec<Attachment>,
     pub visibility: Visibility,
     pub approval: Option<ApprovalTag>,
+    /// People to notify (approvers asked to act): each platform mentions those it knows (Slack `<@U…>`, Matrix
+    /// `m.mentions`) and ignores the others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<Identity>,
 }
 
 impl Reply {
@@ -148,6 +152,7 @@ impl Reply {
             attachments: Vec::new(),
             visibility: Visibility::Public,
             approval: None,
+            mentions: Vec::new(),
         }
     }
     /// A one-paragraph answer.
@@ -172,6 +177,10 @@ impl Reply {
     }
     pub fn private_to(mut self, identity: Identity) -> Self {
         self.visibility = Visibility::Private(identity);
+        self
+    }
+    pub fn with_mentions(mut self, people: impl IntoIterator<Item = Identity>) -> Self {
+        self.mentions.extend(people);
         self
     }
     pub fn with_approval(mut self, id: impl Into<String>, state: impl Into<String>) -> Self {

@@ -16,6 +16,8 @@ pub struct Rendered {
     pub html: String,
     /// The Matrix user id the reply is addressed to (a private reply; Matrix has no ephemeral messages).
     pub addressed_to: Option<String>,
+    /// The Matrix user ids the reply notifies (approvers asked to act), shown as pills and put in `m.mentions`.
+    pub notified: Vec<String>,
 }
 
 /// Escapes text for HTML (element content and attribute values) and defuses room pings.
@@ -105,11 +107,50 @@ pub fn render(reply: &Reply) -> Rendered {
         plain.push(clean_plain(&how));
         html.push(format!("<p>{}</p>", code_spans(&how)));
     }
+    let notified = notified(reply);
+    if !notified.is_empty() {
+        plain.push(format!("Notified: {}", notified.join(", ")));
+        let pills: Vec<String> = notified
+            .iter()
+            .map(|u| {
+                format!(
+                    "<a href=\"https://matrix.to/#/{0}\">{0}</a>",
+                    escape_html(u)
+                )
+            })
+            .collect();
+        html.push(format!("<p>Notified: {}</p>", pills.join(", ")));
+    }
     Rendered {
         plain: plain.join("\n"),
         html: html.join("\n"),
         addressed_to,
+        notified,
     }
+}
+
+/// The Matrix user ids among the people `reply` notifies: `@localpart:server`, nothing else (not `@room`).
+fn notified(reply: &Reply) -> Vec<String> {
+    let mut users: Vec<String> = Vec::new();
+    for identity in &reply.mentions {
+        let Some(user) = identity.as_str().strip_prefix("matrix:") else {
+            continue;
+        };
+        let valid = user
+            .strip_prefix('@')
+            .and_then(|u| u.split_once(':'))
+            .is_some_and(|(local, server)| {
+                !local.is_empty()
+                    && !server.is_empty()
+                    && user
+                        .chars()
+                        .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '&'))
+            });
+        if valid && !users.iter().any(|u| u == user) {
+            users.push(user.to_string());
+        }
+    }
+    users
 }
 
 fn mark(level: Level) -> &'static str {

@@ -115,3 +115,35 @@ fn tables_and_fields_render() {
     );
     assert!(r.plain.contains("Replicas: 3 → 5"));
 }
+
+#[test]
+fn people_to_notify_are_pills_and_only_matrix_user_ids() {
+    let reply = Reply::text(
+        ReplyKind::Notice,
+        Level::Info,
+        "bob: A7 waits for your approval",
+    )
+    .with_mentions([
+        Identity::new("matrix", "@bob:example.org"),
+        Identity::new("slack", "T1/UBOB"),
+        Identity::new("matrix", "@bob:example.org"),
+        Identity::new("matrix", "@room"),
+        Identity::new("matrix", "@x:y\"><script>"),
+    ]);
+    let out = render(&reply);
+    assert_eq!(out.notified, ["@bob:example.org"]);
+    assert!(
+        out.plain.ends_with("Notified: @bob:example.org"),
+        "{}",
+        out.plain
+    );
+    assert!(
+        out.html
+            .contains("<a href=\"https://matrix.to/#/@bob:example.org\">@bob:example.org</a>"),
+        "{}",
+        out.html
+    );
+    assert!(!out.html.contains("<script>"));
+    let plain = render(&Reply::text(ReplyKind::Notice, Level::Info, "hello"));
+    assert!(plain.notified.is_empty() && !plain.plain.contains("Notified"));
+}

@@ -147,16 +147,20 @@ impl MatrixSink {
     }
 }
 
-/// The message content of a reply: HTML and plain bodies, and explicit mentions (only the addressed person).
+/// The message content of a reply: HTML and plain bodies, and explicit mentions: the addressed person and the
+/// people the reply notifies (never the room).
 fn message_content(reply: &Reply) -> RoomMessageEventContentWithoutRelation {
     let rendered = render(reply);
-    let mentions = match rendered
+    let users: Vec<OwnedUserId> = rendered
         .addressed_to
-        .as_deref()
-        .and_then(|u| OwnedUserId::try_from(u).ok())
-    {
-        Some(user) => Mentions::with_user_ids([user]),
-        None => Mentions::new(),
+        .iter()
+        .chain(&rendered.notified)
+        .filter_map(|u| OwnedUserId::try_from(u.as_str()).ok())
+        .collect();
+    let mentions = if users.is_empty() {
+        Mentions::new()
+    } else {
+        Mentions::with_user_ids(users)
     };
     let content = match reply.kind {
         ReplyKind::Progress => {

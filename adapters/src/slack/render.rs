@@ -56,6 +56,14 @@ pub fn render(reply: &Reply) -> Rendered {
         );
         content.push(json!({"type": "context", "elements": [mrkdwn_text(&note)]}));
     }
+    // People to notify: mentioned in the notification text (what pushes and previews show) and once near the top
+    // of the message, where a cut of long content cannot drop it.
+    let people = mentions(reply);
+    if let Some(people) = &people {
+        let note = mrkdwn_text(&format!("Notified: {people}"));
+        let at = usize::from(reply.header.is_some());
+        content.insert(at, json!({"type": "context", "elements": [note]}));
+    }
     let actions = actions_block(&reply.actions);
     let room = limits::BLOCKS - usize::from(actions.is_some());
     if content.len() > room {
@@ -68,11 +76,35 @@ pub fn render(reply: &Reply) -> Rendered {
         content.push(json!({"type": "context", "elements": [mrkdwn_text(&note)]}));
     }
     content.extend(actions);
+    let mut text = fallback_text(reply);
+    if let Some(people) = &people {
+        text = cut_chars(&format!("{people} {text}"), limits::FALLBACK_TEXT);
+    }
     Rendered {
-        text: fallback_text(reply),
+        text,
         blocks: content,
         files,
     }
+}
+
+/// `<@U…>` for each Slack user the reply notifies, or None. Ids that are not Slack user ids are left out, so
+/// nothing but a mention can come of them.
+fn mentions(reply: &Reply) -> Option<String> {
+    let mut users: Vec<&str> = reply
+        .mentions
+        .iter()
+        .filter_map(|identity| identity.as_str().strip_prefix("slack:"))
+        .filter_map(|team_user| team_user.split_once('/').map(|(_, user)| user))
+        .filter(|user| !user.is_empty() && user.chars().all(|c| c.is_ascii_alphanumeric()))
+        .collect();
+    users.dedup();
+    (!users.is_empty()).then(|| {
+        users
+            .iter()
+            .map(|u| format!("<@{u}>"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
 }
 
 fn level_emoji(level: Level) -> &'static str {

@@ -166,3 +166,47 @@ fn many_blocks_and_long_text_stay_within_limits() {
     }));
     assert_eq!(fields.blocks.len(), 3);
 }
+
+#[test]
+fn people_to_notify_are_mentioned_once_and_only_slack_user_ids() {
+    use mystocks_commands::Identity;
+    let reply = Reply::text(
+        ReplyKind::Notice,
+        Level::Info,
+        "bob, erin: A7 waits for your approval",
+    )
+    .with_mentions([
+        Identity::new("slack", "T1/UBOB"),
+        Identity::new("console", "bob"),
+        Identity::new("matrix", "@erin:example.org"),
+        Identity::new("slack", "T1/UERIN"),
+        // Not a user id: must not become `<!channel>` or a link.
+        Identity::new("slack", "T1/!channel"),
+        Identity::new("slack", "T1/U1|x>"),
+    ]);
+    let out = render(&reply);
+    assert!(
+        out.text.starts_with("<@UBOB> <@UERIN> "),
+        "the notification names them: {}",
+        out.text
+    );
+    let notes: Vec<&Value> = out
+        .blocks
+        .iter()
+        .filter(|b| b["type"] == "context")
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        notes[0]["elements"][0]["text"],
+        "Notified: <@UBOB> <@UERIN>"
+    );
+    let all = serde_json::to_string(&out.blocks).expect("json");
+    assert!(
+        !all.contains("<!channel>") && !all.contains("U1|x"),
+        "{all}"
+    );
+    // Nobody to notify: no note, the text as before.
+    let plain = render(&Reply::text(ReplyKind::Notice, Level::Info, "hello"));
+    assert_eq!(plain.text, "hello");
+    assert!(plain.blocks.iter().all(|b| b["type"] != "context"));
+}

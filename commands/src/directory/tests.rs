@@ -198,8 +198,15 @@ fn refusal_texts_name_the_role_and_whom_to_ask() {
 fn approvers_except_the_requester() {
     let d = Directory::demo();
     let policy = PolicyConfig::default();
-    assert_eq!(d.approvers_except("alice", &policy), ["bob", "dave"]);
-    assert_eq!(d.approvers_except("bob", &policy), ["dave"]);
+    assert_eq!(d.approvers_except("alice", &policy).names, ["bob", "dave"]);
+    assert_eq!(d.approvers_except("bob", &policy).names, ["dave"]);
+    let ids: Vec<String> = d
+        .approvers_except("alice", &policy)
+        .identities
+        .into_iter()
+        .map(|i| i.0)
+        .collect();
+    assert_eq!(ids, ["console:bob", "slack:TDEMO/UBOB", "console:dave"]);
     assert!(d.anyone_with(Role::Admin));
 }
 
@@ -248,11 +255,13 @@ fn run_time_sources_add_roles_to_persons_and_strangers_and_every_clone_sees_them
     // Lists of approvers name whoever approves through the source: erin by her identity (not in `[people]`).
     let policy = PolicyConfig::default();
     assert_eq!(
-        core_copy.approvers_except("alice", &policy),
+        core_copy.approvers_except("alice", &policy).names,
         ["bob", "dave", "slack:TDEMO/UERIN"]
     );
     assert_eq!(
-        core_copy.approvers_except("slack:TDEMO/UERIN", &policy),
+        core_copy
+            .approvers_except("slack:TDEMO/UERIN", &policy)
+            .names,
         ["bob", "dave"]
     );
     // The source stops vouching (membership removed or expired): the static roles are all that is left.
@@ -264,7 +273,7 @@ fn run_time_sources_add_roles_to_persons_and_strangers_and_every_clone_sees_them
     let erin = core_copy.resolve(&id("slack:TDEMO/UERIN"));
     assert!(erin.roles.is_empty());
     assert_eq!(
-        core_copy.approvers_except("alice", &policy),
+        core_copy.approvers_except("alice", &policy).names,
         ["bob", "dave"]
     );
     assert!(core_copy.authorize(&erin, &rule_for("approve A1")).is_err());

@@ -238,16 +238,16 @@ fn level_of(state: ApprovalState) -> Level {
 }
 
 async fn notify_approvers(request: &Request<'_>, record: &ApprovalRecord) {
-    let names = request
+    let approvers = request
         .ctx
         .directory
         .approvers_except(&record.requester_person, &request.ctx.policy);
-    if names.is_empty() {
+    if approvers.names.is_empty() {
         return;
     }
     let text = format!(
         "{}: {} waits for your approval (`approve {}` or `deny {} REASON`).",
-        names.join(", "),
+        approvers.names.join(", "),
         record.id,
         record.id,
         record.id
@@ -255,7 +255,8 @@ async fn notify_approvers(request: &Request<'_>, record: &ApprovalRecord) {
     request
         .say(
             Reply::text(ReplyKind::Notice, Level::Info, text)
-                .with_approval(record.id.clone(), "pending"),
+                .with_approval(record.id.clone(), "pending")
+                .with_mentions(approvers.identities),
         )
         .await;
 }

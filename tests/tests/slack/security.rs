@@ -166,7 +166,7 @@ async fn text_from_people_is_shown_not_acted_on() {
     let id = deny.replace("deny ", "");
     bot.slash(
         "UBOB",
-        &format!("deny {id} <!channel> see <https://evil.example|Approve> & <@UDAVE>"),
+        &format!("deny {id} <!channel> see <https://evil.example|Approve> & <@UEVE>"),
     )
     .await;
     bot.wait_for("the denial", |s| {
@@ -185,7 +185,7 @@ async fn text_from_people_is_shown_not_acted_on() {
         assert!(
             !text.contains("<!channel>")
                 && !text.contains("<https://evil")
-                && !text.contains("<@UDAVE>"),
+                && !text.contains("<@UEVE>"),
             "{text}"
         );
     }

@@ -39,12 +39,13 @@ async fn a_member_of_the_approver_group_approves_until_removed_and_the_ttl_passe
     bot.slack.set_usergroup("SAPPROVERS", &["UERIN"]);
 
     let (ts, approve) = request_scale(&bot, 4, 0).await;
-    // The approvers asked by name include erin, an approver through the group only.
+    // The approvers asked by name include erin, an approver through the group only, and she is mentioned.
     bot.wait_for("the approvers' notice naming erin", |s| {
         s.posted().iter().any(|(_, b)| {
             let text = text_of(b);
             text.contains("waits for your approval")
                 && text.contains(&format!("slack:{TEAM}/UERIN"))
+                && b["text"].as_str().is_some_and(|t| t.contains("<@UERIN>"))
         })
     })
     .await;

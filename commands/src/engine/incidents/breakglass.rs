@@ -203,10 +203,10 @@ async fn notify(
     let approvers = ctx
         .directory
         .approvers_except(&request.principal.person_id, &ctx.policy);
-    let who = if approvers.is_empty() {
+    let who = if approvers.names.is_empty() {
         "approvers".to_string()
     } else {
-        approvers.join(", ")
+        approvers.names.join(", ")
     };
     let text = format!(
         "{who}: BREAK-GLASS — {} runs `{command}` ({id}) in incident {} without a second approver: \"{reason}\". \
@@ -218,7 +218,9 @@ async fn notify(
     announce(
         request,
         incident,
-        notice(Level::Warn, text).with_approval(id, "approved"),
+        notice(Level::Warn, text)
+            .with_approval(id, "approved")
+            .with_mentions(approvers.identities),
     )
     .await;
 }

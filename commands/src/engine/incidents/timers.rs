@@ -181,19 +181,18 @@ async fn review_due(ctx: &Context, sinks: &Sinks, due: &ReviewDue) -> JobOutcome
     let Some(use_) = open else {
         return JobOutcome::Done(format!("break-glass {} was reviewed", due.approval_id));
     };
-    let approvers = ctx
-        .directory
-        .approvers_except(&use_.by, &ctx.policy)
-        .join(", ");
+    let approvers = ctx.directory.approvers_except(&use_.by, &ctx.policy);
     let text = format!(
-        "⚠️ {approvers}: break-glass {} (`{}` by {}) is past its review deadline — `incident review {}`.",
+        "⚠️ {}: break-glass {} (`{}` by {}) is past its review deadline — `incident review {}`.",
+        approvers.names.join(", "),
         use_.approval_id,
         use_.command,
         ctx.directory.display_name(&use_.by),
         use_.approval_id
     );
     if let Some(room) = room(&incident) {
-        post(sinks, &room, &notice(Level::Fail, text.clone())).await;
+        let reminder = notice(Level::Fail, text.clone()).with_mentions(approvers.identities);
+        post(sinks, &room, &reminder).await;
     }
     bot_entry(
         ctx,
