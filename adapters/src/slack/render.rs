@@ -90,14 +90,18 @@ pub fn render(reply: &Reply) -> Rendered {
 /// `<@U…>` for each Slack user the reply notifies, or None. Ids that are not Slack user ids are left out, so
 /// nothing but a mention can come of them.
 fn mentions(reply: &Reply) -> Option<String> {
-    let mut users: Vec<&str> = reply
+    let mut users: Vec<&str> = Vec::new();
+    let ids = reply
         .mentions
         .iter()
         .filter_map(|identity| identity.as_str().strip_prefix("slack:"))
         .filter_map(|team_user| team_user.split_once('/').map(|(_, user)| user))
-        .filter(|user| !user.is_empty() && user.chars().all(|c| c.is_ascii_alphanumeric()))
-        .collect();
-    users.dedup();
+        .filter(|user| !user.is_empty() && user.chars().all(|c| c.is_ascii_alphanumeric()));
+    for user in ids {
+        if !users.contains(&user) {
+            users.push(user);
+        }
+    }
     (!users.is_empty()).then(|| {
         users
             .iter()

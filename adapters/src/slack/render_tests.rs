@@ -180,6 +180,7 @@ fn people_to_notify_are_mentioned_once_and_only_slack_user_ids() {
         Identity::new("console", "bob"),
         Identity::new("matrix", "@erin:example.org"),
         Identity::new("slack", "T1/UERIN"),
+        Identity::new("slack", "T1/UBOB"),
         // Not a user id: must not become `<!channel>` or a link.
         Identity::new("slack", "T1/!channel"),
         Identity::new("slack", "T1/U1|x>"),
