@@ -153,13 +153,10 @@ pub(crate) async fn read(
     for (pod, result) in results {
         match result {
             Ok(text) => {
-                let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+                let lines = pod_lines(&pod, &text);
                 let skip = lines.len().saturating_sub(per_pod_cap);
                 out.truncated |= skip > 0;
-                out.lines.extend(lines[skip..].iter().map(|l| LogLine {
-                    pod: pod.clone(),
-                    text: l.to_string(),
-                }));
+                out.lines.extend(lines.into_iter().skip(skip));
             }
             Err(
                 e @ (ClusterError::Timeout
@@ -208,14 +205,7 @@ pub(crate) async fn read_tail_across_restarts(
         .await
         {
             Ok(text) => {
-                let lines = text.lines().filter(|l| !l.trim().is_empty());
-                let lines: Vec<LogLine> = lines
-                    .map(|l| LogLine {
-                        pod: name.clone(),
-                        text: l.to_string(),
-                    })
-                    .collect();
-                earlier.insert(name, lines);
+                earlier.insert(name.clone(), pod_lines(&name, &text));
             }
             Err(err) => tracing::debug!(pod = %name, error = %err, "no previous container's logs"),
         }
@@ -229,6 +219,17 @@ pub(crate) async fn read_tail_across_restarts(
         }
     }
     Ok(logs)
+}
+
+/// The non-blank lines of `text`, a log `pod` wrote, oldest first.
+fn pod_lines(pod: &str, text: &str) -> Vec<LogLine> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| LogLine {
+            pod: pod.to_string(),
+            text: l.to_string(),
+        })
+        .collect()
 }
 
 /// Whether the target container of `pod` (or its only container) has restarted.
