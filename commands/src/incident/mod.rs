@@ -2,11 +2,9 @@
 //! PagerDuty client and the postmortem. The engine glue that runs the `incident` commands is
 //! `engine/incidents.rs`; the store keeps incidents and their timelines.
 
-pub mod config;
-pub mod model;
 pub mod pagerduty;
-pub mod postmortem;
-pub mod sla;
+
+pub use mystocks_core::incident::{config, model, postmortem, sla};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

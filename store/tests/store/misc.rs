@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use futures::future::join_all;
-use mystocks_commands::store::{FreezeState, StoreConfig};
+use mystocks_store::store::{FreezeState, StoreConfig};
 use secrecy::SecretString;
 
 use crate::approvals::new_approval;

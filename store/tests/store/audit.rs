@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use futures::future::join_all;
-use mystocks_commands::audit::{
+use mystocks_store::audit::{
     AuditHead, AuditKey, AuditProblemKind, AuditRow, GENESIS_MAC, NewAuditEntry,
 };
 use secrecy::SecretString;

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::Duration;
 use futures::future::join_all;
-use mystocks_commands::store::{
+use mystocks_store::store::{
     ApprovalState, NewApproval, StoreError, Vote, VoteDecision, VoteResult,
 };
 use serde_json::json;

@@ -6,7 +6,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use futures::future::join_all;
-use mystocks_commands::store::{JobOutcome, JobStatus, StoreError};
+use mystocks_store::store::{JobOutcome, JobStatus, StoreError};
 use serde_json::json;
 
 use crate::harness::{TestDb, t0};

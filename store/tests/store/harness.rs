@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use mystocks_commands::audit::AuditKey;
-use mystocks_commands::store::{self, Store};
+use mystocks_store::audit::AuditKey;
+use mystocks_store::store::{self, Store};
 use secrecy::SecretString;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::SqlitePoolOptions;

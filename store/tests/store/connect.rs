@@ -1,8 +1,8 @@
 //! Opening a store: unsupported URLs, unreachable databases (told apart from other errors, URL redacted), and
 //! short audit keys.
 
-use mystocks_commands::audit::AuditKey;
-use mystocks_commands::store::{self, StoreError};
+use mystocks_store::audit::AuditKey;
+use mystocks_store::store::{self, StoreError};
 use secrecy::SecretString;
 
 use crate::harness::{URL_PASSWORD, audit_key};
