@@ -10,8 +10,8 @@ pub mod present;
 pub use mystocks_store::{audit, coordinator, store};
 
 pub use mystocks_core::{
-    clock, command, directory, grammar, handler, help, invocation, policy, reference, render,
-    reply, runbook,
+    approval, clock, command, directory, grammar, handler, help, invocation, policy, reference,
+    render, reply, runbook,
 };
 
 pub use mystocks_core::{

@@ -4,6 +4,7 @@
 //! `\` escapes), `'…'` and the typographic quotes chat clients substitute for them group words into one argument.
 //! Any input — long, unicode, control characters — yields a value or an error, never a panic.
 
+use crate::command::Read;
 use crate::command::{self, Command};
 use crate::invocation::Addressing;
 
@@ -125,9 +126,9 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         tokens.iter().any(is_help_flag)
     };
     if asks_help {
-        return Ok(Command::Help(command::help::Help {
+        return Ok(Command::Read(Read::Help(command::help::Help {
             topic: Some(spec.name.to_string()),
-        }));
+        })));
     }
     (spec.parse)(&mut split_args(spec, tokens)?)
 }

@@ -3,6 +3,7 @@
 //! adapters build, runbooks as data and their conditions, and the incident model. Nothing here does I/O beyond
 //! reading runbook files: no async runtime, HTTP, database or Kubernetes crate (`cargo tree -p mystocks-core`).
 
+pub mod approval;
 pub mod clock;
 pub mod command;
 pub mod directory;

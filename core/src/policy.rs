@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::command::Command;
+use crate::command::{Admin, Command, Decide, Read};
 
 mod duration;
 mod incident;
@@ -85,39 +85,52 @@ const fn rule_of(min_role: Option<Role>, risk: Risk, needs_approval: bool) -> Ru
     }
 }
 
+const ANYONE: Option<Role> = None;
+const VIEWER: Option<Role> = Some(Role::Viewer);
+
+impl Rule {
+    /// The rule of every [`Change`]: requested by operators, previewed, and run only after approval. It comes from
+    /// the command's kind, so a new change cannot be routed around approval.
+    pub const CHANGE: Rule = rule_of(Some(Role::Operator), Risk::Destructive, true);
+}
+
 /// The policy for `command`. Cancel is open to viewers here; the engine lets only the requester cancel.
 pub fn rule(command: &Command) -> Rule {
-    use Risk::*;
-    const ANYONE: Option<Role> = None;
-    const VIEWER: Option<Role> = Some(Role::Viewer);
     match command {
-        Command::Help(_) | Command::Whoami(_) => rule_of(ANYONE, ReadOnly, false),
-        Command::Pods(_)
-        | Command::Top(_)
-        | Command::Logs(_)
-        | Command::Errors(_)
-        | Command::FiveXx(_)
-        | Command::History(_)
-        | Command::Status(_)
-        | Command::Approvals(_)
-        | Command::Audit(_)
-        | Command::AuditVerify(_)
-        | Command::Health(_)
-        | Command::Latency(_)
-        | Command::Metrics(_)
-        | Command::DbTables(_)
-        | Command::Checklist(_)
-        | Command::Runbook(_) => rule_of(VIEWER, ReadOnly, false),
-        Command::Rollback(_)
-        | Command::Deploy(_)
-        | Command::Scale(_)
-        | Command::Restart(_)
-        | Command::DbVacuum(_) => rule_of(Some(Role::Operator), Destructive, true),
-        Command::Approve(_) | Command::Deny(_) => rule_of(Some(Role::Approver), Deciding, false),
-        Command::Cancel(_) => rule_of(VIEWER, Deciding, false),
-        Command::Oncall(_) => rule_of(VIEWER, ReadOnly, false),
+        Command::Read(read) => read_rule(read),
+        Command::Change(_) => Rule::CHANGE,
+        Command::Decide(Decide::Approve(_) | Decide::Deny(_)) => {
+            rule_of(Some(Role::Approver), Risk::Deciding, false)
+        }
+        Command::Decide(Decide::Cancel(_)) => rule_of(VIEWER, Risk::Deciding, false),
+        Command::Admin(Admin::Freeze(_) | Admin::Unfreeze(_)) => {
+            rule_of(Some(Role::Admin), Risk::Admin, false)
+        }
         Command::Incident(c) => incident::rule(c),
-        Command::Freeze(_) | Command::Unfreeze(_) => rule_of(Some(Role::Admin), Risk::Admin, false),
+    }
+}
+
+/// Who may read what: everything but `help` and `whoami` needs a known person.
+fn read_rule(read: &Read) -> Rule {
+    match read {
+        Read::Help(_) | Read::Whoami(_) => rule_of(ANYONE, Risk::ReadOnly, false),
+        Read::Pods(_)
+        | Read::Top(_)
+        | Read::Logs(_)
+        | Read::Errors(_)
+        | Read::FiveXx(_)
+        | Read::History(_)
+        | Read::Status(_)
+        | Read::Approvals(_)
+        | Read::Audit(_)
+        | Read::AuditVerify(_)
+        | Read::Health(_)
+        | Read::Latency(_)
+        | Read::Metrics(_)
+        | Read::DbTables(_)
+        | Read::Checklist(_)
+        | Read::Oncall(_)
+        | Read::Runbook(_) => rule_of(VIEWER, Risk::ReadOnly, false),
     }
 }
 

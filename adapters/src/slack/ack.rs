@@ -8,6 +8,7 @@
 //! opens a thread under its first message (`runbook run`, `incident declare`). Such a message has no `ts`: should
 //! the core update it anyway, the sink posts the new state instead (see [`ACK_ID`]).
 
+use mystocks_commands::command::Read;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
@@ -138,7 +139,8 @@ pub fn may_answer_in_ack(text: &str) -> bool {
     }
     !matches!(
         grammar::parse(text),
-        Ok(Command::Runbook(Runbook::Run { .. })) | Ok(Command::Incident(Incident::Declare { .. }))
+        Ok(Command::Read(Read::Runbook(Runbook::Run { .. })))
+            | Ok(Command::Incident(Incident::Declare { .. }))
     )
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Connection, PgConnection, Row};
 
 use super::result::{CheckLevel, CheckResult};
+use crate::approval::Approved;
 use crate::store::redact_url;
 
 /// Why a database command could not run.
@@ -226,13 +227,27 @@ pub async fn vacuum_targets(
     }
 }
 
-/// VACUUM ANALYZE of `tables` (each re-validated), one statement per table outside any transaction. A table
+/// What an approved `db vacuum` does; stored as the approval's binding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaintenancePlan {
+    /// Always `vacuum` for now.
+    pub operation: String,
+    /// The database, without credentials.
+    pub database: String,
+    /// `(schema, table)` pairs, as found in `pg_stat_user_tables` when the request was made.
+    pub tables: Vec<(String, String)>,
+    /// The statements that will run, one per table.
+    pub sql: Vec<String>,
+}
+
+/// VACUUM ANALYZE of the approved plan's tables (each re-validated), one statement per table outside any transaction. A table
 /// whose vacuum count did not move was skipped by PostgreSQL (it only warns when the role does not own it).
 pub async fn vacuum(
     url: Option<&str>,
-    tables: &[(String, String)],
+    approved: &Approved<MaintenancePlan>,
     connect_timeout: Duration,
 ) -> Result<VacuumReport, DbError> {
+    let tables = &approved.change().tables;
     let url = url.ok_or(DbError::NotConfigured)?;
     let started = Instant::now();
     let mut conn = connect(url, connect_timeout).await?;

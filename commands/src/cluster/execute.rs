@@ -1,4 +1,4 @@
-//! Executing an approved plan (checked, then sent with the checked resourceVersion as precondition), and
+//! Executing an approved plan — only an [`Approved`] one, which only the quorum decision or break-glass makes — (checked, then sent with the checked resourceVersion as precondition), and
 //! reconciling with the cluster after a crash between claiming the execution and acting.
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -10,6 +10,7 @@ use super::error::ClusterError;
 use super::patches::{SendOptions, send};
 use super::plan::{Binding, Change, Plan, restarted_at};
 use super::template;
+use crate::approval::Approved;
 
 /// What an execution did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,23 +25,25 @@ pub struct Executed {
 /// `kubernetes.io/change-cause` (template changes) and `field_manager` (the bot, e.g. `mystocks-bot`).
 pub async fn execute(
     client: &kube::Client,
-    plan: &Plan,
+    approved: &Approved<Plan>,
     change_cause: &str,
     field_manager: &str,
 ) -> Result<Executed, ClusterError> {
+    let plan = approved.change();
     let checked = check_binding_at(client, plan).await?;
-    act(client, plan, &checked, change_cause, field_manager).await
+    act(client, approved, &checked, change_cause, field_manager).await
 }
 
 /// Sends the change against `checked` (from [`check_binding_at`]); the server refuses with a conflict if the
 /// deployment changed since it was read.
 pub async fn act(
     client: &kube::Client,
-    plan: &Plan,
+    approved: &Approved<Plan>,
     checked: &Deployment,
     change_cause: &str,
     field_manager: &str,
 ) -> Result<Executed, ClusterError> {
+    let plan = approved.change();
     let options = SendOptions {
         dry_run: false,
         field_manager: field_manager.to_string(),

@@ -55,7 +55,12 @@ mod send_check {
 
     fn assert_send<T: Send>(_: T) {}
 
-    async fn everything(client: &kube::Client, target: &Target, plan: &Plan) {
+    async fn everything(
+        client: &kube::Client,
+        target: &Target,
+        plan: &Plan,
+        approved: &crate::approval::Approved<Plan>,
+    ) {
         let since = std::time::Duration::from_secs(60);
         let _ = pods(client, target, None).await;
         let _ = top(client, target).await;
@@ -69,13 +74,18 @@ mod send_check {
         let _ = plan_scale(client, target, 3, 1..=20).await;
         let _ = plan_restart(client, target).await;
         let _ = check_binding(client, plan).await;
-        let _ = execute(client, plan, "cause", FIELD_MANAGER).await;
+        let _ = execute(client, approved, "cause", FIELD_MANAGER).await;
         let _ = reconcile_after_crash(client, plan).await;
         let _ = follow_rollout(client, target, since, |_| {}).await;
     }
 
     #[allow(dead_code)]
-    fn futures_are_send(client: &kube::Client, target: &Target, plan: &Plan) {
-        assert_send(everything(client, target, plan));
+    fn futures_are_send(
+        client: &kube::Client,
+        target: &Target,
+        plan: &Plan,
+        approved: &crate::approval::Approved<Plan>,
+    ) {
+        assert_send(everything(client, target, plan, approved));
     }
 }

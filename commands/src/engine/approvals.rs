@@ -4,20 +4,20 @@
 use chrono::Duration as ChronoDuration;
 use serde_json::json;
 
-use crate::cluster::{self, ClusterError, Plan};
-use crate::command::Command;
-use crate::present;
+use crate::cluster;
+use crate::command::{Change, Command};
 use crate::reply::{Action, ActionStyle, Block, Level, Reply, ReplyKind};
 use crate::store::{ApprovalRecord, ApprovalState, NewApproval};
 
 use super::Context;
+use super::change::{self, PlanError};
 use super::dispatch::{Outcome, Request};
 use super::trail::Decision;
 
 /// How long the per-target lock around "check nothing is in flight, then create the request" lives.
 const CHANGE_LOCK_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
-pub(super) async fn request_change(request: &Request<'_>, command: Command) -> Outcome {
+pub(super) async fn request_change(request: &Request<'_>, change: Change) -> Outcome {
     let ctx = request.ctx;
     if let Some(refusal) = frozen(ctx).await {
         return request.refuse(refusal).await;
@@ -34,32 +34,26 @@ pub(super) async fn request_change(request: &Request<'_>, command: Command) -> O
                 .await;
         }
     }
-    let outcome = request_locked(request, &command).await;
+    let outcome = request_locked(request, &change).await;
     if let Err(err) = ctx.coordinator.release(&lock).await {
         tracing::warn!(error = %err, "could not release the change lock; it expires by itself");
     }
     outcome
 }
 
-async fn request_locked(request: &Request<'_>, command: &Command) -> Outcome {
+async fn request_locked(request: &Request<'_>, change: &Change) -> Outcome {
     let ctx = request.ctx;
-    if let Some(blocker) = in_the_way(ctx, command).await {
+    if let Some(blocker) = in_the_way(ctx, change).await {
         return request.refuse(blocker).await;
     }
-    // Database maintenance binds a maintenance plan instead of a cluster plan (engine/checks/maintenance.rs).
-    let (binding, preview) = match command {
-        Command::DbVacuum(c) => match super::checks::maintenance::prepare(ctx, c).await {
-            Ok(prepared) => prepared,
-            Err(text) => return request.refuse(text).await,
-        },
-        _ => match plan(ctx, command).await {
-            Ok(plan) => (json!(plan), json!(present::plan_fields(&plan))),
-            Err(err) if err.is_user_facing() => return request.refuse(err.to_string()).await,
-            Err(err) => return request.internal_error(&err).await,
-        },
+    let (plan, preview) = match change::plan(ctx, change).await {
+        Ok(planned) => planned,
+        Err(PlanError::Refused(text)) => return request.refuse(text).await,
+        Err(PlanError::Internal(err)) => return request.internal_error(&err).await,
     };
+    let command = Command::from(change.clone());
     let now = ctx.clock.now();
-    let rules = ctx.policy.approval_for(command);
+    let rules = ctx.policy.approval_for(&command);
     let new = NewApproval {
         requester_person: request.principal.person_id.clone(),
         requester_identity: request.invocation.actor.identity.to_string(),
@@ -67,7 +61,7 @@ async fn request_locked(request: &Request<'_>, command: &Command) -> Outcome {
         command: command.canonical(),
         kind: command.name().to_string(),
         target_key: ctx.target_key(),
-        binding,
+        binding: json!(plan),
         preview,
         quorum: rules.quorum,
         created_at: now,
@@ -116,7 +110,7 @@ pub(super) async fn frozen(ctx: &Context) -> Option<String> {
 /// What stands in the way of a new change to the target: a request awaiting decision or execution, or a rollout
 /// still in progress. A failed rollout does not block, and a rollback is never blocked by a rollout: undoing a
 /// stuck release is what it is for.
-async fn in_the_way(ctx: &Context, command: &Command) -> Option<String> {
+async fn in_the_way(ctx: &Context, change: &Change) -> Option<String> {
     match ctx.store.pending_for_target(&ctx.target_key()).await {
         Ok(open) => {
             if let Some(first) = open.first() {
@@ -132,7 +126,7 @@ async fn in_the_way(ctx: &Context, command: &Command) -> Option<String> {
             ));
         }
     }
-    if matches!(command, Command::Rollback(_) | Command::DbVacuum(_)) {
+    if !change.waits_for_rollout() {
         return None;
     }
     match cluster::rollout_status(&ctx.kube, &ctx.target).await {
@@ -143,30 +137,6 @@ async fn in_the_way(ctx: &Context, command: &Command) -> Option<String> {
         )),
         Ok(_) => None,
         Err(err) => Some(format!("cannot read the rollout state: {err}")),
-    }
-}
-
-async fn plan(ctx: &Context, command: &Command) -> Result<Plan, ClusterError> {
-    let client = &ctx.kube;
-    let target = &ctx.target;
-    match command {
-        Command::Rollback(c) => cluster::plan_rollback(client, target, c.to_revision).await,
-        Command::Deploy(c) => {
-            cluster::plan_deploy(
-                client,
-                target,
-                &c.image.to_string(),
-                &ctx.policy.allowed_repository,
-            )
-            .await
-        }
-        Command::Scale(c) => {
-            cluster::plan_scale(client, target, c.replicas, ctx.policy.scale_bounds()).await
-        }
-        Command::Restart(_) => cluster::plan_restart(client, target).await,
-        other => Err(ClusterError::Internal {
-            message: format!("`{}` is not a change", other.name()),
-        }),
     }
 }
 

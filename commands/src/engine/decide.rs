@@ -61,7 +61,7 @@ pub(super) async fn approve(request: &Request<'_>, cmd: &Approve) -> Outcome {
         Ok(n) => n,
         Err(outcome) => return outcome,
     };
-    if approvals < record.quorum as usize {
+    if approvals < record.quorum.max(1) as usize {
         let text = format!(
             "{} approved {} ({approvals} of {} approvals).",
             request.principal.display, record.id, record.quorum
@@ -303,21 +303,14 @@ async fn record_vote(
     }
 }
 
-/// Distinct persons other than the requester who approved and still hold an approving role.
+/// Distinct persons other than the requester who approved and still hold an approving role (counted again
+/// when the change executes).
 async fn approving_persons(
     request: &Request<'_>,
     record: &ApprovalRecord,
 ) -> Result<usize, Outcome> {
-    let votes = match request.ctx.store.votes(&record.id).await {
-        Ok(votes) => votes,
-        Err(err) => return Err(request.internal_error(&err).await),
-    };
-    let mut persons: Vec<&str> = votes
-        .iter()
-        .filter(|v| v.decision == VoteDecision::Approve && v.person_id != record.requester_person)
-        .map(|v| v.person_id.as_str())
-        .collect();
-    persons.sort_unstable();
-    persons.dedup();
-    Ok(persons.len())
+    match super::change::tally(request.ctx, record).await {
+        Ok(tally) => Ok(tally.approvers().len()),
+        Err(err) => Err(request.internal_error(&err).await),
+    }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::command::Command;
+use crate::command::{Admin, Command, Decide, Read};
 use crate::directory::Principal;
 use crate::grammar;
 use crate::invocation::Invocation;
@@ -208,7 +208,7 @@ async fn claim_event(ctx: &Context, event_id: &str) -> bool {
 }
 
 async fn run(request: &Request<'_>, command: Command) -> Outcome {
-    if let Command::Approve(approve) = &command
+    if let Command::Decide(Decide::Approve(approve)) = &command
         && let Some(outcome) = decide::refuse_self_approval(request, approve).await
     {
         return outcome;
@@ -229,35 +229,39 @@ async fn run(request: &Request<'_>, command: Command) -> Outcome {
         return request.refuse(slow_down(wait)).await;
     }
     match command {
-        Command::Help(c) => admin::help(request, &c).await,
-        Command::Whoami(_) => admin::whoami(request).await,
-        Command::Approvals(_) => admin::approvals(request).await,
-        Command::Audit(c) => admin::audit(request, &c).await,
-        Command::AuditVerify(_) => admin::audit_verify(request).await,
-        Command::Freeze(c) => admin::freeze(request, &c).await,
-        Command::Unfreeze(_) => admin::unfreeze(request).await,
-        Command::Pods(c) => readonly::pods(request, &c).await,
-        Command::Top(_) => readonly::top(request).await,
-        Command::Logs(c) => readonly::logs(request, &c).await,
-        Command::Errors(c) => readonly::errors(request, &c).await,
-        Command::FiveXx(c) => readonly::five_xx(request, &c).await,
-        Command::History(_) => readonly::history(request).await,
-        Command::Status(_) => readonly::status(request).await,
-        Command::Health(c) => checks::health(request, &c).await,
-        Command::Latency(c) => checks::latency(request, &c).await,
-        Command::Metrics(_) => checks::metrics(request).await,
-        Command::DbTables(_) => checks::db_tables(request).await,
-        Command::Checklist(_) => checks::checklist(request).await,
+        Command::Read(read) => run_read(request, read).await,
+        // Every change is requested and approved before it runs: the kind decides, not a list of commands.
+        Command::Change(change) => approvals::request_change(request, change).await,
+        Command::Decide(Decide::Approve(c)) => decide::approve(request, &c).await,
+        Command::Decide(Decide::Deny(c)) => decide::deny(request, &c).await,
+        Command::Decide(Decide::Cancel(c)) => decide::cancel(request, &c).await,
+        Command::Admin(Admin::Freeze(c)) => admin::freeze(request, &c).await,
+        Command::Admin(Admin::Unfreeze(_)) => admin::unfreeze(request).await,
         Command::Incident(c) => super::incidents::run(request, &c).await,
-        Command::Oncall(_) => super::incidents::oncall(request).await,
-        Command::Rollback(_)
-        | Command::Deploy(_)
-        | Command::Scale(_)
-        | Command::Restart(_)
-        | Command::DbVacuum(_) => approvals::request_change(request, command).await,
-        Command::Approve(c) => decide::approve(request, &c).await,
-        Command::Deny(c) => decide::deny(request, &c).await,
-        Command::Cancel(c) => decide::cancel(request, &c).await,
-        Command::Runbook(c) => super::runbooks::command(request, &c).await,
+    }
+}
+
+/// Answers a read at once.
+async fn run_read(request: &Request<'_>, read: Read) -> Outcome {
+    match read {
+        Read::Help(c) => admin::help(request, &c).await,
+        Read::Whoami(_) => admin::whoami(request).await,
+        Read::Approvals(_) => admin::approvals(request).await,
+        Read::Audit(c) => admin::audit(request, &c).await,
+        Read::AuditVerify(_) => admin::audit_verify(request).await,
+        Read::Pods(c) => readonly::pods(request, &c).await,
+        Read::Top(_) => readonly::top(request).await,
+        Read::Logs(c) => readonly::logs(request, &c).await,
+        Read::Errors(c) => readonly::errors(request, &c).await,
+        Read::FiveXx(c) => readonly::five_xx(request, &c).await,
+        Read::History(_) => readonly::history(request).await,
+        Read::Status(_) => readonly::status(request).await,
+        Read::Health(c) => checks::health(request, &c).await,
+        Read::Latency(c) => checks::latency(request, &c).await,
+        Read::Metrics(_) => checks::metrics(request).await,
+        Read::DbTables(_) => checks::db_tables(request).await,
+        Read::Checklist(_) => checks::checklist(request).await,
+        Read::Oncall(_) => super::incidents::oncall(request).await,
+        Read::Runbook(c) => super::runbooks::command(request, &c).await,
     }
 }

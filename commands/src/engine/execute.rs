@@ -15,6 +15,7 @@ use crate::store::{ApprovalRecord, ApprovalState, Job, JobOutcome};
 
 use super::Context;
 use super::approvals::{frozen, refresh_request_message};
+use super::change::{self, ChangePlan, Gate};
 use super::jobs::{AbortOnDrop, Sinks};
 use super::trail::{Decision, record_step};
 
@@ -46,9 +47,42 @@ pub(super) async fn run(ctx: &Context, sinks: &Sinks, job: &Job) -> JobOutcome {
         Ok(None) => return JobOutcome::Failed(format!("no approval {}", payload.approval_id)),
         Err(err) => return JobOutcome::Failed(format!("store: {err}")),
     };
-    if record.kind == super::checks::maintenance::KIND {
-        return super::checks::maintenance::execute(ctx, sinks, &record).await;
+    let plan: ChangePlan = match serde_json::from_value(record.binding.clone()) {
+        Ok(plan) => plan,
+        Err(err) => {
+            return JobOutcome::Failed(format!(
+                "the stored plan of {} is unreadable: {err}",
+                record.id
+            ));
+        }
+    };
+    let gate = match change::gate(ctx, &record).await {
+        Ok(gate) => gate,
+        Err(err) => return JobOutcome::Failed(format!("store: {err}")),
+    };
+    match plan {
+        ChangePlan::Cluster(plan) => {
+            run_cluster(ctx, sinks, job, &record, &plan, &gate, &payload).await
+        }
+        ChangePlan::Maintenance(plan) => match gate.approve(plan) {
+            Ok(approved) => {
+                super::checks::maintenance::execute(ctx, sinks, &record, &approved).await
+            }
+            Err(why) => super::checks::maintenance::refuse(ctx, sinks, &record, why).await,
+        },
     }
+}
+
+/// Runs (or resumes) a change to the deployment: claim, apply once, follow the rollout.
+async fn run_cluster(
+    ctx: &Context,
+    sinks: &Sinks,
+    job: &Job,
+    record: &ApprovalRecord,
+    plan: &Plan,
+    gate: &Gate,
+    payload: &ExecutePayload,
+) -> JobOutcome {
     let mut state: FollowState = job
         .state
         .clone()
@@ -61,14 +95,6 @@ pub(super) async fn run(ctx: &Context, sinks: &Sinks, job: &Job) -> JobOutcome {
         sinks,
         job,
         conversation,
-    };
-    let plan: Plan = match serde_json::from_value(record.binding.clone()) {
-        Ok(plan) => plan,
-        Err(err) => {
-            return out
-                .fail(&record, format!("the stored plan is unreadable: {err}"))
-                .await;
-        }
     };
     match record.state {
         ApprovalState::Approved => {
@@ -92,20 +118,20 @@ pub(super) async fn run(ctx: &Context, sinks: &Sinks, job: &Job) -> JobOutcome {
                 }
                 Err(err) => return JobOutcome::Failed(format!("store: {err}")),
             }
-            if let Err(outcome) = apply(&out, &record, &plan, &payload).await {
+            if let Err(outcome) = apply(&out, record, plan, gate, payload).await {
                 return outcome;
             }
             state.applied = true;
             out.checkpoint(&state).await;
         }
         ApprovalState::Executing if !state.applied => {
-            match cluster::reconcile_after_crash(&ctx.kube, &plan).await {
+            match cluster::reconcile_after_crash(&ctx.kube, plan).await {
                 Ok(Reconciled::AlreadyApplied) => {
                     state.applied = true;
                     out.checkpoint(&state).await;
                 }
                 Ok(Reconciled::NotApplied) => {
-                    if let Err(outcome) = apply(&out, &record, &plan, &payload).await {
+                    if let Err(outcome) = apply(&out, record, plan, gate, payload).await {
                         return outcome;
                     }
                     state.applied = true;
@@ -115,7 +141,7 @@ pub(super) async fn run(ctx: &Context, sinks: &Sinks, job: &Job) -> JobOutcome {
                     let text = format!(
                         "the bot stopped while executing; the cluster now differs from the plan ({what}): not re-running it"
                     );
-                    return out.fail(&record, text).await;
+                    return out.fail(record, text).await;
                 }
                 Err(err) => {
                     return out
@@ -130,7 +156,7 @@ pub(super) async fn run(ctx: &Context, sinks: &Sinks, job: &Job) -> JobOutcome {
         ApprovalState::Executing => {}
         other => return JobOutcome::Done(format!("{} is {other}; nothing to execute", record.id)),
     }
-    follow(&out, &record, state).await
+    follow(&out, record, state).await
 }
 
 /// Re-checks freeze and binding, then sends the change.
@@ -138,12 +164,17 @@ async fn apply(
     out: &Out<'_>,
     record: &ApprovalRecord,
     plan: &Plan,
+    gate: &Gate,
     payload: &ExecutePayload,
 ) -> Result<(), JobOutcome> {
     let ctx = out.ctx;
     if let Some(refusal) = frozen(ctx).await {
         return Err(out.fail(record, refusal).await);
     }
+    let approved = match gate.approve(plan.clone()) {
+        Ok(approved) => approved,
+        Err(why) => return Err(out.fail(record, format!("no longer approved: {why}")).await),
+    };
     if let Err(err) = cluster::check_binding(&ctx.kube, plan).await {
         return Err(out.fail(record, err.to_string()).await);
     }
@@ -152,7 +183,7 @@ async fn apply(
         "{} by {requester}, approved by {} ({})",
         record.command, payload.approved_by, record.id
     );
-    match cluster::execute(&ctx.kube, plan, &cause, &ctx.settings.field_manager).await {
+    match cluster::execute(&ctx.kube, &approved, &cause, &ctx.settings.field_manager).await {
         Ok(_) => {
             record_step(
                 ctx,

@@ -5,6 +5,7 @@
 mod admin;
 mod approvals;
 mod audit_gap;
+mod change;
 mod checks;
 mod context;
 mod decide;

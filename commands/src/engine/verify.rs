@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::checks::{self, CheckLevel, HealthReport};
 use crate::cluster::RolloutOutcome;
-use crate::command::{Command, Rollback};
+use crate::command::{Change, Rollback};
 use crate::invocation::{Actor, Addressing, Conversation, Identity, Invocation};
 use crate::present::checks as checks_present;
 use crate::reply::{Block, Reply, ReplyKind, ReplySink};
@@ -142,7 +142,7 @@ async fn propose_rollback(
 ) -> String {
     let identity = Identity(record.requester_identity.clone());
     let principal = ctx.directory.resolve(&identity);
-    let command = Command::Rollback(Rollback { to_revision: None });
+    let command = Change::Rollback(Rollback { to_revision: None });
     let invocation = Invocation {
         event_id: format!("verify:{}:rollback", record.id),
         actor: Actor {

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use mystocks_commands::approval::{Approved, Ballot, Tally};
 use mystocks_commands::checks::db::{
-    DbError, VacuumOutcome, reachability, resolve_table, vacuum_sql,
+    DbError, MaintenancePlan, VacuumOutcome, reachability, resolve_table, vacuum_sql,
 };
 use mystocks_commands::checks::{CheckLevel, table_sizes, vacuum};
 use sqlx::{Connection, PgConnection};
@@ -133,6 +134,22 @@ async fn tables_are_listed_largest_first_with_human_sizes() {
     assert!(check.reason.starts_with("PostgreSQL 1"), "{check:?}");
 }
 
+/// A vacuum of `tables`, approved the only way a test may: alice asked, bob (an approver) approved.
+fn approved(tables: Vec<(String, String)>) -> Approved<MaintenancePlan> {
+    let plan = MaintenancePlan {
+        operation: "vacuum".into(),
+        database: "scratch".into(),
+        sql: Vec::new(),
+        tables,
+    };
+    let bob = Ballot {
+        person: "bob".into(),
+        approves: true,
+        may_approve: true,
+    };
+    Approved::by_quorum(plan, &Tally::new("alice", 1, vec![bob])).expect("approved")
+}
+
 #[tokio::test]
 async fn vacuum_runs_table_by_table_and_reports_each() {
     let db = Scratch::create().await;
@@ -141,7 +158,7 @@ async fn vacuum_runs_table_by_table_and_reports_each() {
         .iter()
         .map(|t| (t.schema.clone(), t.table.clone()))
         .collect();
-    let report = vacuum(Some(&db.url), &pairs, TIMEOUT)
+    let report = vacuum(Some(&db.url), &approved(pairs), TIMEOUT)
         .await
         .expect("vacuum");
     assert_eq!(report.tables.len(), 4);
@@ -174,7 +191,7 @@ async fn a_role_that_owns_nothing_gets_skipped_tables_not_success() {
         .iter()
         .map(|t| (t.schema.clone(), t.table.clone()))
         .collect();
-    let report = vacuum(Some(&db.other_url), &pairs, TIMEOUT)
+    let report = vacuum(Some(&db.other_url), &approved(pairs), TIMEOUT)
         .await
         .expect("vacuum runs");
     assert!(!report.all_vacuumed());

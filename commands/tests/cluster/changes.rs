@@ -3,7 +3,7 @@
 use mystocks_commands::cluster::{self, Change, ClusterError, Reconciled};
 use serde_json::json;
 
-use crate::support::{World, annotation, ok};
+use crate::support::{World, annotation, approved, ok};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollback_picks_the_previous_revision_and_patches_like_kubectl() {
@@ -98,7 +98,7 @@ async fn to_revision_is_pinned_by_uid_and_refused_after_renumbering() {
         "{stale:?}"
     );
     assert!(matches!(
-        cluster::execute(&w.client, &pinned, "x", "mystocks-bot").await,
+        cluster::execute(&w.client, &approved(&pinned), "x", "mystocks-bot").await,
         Err(ClusterError::Stale(_))
     ));
     assert_eq!(
@@ -203,7 +203,15 @@ async fn a_change_between_check_and_act_gets_409() {
         // Slips in between the check and the act (only a label: the binding itself would still hold).
         w.merge_patch(json!({"metadata": {"labels": {"touched": i.to_string()}}}))
             .await;
-        match cluster::act(&w.client, plan, &checked, "by alice", "mystocks-bot").await {
+        match cluster::act(
+            &w.client,
+            &approved(plan),
+            &checked,
+            "by alice",
+            "mystocks-bot",
+        )
+        .await
+        {
             Err(ClusterError::Conflict { .. }) => {}
             Err(other) => panic!("{}: expected a conflict, got {other}", plan.kind()),
             Ok(e) => panic!("the stale change went through: {}", e.summary),
@@ -228,7 +236,14 @@ async fn stale_binding_is_refused_before_sending() {
     );
     w.merge_patch(json!({"spec": {"replicas": 4}})).await;
     let sent = w.real_changes().len();
-    let err = match cluster::execute(&w.client, &plan, "scale by alice", "mystocks-bot").await {
+    let err = match cluster::execute(
+        &w.client,
+        &approved(&plan),
+        "scale by alice",
+        "mystocks-bot",
+    )
+    .await
+    {
         Err(e) => e,
         Ok(_) => panic!("a stale plan executed"),
     };

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use mystocks_commands::approval::{Approved, Ballot, Tally};
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -105,10 +106,24 @@ impl World {
 
     /// Executes a plan the way the engine does, panicking on errors.
     pub async fn execute(&self, plan: &Plan, cause: &str) {
-        if let Err(e) = cluster::execute(&self.client, plan, cause, cluster::FIELD_MANAGER).await {
+        let approved = approved(plan);
+        if let Err(e) =
+            cluster::execute(&self.client, &approved, cause, cluster::FIELD_MANAGER).await
+        {
             panic!("execute {}: {e}", plan.summary());
         }
     }
+}
+
+/// `plan`, approved the only way a test may: alice requested it and bob, an approver, approved it.
+pub fn approved(plan: &Plan) -> Approved<Plan> {
+    let bob = Ballot {
+        person: "bob".into(),
+        approves: true,
+        may_approve: true,
+    };
+    let tally = Tally::new("alice", 1, vec![bob]);
+    Approved::by_quorum(plan.clone(), &tally).expect("bob's approval reaches the quorum")
 }
 
 pub fn is_dry_run(r: &RecordedRequest) -> bool {

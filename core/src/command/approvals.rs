@@ -2,6 +2,7 @@
 //!
 //! The bot's own command; the operations manual has no counterpart.
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandSpec};
@@ -26,17 +27,21 @@ pub struct Approvals;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
-    Ok(Command::Approvals(Approvals))
+    Ok(Command::Read(Read::Approvals(Approvals)))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::command::Read;
     use crate::command::{Approvals, Command};
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_alone() {
-        assert_eq!(parse("approvals"), Ok(Command::Approvals(Approvals)));
+        assert_eq!(
+            parse("approvals"),
+            Ok(Command::Read(Read::Approvals(Approvals)))
+        );
         assert_eq!(
             parse("approvals").map(|c| c.canonical()),
             Ok("approvals".to_string())

@@ -2,6 +2,7 @@
 //!
 //! The two-person rule, quorum, expiry and the target's state are checked by the engine, not here.
 
+use crate::command::Decide;
 use serde::{Deserialize, Serialize};
 
 use super::{ApprovalId, Canonical, Command, CommandSpec, approval_id};
@@ -29,7 +30,7 @@ pub struct Approve {
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let id = approval_id::required(args)?;
     args.finish()?;
-    Ok(Command::Approve(Approve { id }))
+    Ok(Command::Decide(Decide::Approve(Approve { id })))
 }
 
 impl Approve {
@@ -41,14 +42,15 @@ impl Approve {
 #[cfg(test)]
 mod tests {
     use super::Approve;
+    use crate::command::Decide;
     use crate::command::{ApprovalId, Command};
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_an_id_case_insensitively() {
-        let want = Ok(Command::Approve(Approve {
+        let want = Ok(Command::Decide(Decide::Approve(Approve {
             id: ApprovalId::new(12),
-        }));
+        })));
         assert_eq!(parse("approve A12"), want);
         assert_eq!(parse("approve a12"), want);
         assert_eq!(

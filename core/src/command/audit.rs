@@ -3,6 +3,7 @@
 //!
 //! One command name, two forms: [`Audit`] lists, [`AuditVerify`] checks.
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec};
@@ -38,7 +39,9 @@ pub struct AuditVerify;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let command = match args.next_arg() {
-        Some(word) if word.eq_ignore_ascii_case("verify") => Command::AuditVerify(AuditVerify),
+        Some(word) if word.eq_ignore_ascii_case("verify") => {
+            Command::Read(Read::AuditVerify(AuditVerify))
+        }
         Some(given) if !given.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
             return Err(args.bad_value(
                 "argument for audit",
@@ -50,11 +53,11 @@ fn parse(args: &mut Args) -> Result<Command, ParseError> {
             let limit = args.number("number of entries", &given, 1, u64::from(MAX_LIMIT))?;
             let limit = u32::try_from(limit)
                 .map_err(|_| args.bad_value("number of entries", &given, "too large"))?;
-            Command::Audit(Audit { limit })
+            Command::Read(Read::Audit(Audit { limit }))
         }
-        None => Command::Audit(Audit {
+        None => Command::Read(Read::Audit(Audit {
             limit: DEFAULT_LIMIT,
-        }),
+        })),
     };
     args.finish()?;
     Ok(command)
@@ -76,12 +79,19 @@ impl AuditVerify {
 mod tests {
     use super::{Audit, AuditVerify};
     use crate::command::Command;
+    use crate::command::Read;
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn list_with_default_or_given_count() {
-        assert_eq!(parse("audit"), Ok(Command::Audit(Audit { limit: 20 })));
-        assert_eq!(parse("audit 500"), Ok(Command::Audit(Audit { limit: 500 })));
+        assert_eq!(
+            parse("audit"),
+            Ok(Command::Read(Read::Audit(Audit { limit: 20 })))
+        );
+        assert_eq!(
+            parse("audit 500"),
+            Ok(Command::Read(Read::Audit(Audit { limit: 500 })))
+        );
         assert_eq!(
             parse("audit").map(|c| c.canonical()),
             Ok("audit 20".to_string())
@@ -90,12 +100,18 @@ mod tests {
 
     #[test]
     fn verify_form() {
-        assert_eq!(parse("audit verify"), Ok(Command::AuditVerify(AuditVerify)));
+        assert_eq!(
+            parse("audit verify"),
+            Ok(Command::Read(Read::AuditVerify(AuditVerify)))
+        );
         assert_eq!(
             parse("audit VERIFY").map(|c| c.canonical()),
             Ok("audit verify".to_string())
         );
-        assert_eq!(Command::AuditVerify(AuditVerify).name(), "audit");
+        assert_eq!(
+            Command::Read(Read::AuditVerify(AuditVerify)).name(),
+            "audit"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //!
 //! Only the requester may cancel; the engine checks that against the stored request.
 
+use crate::command::Decide;
 use serde::{Deserialize, Serialize};
 
 use super::{ApprovalId, Canonical, Command, CommandSpec, approval_id};
@@ -29,7 +30,7 @@ pub struct Cancel {
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let id = approval_id::required(args)?;
     args.finish()?;
-    Ok(Command::Cancel(Cancel { id }))
+    Ok(Command::Decide(Decide::Cancel(Cancel { id })))
 }
 
 impl Cancel {
@@ -41,6 +42,7 @@ impl Cancel {
 #[cfg(test)]
 mod tests {
     use super::Cancel;
+    use crate::command::Decide;
     use crate::command::{ApprovalId, Command};
     use crate::grammar::{ParseError, parse};
 
@@ -48,9 +50,9 @@ mod tests {
     fn parses_an_id() {
         assert_eq!(
             parse("cancel A3"),
-            Ok(Command::Cancel(Cancel {
+            Ok(Command::Decide(Decide::Cancel(Cancel {
                 id: ApprovalId::new(3)
-            }))
+            })))
         );
         assert_eq!(
             parse("cancel a03").map(|c| c.canonical()),

@@ -2,6 +2,7 @@
 //!
 //! Pod status, resource usage and application health, with a one-line verdict on top.
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandSpec};
@@ -26,18 +27,25 @@ pub struct Checklist;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
-    Ok(Command::Checklist(Checklist))
+    Ok(Command::Read(Read::Checklist(Checklist)))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::command::Read;
     use crate::command::{Checklist, Command};
     use crate::grammar::parse;
 
     #[test]
     fn parses_with_its_alias() {
-        assert_eq!(parse("checklist"), Ok(Command::Checklist(Checklist)));
-        assert_eq!(parse("morning"), Ok(Command::Checklist(Checklist)));
+        assert_eq!(
+            parse("checklist"),
+            Ok(Command::Read(Read::Checklist(Checklist)))
+        );
+        assert_eq!(
+            parse("morning"),
+            Ok(Command::Read(Read::Checklist(Checklist)))
+        );
         assert!(parse("checklist now").is_err());
     }
 }

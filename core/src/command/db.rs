@@ -4,6 +4,7 @@
 //! A table name is checked for shape here; that it exists is checked against the database when the request is
 //! made and again when it runs.
 
+use crate::command::{Change, Read};
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec};
@@ -38,10 +39,10 @@ pub struct DbVacuum {
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let action = args.required("action (`tables` or `vacuum`)")?;
     let command = match action.to_ascii_lowercase().as_str() {
-        "tables" | "sizes" => Command::DbTables(DbTables),
+        "tables" | "sizes" => Command::Read(Read::DbTables(DbTables)),
         "vacuum" => {
             let table = args.next_arg().map(|t| check_table(args, t)).transpose()?;
-            Command::DbVacuum(DbVacuum { table })
+            Command::Change(Change::DbVacuum(DbVacuum { table }))
         }
         _ => {
             return Err(args.bad_value(
@@ -95,17 +96,21 @@ impl DbVacuum {
 mod tests {
     use super::{DbTables, DbVacuum};
     use crate::command::Command;
+    use crate::command::{Change, Read};
     use crate::grammar::{ParseError, parse};
 
     fn vacuum(table: Option<&str>) -> Result<Command, ParseError> {
-        Ok(Command::DbVacuum(DbVacuum {
+        Ok(Command::Change(Change::DbVacuum(DbVacuum {
             table: table.map(str::to_string),
-        }))
+        })))
     }
 
     #[test]
     fn tables_and_vacuum() {
-        assert_eq!(parse("db tables"), Ok(Command::DbTables(DbTables)));
+        assert_eq!(
+            parse("db tables"),
+            Ok(Command::Read(Read::DbTables(DbTables)))
+        );
         assert_eq!(parse("db vacuum"), vacuum(None));
         assert_eq!(
             parse("db VACUUM public.quotes"),

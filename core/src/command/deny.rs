@@ -1,5 +1,6 @@
 //! deny — refuse a pending request, optionally saying why.  Grammar: `deny ID [REASON…]`
 
+use crate::command::Decide;
 use serde::{Deserialize, Serialize};
 
 use super::{ApprovalId, Canonical, Command, CommandSpec, approval_id};
@@ -31,7 +32,7 @@ pub struct Deny {
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let id = approval_id::required(args)?;
     let reason = reason(args)?;
-    Ok(Command::Deny(Deny { id, reason }))
+    Ok(Command::Decide(Decide::Deny(Deny { id, reason })))
 }
 
 /// The rest of the arguments as a reason: `None` when empty, an error when longer than [`MAX_REASON_CHARS`].
@@ -58,14 +59,15 @@ impl Deny {
 #[cfg(test)]
 mod tests {
     use super::Deny;
+    use crate::command::Decide;
     use crate::command::{ApprovalId, Command};
     use crate::grammar::{ParseError, parse};
 
     fn deny(reason: Option<&str>) -> Command {
-        Command::Deny(Deny {
+        Command::Decide(Decide::Deny(Deny {
             id: ApprovalId::new(12),
             reason: reason.map(str::to_string),
-        })
+        }))
     }
 
     #[test]

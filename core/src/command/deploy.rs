@@ -1,8 +1,9 @@
 //! deploy — roll out another image of the API, through approval.  Grammar: `deploy IMAGE_OR_TAG`
 //!
 //! The reference's syntax is checked here; whether its repository is allowed needs config and is checked when
-//! the request is made (`PolicyConfig::check_image`).
+//! the request is made (`PolicyConfig::deploy_repository`, applied by the live image check).
 
+use crate::command::Change;
 use serde::{Deserialize, Serialize};
 
 pub use super::image_ref::{BadImageRef, ImageRef, is_bare_tag, parse_image_ref};
@@ -37,7 +38,7 @@ fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let image =
         parse_image_ref(&given).map_err(|e| args.bad_value("image reference", &given, e.0))?;
     args.finish()?;
-    Ok(Command::Deploy(Deploy { image }))
+    Ok(Command::Change(Change::Deploy(Deploy { image })))
 }
 
 impl Deploy {
@@ -49,6 +50,7 @@ impl Deploy {
 #[cfg(test)]
 mod tests {
     use super::{Deploy, parse_image_ref};
+    use crate::command::Change;
     use crate::command::Command;
     use crate::grammar::{ParseError, parse};
 
@@ -57,7 +59,7 @@ mod tests {
         let tag = parse_image_ref("v1.0.3").expect("tag");
         assert_eq!(
             parse("deploy v1.0.3"),
-            Ok(Command::Deploy(Deploy { image: tag }))
+            Ok(Command::Change(Change::Deploy(Deploy { image: tag })))
         );
         assert_eq!(
             parse("deploy mystocks/api:v1.0.1").map(|c| c.canonical()),

@@ -1,6 +1,7 @@
 //! errors — error lines of the last minutes across the API pods, grouped and counted.
 //! Grammar: `errors [--since MINUTES]`
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec, FlagSpec};
@@ -41,7 +42,7 @@ pub struct Errors {
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let since_minutes = since_minutes(args)?;
     args.finish()?;
-    Ok(Command::Errors(Errors { since_minutes }))
+    Ok(Command::Read(Read::Errors(Errors { since_minutes })))
 }
 
 /// Reads `--since`: `N` or `Nm` minutes, `Nh` hours; 1 to [`MAX_SINCE_MINUTES`].
@@ -84,10 +85,11 @@ impl Errors {
 mod tests {
     use super::Errors;
     use crate::command::Command;
+    use crate::command::Read;
     use crate::grammar::{ParseError, parse};
 
     fn errors(since_minutes: u32) -> Result<Command, ParseError> {
-        Ok(Command::Errors(Errors { since_minutes }))
+        Ok(Command::Read(Read::Errors(Errors { since_minutes })))
     }
 
     #[test]

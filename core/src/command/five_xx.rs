@@ -1,5 +1,6 @@
 //! 5xx — 5xx responses in recent API logs, counted by path and status.  Grammar: `5xx [--since MINUTES]`
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::errors::{SINCE_FLAG, since_minutes};
@@ -28,7 +29,7 @@ pub struct FiveXx {
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let since_minutes = since_minutes(args)?;
     args.finish()?;
-    Ok(Command::FiveXx(FiveXx { since_minutes }))
+    Ok(Command::Read(Read::FiveXx(FiveXx { since_minutes })))
 }
 
 impl FiveXx {
@@ -41,17 +42,18 @@ impl FiveXx {
 mod tests {
     use super::FiveXx;
     use crate::command::Command;
+    use crate::command::Read;
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_with_default_and_explicit_window() {
         assert_eq!(
             parse("5xx"),
-            Ok(Command::FiveXx(FiveXx { since_minutes: 15 }))
+            Ok(Command::Read(Read::FiveXx(FiveXx { since_minutes: 15 })))
         );
         assert_eq!(
             parse("errors5xx --since 1h"),
-            Ok(Command::FiveXx(FiveXx { since_minutes: 60 }))
+            Ok(Command::Read(Read::FiveXx(FiveXx { since_minutes: 60 })))
         );
         assert_eq!(
             parse("5XX --since 5").map(|c| c.canonical()),

@@ -1,5 +1,6 @@
 //! freeze — stop all changes, everywhere, until unfrozen (admin).  Grammar: `freeze [REASON…]`
 
+use crate::command::Admin;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec, deny};
@@ -26,7 +27,7 @@ pub struct Freeze {
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let reason = deny::reason(args)?;
-    Ok(Command::Freeze(Freeze { reason }))
+    Ok(Command::Admin(Admin::Freeze(Freeze { reason })))
 }
 
 impl Freeze {
@@ -40,6 +41,7 @@ impl Freeze {
 #[cfg(test)]
 mod tests {
     use super::Freeze;
+    use crate::command::Admin;
     use crate::command::Command;
     use crate::grammar::parse;
 
@@ -47,21 +49,21 @@ mod tests {
     fn reason_is_optional() {
         assert_eq!(
             parse("freeze"),
-            Ok(Command::Freeze(Freeze { reason: None }))
+            Ok(Command::Admin(Admin::Freeze(Freeze { reason: None })))
         );
         assert_eq!(
             parse("freeze -- release window, 'no' changes"),
-            Ok(Command::Freeze(Freeze {
+            Ok(Command::Admin(Admin::Freeze(Freeze {
                 reason: Some("-- release window, no changes".to_string())
-            }))
+            })))
         );
     }
 
     #[test]
     fn canonical_round_trips() {
-        let cmd = Command::Freeze(Freeze {
+        let cmd = Command::Admin(Admin::Freeze(Freeze {
             reason: Some("db \"migration\"".to_string()),
-        });
+        }));
         assert_eq!(cmd.canonical(), "freeze \"db \\\"migration\\\"\"");
         assert_eq!(parse(&cmd.canonical()), Ok(cmd));
     }

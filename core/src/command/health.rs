@@ -4,6 +4,7 @@
 //! `--pods` takes no value, which the flag grammar cannot say (every flag there has a value), so the spec takes
 //! its words as free text and this parser accepts exactly `--pods` (or `pods`).
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec};
@@ -44,7 +45,7 @@ fn parse(args: &mut Args) -> Result<Command, ParseError> {
         Some(word) => return Err(args.bad_value("argument", &word, "the only option is `--pods`")),
     };
     args.finish()?;
-    Ok(Command::Health(Health { pods }))
+    Ok(Command::Read(Read::Health(Health { pods })))
 }
 
 impl Health {
@@ -59,18 +60,22 @@ impl Health {
 mod tests {
     use super::Health;
     use crate::command::Command;
+    use crate::command::Read;
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_with_and_without_pods() {
-        assert_eq!(parse("health"), Ok(Command::Health(Health { pods: false })));
+        assert_eq!(
+            parse("health"),
+            Ok(Command::Read(Read::Health(Health { pods: false })))
+        );
         assert_eq!(
             parse("health --pods"),
-            Ok(Command::Health(Health { pods: true }))
+            Ok(Command::Read(Read::Health(Health { pods: true })))
         );
         assert_eq!(
             parse("health pods"),
-            Ok(Command::Health(Health { pods: true }))
+            Ok(Command::Read(Read::Health(Health { pods: true })))
         );
         assert_eq!(
             parse("health --pods").map(|c| c.canonical()),
@@ -94,9 +99,9 @@ mod tests {
         ));
         assert_eq!(
             parse("health --help"),
-            Ok(Command::Help(crate::command::Help {
+            Ok(Command::Read(Read::Help(crate::command::Help {
                 topic: Some("health".into())
-            }))
+            })))
         );
     }
 }

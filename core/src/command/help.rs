@@ -2,6 +2,7 @@
 //!
 //! The text itself is generated from the specs and from policy by `crate::help`.
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec};
@@ -30,7 +31,7 @@ pub struct Help {
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let topic = args.next_arg().map(|t| t.to_ascii_lowercase());
     args.finish()?;
-    Ok(Command::Help(Help { topic }))
+    Ok(Command::Read(Read::Help(Help { topic })))
 }
 
 impl Help {
@@ -45,12 +46,13 @@ impl Help {
 mod tests {
     use super::Help;
     use crate::command::Command;
+    use crate::command::Read;
     use crate::grammar::{ParseError, parse};
 
     fn help(topic: Option<&str>) -> Command {
-        Command::Help(Help {
+        Command::Read(Read::Help(Help {
             topic: topic.map(str::to_string),
-        })
+        }))
     }
 
     #[test]

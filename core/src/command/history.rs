@@ -2,6 +2,7 @@
 //!
 //! Implements the operations manual's "Rollback Procedure".
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandSpec};
@@ -26,17 +27,18 @@ pub struct History;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
-    Ok(Command::History(History))
+    Ok(Command::Read(Read::History(History)))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::command::Read;
     use crate::command::{Command, History};
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_alone() {
-        assert_eq!(parse("history"), Ok(Command::History(History)));
+        assert_eq!(parse("history"), Ok(Command::Read(Read::History(History))));
         assert_eq!(
             parse("history").map(|c| c.canonical()),
             Ok("history".to_string())

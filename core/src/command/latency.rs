@@ -2,6 +2,7 @@
 //!
 //! Implements the manual's "High Latency — Check API latency" (`curl -w`), phase by phase.
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec, FlagSpec};
@@ -45,7 +46,7 @@ fn parse(args: &mut Args) -> Result<Command, ParseError> {
         None => DEFAULT_SAMPLES,
     };
     args.finish()?;
-    Ok(Command::Latency(Latency { samples }))
+    Ok(Command::Read(Read::Latency(Latency { samples })))
 }
 
 impl Latency {
@@ -58,17 +59,18 @@ impl Latency {
 mod tests {
     use super::Latency;
     use crate::command::Command;
+    use crate::command::Read;
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn samples_default_and_bounds() {
         assert_eq!(
             parse("latency"),
-            Ok(Command::Latency(Latency { samples: 5 }))
+            Ok(Command::Read(Read::Latency(Latency { samples: 5 })))
         );
         assert_eq!(
             parse("latency -n 3"),
-            Ok(Command::Latency(Latency { samples: 3 }))
+            Ok(Command::Read(Read::Latency(Latency { samples: 3 })))
         );
         assert_eq!(
             parse("latency").map(|c| c.canonical()),

@@ -1,6 +1,7 @@
 //! logs — recent log lines of one pod or of all the API pods.
 //! Grammar: `logs [POD|deployment] [--tail N] [--grep PATTERN]`
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec, FlagSpec};
@@ -83,7 +84,7 @@ fn parse(args: &mut Args) -> Result<Command, ParseError> {
         .map(|p| check_pattern(args, p))
         .transpose()?;
     args.finish()?;
-    Ok(Command::Logs(Logs { target, tail, grep }))
+    Ok(Command::Read(Read::Logs(Logs { target, tail, grep })))
 }
 
 /// Pod names are DNS-1123 subdomains: lower-case letters, digits, `-` and `.`, at most 253 characters.
@@ -132,14 +133,15 @@ impl Logs {
 mod tests {
     use super::{Logs, LogsTarget};
     use crate::command::Command;
+    use crate::command::Read;
     use crate::grammar::{ParseError, parse};
 
     fn logs(target: LogsTarget, tail: u32, grep: Option<&str>) -> Result<Command, ParseError> {
-        Ok(Command::Logs(Logs {
+        Ok(Command::Read(Read::Logs(Logs {
             target,
             tail,
             grep: grep.map(str::to_string),
-        }))
+        })))
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //!
 //! Implements the manual's "Check cache hit rate" and "Check pool metrics" (`curl …/metrics | grep …`).
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandSpec};
@@ -28,17 +29,18 @@ pub struct Metrics;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
-    Ok(Command::Metrics(Metrics))
+    Ok(Command::Read(Read::Metrics(Metrics)))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::command::Read;
     use crate::command::{Command, Metrics};
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_alone() {
-        assert_eq!(parse("metrics"), Ok(Command::Metrics(Metrics)));
+        assert_eq!(parse("metrics"), Ok(Command::Read(Read::Metrics(Metrics))));
         assert!(matches!(
             parse("metrics x"),
             Err(ParseError::ExtraArgument { .. })

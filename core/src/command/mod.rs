@@ -74,10 +74,34 @@ pub use top::Top;
 pub use unfreeze::Unfreeze;
 pub use whoami::Whoami;
 
-/// One chat command, parsed. `Display` is the canonical text, which parses back to the same command.
+/// One chat command, parsed, typed by what it does. `Display` is the canonical text, which parses back to the same
+/// command.
+///
+/// The kind decides the path through the engine and the rule policy gives it: every [`Change`] is previewed and
+/// waits for approval because it is a `Change` — no list of commands decides that. Adding a variant to any of the
+/// kinds does not compile until its rule, its plan (for a change) and its handler are written.
+///
+/// Serialised (runbook runs keep their steps in the store) as before the kinds existed: `{"command": "scale",
+/// "replicas": 5}`, the kind being implied by the command's name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Command {
+    /// Looks and tells; runs at once.
+    Read(Read),
+    /// Changes the service; previewed, bound to the target's state, and run only once approved.
+    Change(Change),
+    /// Decides on a change request.
+    Decide(Decide),
+    /// Changes the bot itself.
+    Admin(Admin),
+    /// The incident war room (its break-glass is the one change that runs without a second approver).
+    Incident(Incident),
+}
+
+/// A command that only reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
-pub enum Command {
+pub enum Read {
     Help(Help),
     Pods(Pods),
     Top(Top),
@@ -90,24 +114,41 @@ pub enum Command {
     Approvals(Approvals),
     Audit(Audit),
     AuditVerify(AuditVerify),
-    Rollback(Rollback),
-    Deploy(Deploy),
-    Scale(Scale),
-    Restart(Restart),
-    Approve(Approve),
-    Deny(Deny),
-    Cancel(Cancel),
-    Freeze(Freeze),
-    Unfreeze(Unfreeze),
     Health(Health),
     Latency(Latency),
     Metrics(Metrics),
     DbTables(DbTables),
-    DbVacuum(DbVacuum),
     Checklist(Checklist),
-    Incident(Incident),
     Oncall(Oncall),
     Runbook(Runbook),
+}
+
+/// A command that changes the service: it goes through approval because of its type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Change {
+    Rollback(Rollback),
+    Deploy(Deploy),
+    Scale(Scale),
+    Restart(Restart),
+    DbVacuum(DbVacuum),
+}
+
+/// A decision on a change request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Decide {
+    Approve(Approve),
+    Deny(Deny),
+    Cancel(Cancel),
+}
+
+/// A command that changes the bot itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Admin {
+    Freeze(Freeze),
+    Unfreeze(Unfreeze),
 }
 
 impl Command {
@@ -119,34 +160,14 @@ impl Command {
     /// The spec of this command (name, usage, flags, help).
     pub fn spec(&self) -> &'static CommandSpec {
         match self {
-            Command::Help(_) => &help::SPEC,
-            Command::Pods(_) => &pods::SPEC,
-            Command::Top(_) => &top::SPEC,
-            Command::Logs(_) => &logs::SPEC,
-            Command::Errors(_) => &errors::SPEC,
-            Command::FiveXx(_) => &five_xx::SPEC,
-            Command::History(_) => &history::SPEC,
-            Command::Status(_) => &status::SPEC,
-            Command::Whoami(_) => &whoami::SPEC,
-            Command::Approvals(_) => &approvals::SPEC,
-            Command::Audit(_) | Command::AuditVerify(_) => &audit::SPEC,
-            Command::Rollback(_) => &rollback::SPEC,
-            Command::Deploy(_) => &deploy::SPEC,
-            Command::Scale(_) => &scale::SPEC,
-            Command::Restart(_) => &restart::SPEC,
-            Command::Approve(_) => &approve::SPEC,
-            Command::Deny(_) => &deny::SPEC,
-            Command::Cancel(_) => &cancel::SPEC,
-            Command::Freeze(_) => &freeze::SPEC,
-            Command::Unfreeze(_) => &unfreeze::SPEC,
-            Command::Health(_) => &health::SPEC,
-            Command::Latency(_) => &latency::SPEC,
-            Command::Metrics(_) => &metrics::SPEC,
-            Command::DbTables(_) | Command::DbVacuum(_) => &db::SPEC,
-            Command::Checklist(_) => &checklist::SPEC,
+            Command::Read(c) => c.spec(),
+            Command::Change(c) => c.spec(),
+            Command::Decide(Decide::Approve(_)) => &approve::SPEC,
+            Command::Decide(Decide::Deny(_)) => &deny::SPEC,
+            Command::Decide(Decide::Cancel(_)) => &cancel::SPEC,
+            Command::Admin(Admin::Freeze(_)) => &freeze::SPEC,
+            Command::Admin(Admin::Unfreeze(_)) => &unfreeze::SPEC,
             Command::Incident(_) => &incident::SPEC,
-            Command::Oncall(_) => &oncall::SPEC,
-            Command::Runbook(_) => &runbook::SPEC,
         }
     }
 
@@ -160,38 +181,118 @@ impl Command {
     pub fn canonical(&self) -> String {
         let mut out = Canonical::new(self.name());
         match self {
-            Command::Help(c) => c.write_args(&mut out),
-            Command::Pods(c) => c.write_args(&mut out),
-            Command::Logs(c) => c.write_args(&mut out),
-            Command::Errors(c) => c.write_args(&mut out),
-            Command::FiveXx(c) => c.write_args(&mut out),
-            Command::Audit(c) => c.write_args(&mut out),
-            Command::AuditVerify(c) => c.write_args(&mut out),
-            Command::Rollback(c) => c.write_args(&mut out),
-            Command::Deploy(c) => c.write_args(&mut out),
-            Command::Scale(c) => c.write_args(&mut out),
-            Command::Approve(c) => c.write_args(&mut out),
-            Command::Deny(c) => c.write_args(&mut out),
-            Command::Cancel(c) => c.write_args(&mut out),
-            Command::Freeze(c) => c.write_args(&mut out),
-            Command::Health(c) => c.write_args(&mut out),
-            Command::Latency(c) => c.write_args(&mut out),
-            Command::DbTables(c) => c.write_args(&mut out),
-            Command::DbVacuum(c) => c.write_args(&mut out),
+            Command::Read(c) => c.write_args(&mut out),
+            Command::Change(c) => c.write_args(&mut out),
+            Command::Decide(Decide::Approve(c)) => c.write_args(&mut out),
+            Command::Decide(Decide::Deny(c)) => c.write_args(&mut out),
+            Command::Decide(Decide::Cancel(c)) => c.write_args(&mut out),
+            Command::Admin(Admin::Freeze(c)) => c.write_args(&mut out),
+            Command::Admin(Admin::Unfreeze(_)) => {}
             Command::Incident(c) => c.write_args(&mut out),
-            Command::Runbook(c) => c.write_args(&mut out),
-            Command::Top(_)
-            | Command::History(_)
-            | Command::Status(_)
-            | Command::Whoami(_)
-            | Command::Approvals(_)
-            | Command::Restart(_)
-            | Command::Unfreeze(_)
-            | Command::Metrics(_)
-            | Command::Checklist(_)
-            | Command::Oncall(_) => {}
         }
         out.finish()
+    }
+}
+
+impl Read {
+    fn spec(&self) -> &'static CommandSpec {
+        match self {
+            Read::Help(_) => &help::SPEC,
+            Read::Pods(_) => &pods::SPEC,
+            Read::Top(_) => &top::SPEC,
+            Read::Logs(_) => &logs::SPEC,
+            Read::Errors(_) => &errors::SPEC,
+            Read::FiveXx(_) => &five_xx::SPEC,
+            Read::History(_) => &history::SPEC,
+            Read::Status(_) => &status::SPEC,
+            Read::Whoami(_) => &whoami::SPEC,
+            Read::Approvals(_) => &approvals::SPEC,
+            Read::Audit(_) | Read::AuditVerify(_) => &audit::SPEC,
+            Read::Health(_) => &health::SPEC,
+            Read::Latency(_) => &latency::SPEC,
+            Read::Metrics(_) => &metrics::SPEC,
+            Read::DbTables(_) => &db::SPEC,
+            Read::Checklist(_) => &checklist::SPEC,
+            Read::Oncall(_) => &oncall::SPEC,
+            Read::Runbook(_) => &runbook::SPEC,
+        }
+    }
+
+    fn write_args(&self, out: &mut Canonical) {
+        match self {
+            Read::Help(c) => c.write_args(out),
+            Read::Pods(c) => c.write_args(out),
+            Read::Logs(c) => c.write_args(out),
+            Read::Errors(c) => c.write_args(out),
+            Read::FiveXx(c) => c.write_args(out),
+            Read::Audit(c) => c.write_args(out),
+            Read::AuditVerify(c) => c.write_args(out),
+            Read::Health(c) => c.write_args(out),
+            Read::Latency(c) => c.write_args(out),
+            Read::Runbook(c) => c.write_args(out),
+            Read::DbTables(c) => c.write_args(out),
+            Read::Top(_)
+            | Read::History(_)
+            | Read::Status(_)
+            | Read::Whoami(_)
+            | Read::Approvals(_)
+            | Read::Metrics(_)
+            | Read::Checklist(_)
+            | Read::Oncall(_) => {}
+        }
+    }
+}
+
+impl Change {
+    fn spec(&self) -> &'static CommandSpec {
+        match self {
+            Change::Rollback(_) => &rollback::SPEC,
+            Change::Deploy(_) => &deploy::SPEC,
+            Change::Scale(_) => &scale::SPEC,
+            Change::Restart(_) => &restart::SPEC,
+            Change::DbVacuum(_) => &db::SPEC,
+        }
+    }
+
+    fn write_args(&self, out: &mut Canonical) {
+        match self {
+            Change::Rollback(c) => c.write_args(out),
+            Change::Deploy(c) => c.write_args(out),
+            Change::Scale(c) => c.write_args(out),
+            Change::Restart(_) => {}
+            Change::DbVacuum(c) => c.write_args(out),
+        }
+    }
+
+    /// The command's name as typed (`scale`, `db`).
+    pub fn name(&self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Whether the change waits for a rollout in progress to end. A rollback does not (undoing a stuck release is
+    /// what it is for), nor does database maintenance (it does not touch the deployment).
+    pub fn waits_for_rollout(&self) -> bool {
+        match self {
+            Change::Deploy(_) | Change::Scale(_) | Change::Restart(_) => true,
+            Change::Rollback(_) | Change::DbVacuum(_) => false,
+        }
+    }
+
+    /// The canonical text of this change.
+    pub fn canonical(&self) -> String {
+        Command::Change(self.clone()).canonical()
+    }
+}
+
+impl From<Change> for Command {
+    fn from(change: Change) -> Self {
+        Command::Change(change)
+    }
+}
+
+impl From<Read> for Command {
+    fn from(read: Read) -> Self {
+        Command::Read(read)
     }
 }
 

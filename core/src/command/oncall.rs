@@ -1,5 +1,6 @@
 //! oncall — who is on call and whom to contact.  Grammar: `oncall`
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandSpec};
@@ -24,18 +25,25 @@ pub struct Oncall;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
-    Ok(Command::Oncall(Oncall))
+    Ok(Command::Read(Read::Oncall(Oncall)))
 }
 
 #[cfg(test)]
 mod tests {
     use crate::command::Command;
+    use crate::command::Read;
     use crate::grammar::parse;
 
     #[test]
     fn takes_nothing() {
-        assert_eq!(parse("oncall"), Ok(Command::Oncall(super::Oncall)));
-        assert_eq!(parse("contacts"), Ok(Command::Oncall(super::Oncall)));
+        assert_eq!(
+            parse("oncall"),
+            Ok(Command::Read(Read::Oncall(super::Oncall)))
+        );
+        assert_eq!(
+            parse("contacts"),
+            Ok(Command::Read(Read::Oncall(super::Oncall)))
+        );
         assert!(parse("oncall now").is_err());
     }
 }

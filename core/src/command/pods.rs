@@ -1,5 +1,6 @@
 //! pods — the API pods with status, restarts and age.  Grammar: `pods [-l SELECTOR]`
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec, FlagSpec};
@@ -38,7 +39,7 @@ fn parse(args: &mut Args) -> Result<Command, ParseError> {
         .map(|s| check_selector(args, s))
         .transpose()?;
     args.finish()?;
-    Ok(Command::Pods(Pods { selector }))
+    Ok(Command::Read(Read::Pods(Pods { selector })))
 }
 
 /// A light syntax check of a Kubernetes label selector (the API server does the full one).
@@ -75,12 +76,13 @@ impl Pods {
 mod tests {
     use super::Pods;
     use crate::command::Command;
+    use crate::command::Read;
     use crate::grammar::{ParseError, parse};
 
     fn pods(selector: Option<&str>) -> Command {
-        Command::Pods(Pods {
+        Command::Read(Read::Pods(Pods {
             selector: selector.map(str::to_string),
-        })
+        }))
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //!
 //! Implements the operations manual's "Quick Reference — Restart service".
 
+use crate::command::Change;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandSpec};
@@ -26,17 +27,21 @@ pub struct Restart;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
-    Ok(Command::Restart(Restart))
+    Ok(Command::Change(Change::Restart(Restart)))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::command::Change;
     use crate::command::{Command, Restart};
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_alone() {
-        assert_eq!(parse("restart"), Ok(Command::Restart(Restart)));
+        assert_eq!(
+            parse("restart"),
+            Ok(Command::Change(Change::Restart(Restart)))
+        );
         assert_eq!(
             parse("restart").map(|c| c.canonical()),
             Ok("restart".to_string())

@@ -1,6 +1,7 @@
 //! rollback — undo the last rollout (or go to a given revision), through approval.
 //! Grammar: `rollback [--to-revision N]`
 
+use crate::command::Change;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec, FlagSpec};
@@ -45,7 +46,7 @@ fn parse(args: &mut Args) -> Result<Command, ParseError> {
         None => None,
     };
     args.finish()?;
-    Ok(Command::Rollback(Rollback { to_revision }))
+    Ok(Command::Change(Change::Rollback(Rollback { to_revision })))
 }
 
 impl Rollback {
@@ -59,6 +60,7 @@ impl Rollback {
 #[cfg(test)]
 mod tests {
     use super::Rollback;
+    use crate::command::Change;
     use crate::command::Command;
     use crate::grammar::{ParseError, parse};
 
@@ -66,13 +68,15 @@ mod tests {
     fn previous_or_given_revision() {
         assert_eq!(
             parse("rollback"),
-            Ok(Command::Rollback(Rollback { to_revision: None }))
+            Ok(Command::Change(Change::Rollback(Rollback {
+                to_revision: None
+            })))
         );
         assert_eq!(
             parse("undo --to-revision=3"),
-            Ok(Command::Rollback(Rollback {
+            Ok(Command::Change(Change::Rollback(Rollback {
                 to_revision: Some(3)
-            }))
+            })))
         );
         assert_eq!(
             parse("rollback --to-revision 3").map(|c| c.canonical()),

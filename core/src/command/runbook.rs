@@ -4,6 +4,7 @@
 //! file in the configured directory (see docs/runbooks.md). `run` posts the steps one after another in a
 //! thread; a step that changes something becomes an approval request and the run waits for the decision.
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec};
@@ -57,7 +58,7 @@ fn parse(args: &mut Args) -> Result<Command, ParseError> {
         }
     };
     args.finish()?;
-    Ok(Command::Runbook(command))
+    Ok(Command::Read(Read::Runbook(command)))
 }
 
 fn runbook_name(args: &mut Args) -> Result<String, ParseError> {
@@ -96,10 +97,11 @@ impl Runbook {
 mod tests {
     use super::Runbook;
     use crate::command::Command;
+    use crate::command::Read;
     use crate::grammar::{ParseError, parse};
 
     fn rb(r: Runbook) -> Result<Command, ParseError> {
-        Ok(Command::Runbook(r))
+        Ok(Command::Read(Read::Runbook(r)))
     }
 
     #[test]

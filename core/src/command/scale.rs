@@ -3,6 +3,7 @@
 //! Parsing accepts any whole number up to [`MAX_REPLICAS`]; the configured bounds (default 1–20) are checked
 //! when the request is made (`PolicyConfig::check_replicas`).
 
+use crate::command::Change;
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec};
@@ -36,7 +37,7 @@ fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
     let replicas = i32::try_from(replicas)
         .map_err(|_| args.bad_value("number of replicas", &given, "too large"))?;
-    Ok(Command::Scale(Scale { replicas }))
+    Ok(Command::Change(Change::Scale(Scale { replicas })))
 }
 
 impl Scale {
@@ -48,16 +49,23 @@ impl Scale {
 #[cfg(test)]
 mod tests {
     use super::Scale;
+    use crate::command::Change;
     use crate::command::Command;
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_a_count() {
-        assert_eq!(parse("scale 5"), Ok(Command::Scale(Scale { replicas: 5 })));
-        assert_eq!(parse("scale 0"), Ok(Command::Scale(Scale { replicas: 0 })));
+        assert_eq!(
+            parse("scale 5"),
+            Ok(Command::Change(Change::Scale(Scale { replicas: 5 })))
+        );
+        assert_eq!(
+            parse("scale 0"),
+            Ok(Command::Change(Change::Scale(Scale { replicas: 0 })))
+        );
         assert_eq!(
             parse("scale 10000"),
-            Ok(Command::Scale(Scale { replicas: 10_000 }))
+            Ok(Command::Change(Change::Scale(Scale { replicas: 10_000 })))
         );
         assert_eq!(
             parse("/mystocks scale 5").map(|c| c.canonical()),

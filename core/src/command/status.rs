@@ -2,6 +2,7 @@
 //!
 //! Implements the operations manual's "Rollback Procedure — Monitor rollout".
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandSpec};
@@ -26,17 +27,18 @@ pub struct Status;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
-    Ok(Command::Status(Status))
+    Ok(Command::Read(Read::Status(Status)))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::command::Read;
     use crate::command::{Command, Status};
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_alone() {
-        assert_eq!(parse("status"), Ok(Command::Status(Status)));
+        assert_eq!(parse("status"), Ok(Command::Read(Read::Status(Status))));
         assert_eq!(
             parse("status").map(|c| c.canonical()),
             Ok("status".to_string())

@@ -2,6 +2,7 @@
 //!
 //! Implements the operations manual's "Morning Checklist — Check resource usage".
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandSpec};
@@ -26,17 +27,18 @@ pub struct Top;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
-    Ok(Command::Top(Top))
+    Ok(Command::Read(Read::Top(Top)))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::command::Read;
     use crate::command::{Command, Top};
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_alone() {
-        assert_eq!(parse("top"), Ok(Command::Top(Top)));
+        assert_eq!(parse("top"), Ok(Command::Read(Read::Top(Top))));
         assert_eq!(parse("top").map(|c| c.canonical()), Ok("top".to_string()));
     }
 

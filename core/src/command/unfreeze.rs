@@ -1,5 +1,6 @@
 //! unfreeze — allow changes again after `freeze` (admin).  Grammar: `unfreeze`
 
+use crate::command::Admin;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandSpec};
@@ -24,19 +25,23 @@ pub struct Unfreeze;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
-    Ok(Command::Unfreeze(Unfreeze))
+    Ok(Command::Admin(Admin::Unfreeze(Unfreeze)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::Unfreeze;
+    use crate::command::Admin;
     use crate::command::Command;
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_alone() {
-        assert_eq!(parse("unfreeze"), Ok(Command::Unfreeze(Unfreeze)));
-        assert_eq!(parse("thaw"), Ok(Command::Unfreeze(Unfreeze)));
+        assert_eq!(
+            parse("unfreeze"),
+            Ok(Command::Admin(Admin::Unfreeze(Unfreeze)))
+        );
+        assert_eq!(parse("thaw"), Ok(Command::Admin(Admin::Unfreeze(Unfreeze))));
         assert!(matches!(
             parse("unfreeze now"),
             Err(ParseError::ExtraArgument { .. })

@@ -2,6 +2,7 @@
 //!
 //! The bot's own command; the operations manual has no counterpart.
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandSpec};
@@ -26,17 +27,18 @@ pub struct Whoami;
 
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     args.finish()?;
-    Ok(Command::Whoami(Whoami))
+    Ok(Command::Read(Read::Whoami(Whoami)))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::command::Read;
     use crate::command::{Command, Whoami};
     use crate::grammar::{ParseError, parse};
 
     #[test]
     fn parses_alone() {
-        assert_eq!(parse("whoami"), Ok(Command::Whoami(Whoami)));
+        assert_eq!(parse("whoami"), Ok(Command::Read(Read::Whoami(Whoami))));
         assert_eq!(
             parse("whoami").map(|c| c.canonical()),
             Ok("whoami".to_string())

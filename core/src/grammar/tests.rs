@@ -1,6 +1,7 @@
 //! Tests of the tokenizer, the prefix, did-you-mean errors and thread addressing.
 
 use super::*;
+use crate::command::{Change, Read};
 use crate::command::{Pods, Scale, Status};
 
 fn words(text: &str) -> Vec<String> {
@@ -60,10 +61,13 @@ fn quoted_words_are_never_flags() {
 
 #[test]
 fn bot_prefix_is_stripped() {
-    assert_eq!(parse("/mystocks status"), Ok(Command::Status(Status)));
+    assert_eq!(
+        parse("/mystocks status"),
+        Ok(Command::Read(Read::Status(Status)))
+    );
     assert_eq!(
         parse("!MyStocks scale 5"),
-        Ok(Command::Scale(Scale { replicas: 5 }))
+        Ok(Command::Change(Change::Scale(Scale { replicas: 5 })))
     );
     assert_eq!(parse("/mystocks"), Err(ParseError::Empty));
     assert_eq!(parse("   "), Err(ParseError::Empty));
@@ -71,12 +75,12 @@ fn bot_prefix_is_stripped() {
 
 #[test]
 fn names_are_case_insensitive() {
-    assert_eq!(parse("STATUS"), Ok(Command::Status(Status)));
+    assert_eq!(parse("STATUS"), Ok(Command::Read(Read::Status(Status))));
     assert_eq!(
         parse("Pods -L app=x"),
-        Ok(Command::Pods(Pods {
+        Ok(Command::Read(Read::Pods(Pods {
             selector: Some("app=x".into())
-        }))
+        })))
     );
 }
 
@@ -143,7 +147,7 @@ fn parse_addressed_drops_thread_talk_that_does_not_parse() {
     assert_eq!(parse_addressed(thread, "status is bad", true), None);
     assert_eq!(
         parse_addressed(thread, "status", true),
-        Some(Ok(Command::Status(Status)))
+        Some(Ok(Command::Read(Read::Status(Status))))
     );
     assert!(matches!(
         parse_addressed(Addressing::Direct, "status is bad", false),

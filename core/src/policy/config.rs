@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
 
 use super::{ApprovalTerms, ConfigError, PolicyConfig, Role, has_role, rule};
-use crate::command::{self, Command, ImageRef};
+use crate::command::{self, Command};
 
 impl PolicyConfig {
     /// Checks the settings make sense: known role names, quorum ≥ 1, bounds in order, overrides of commands
@@ -147,16 +147,13 @@ impl PolicyConfig {
         }
     }
 
-    /// The full reference to deploy, or why not: a bare tag is a tag of the allowed repository; another
-    /// repository is refused unless `allow_other_repositories`.
-    pub fn check_image(&self, image: &ImageRef) -> Result<String, String> {
-        if self.allow_other_repositories || image.is_from(&self.allowed_repository) {
-            Ok(image.resolve(&self.allowed_repository))
+    /// The repository `deploy` must take images from: the allowed one, or any (`""`) when
+    /// `allow_other_repositories` is set.
+    pub fn deploy_repository(&self) -> &str {
+        if self.allow_other_repositories {
+            ""
         } else {
-            Err(format!(
-                "`{image}` is not from `{}`, the only repository deploy may use",
-                self.allowed_repository
-            ))
+            &self.allowed_repository
         }
     }
 }

@@ -20,6 +20,7 @@
 //!
 //! Every problem is reported with the line it is on. Pure: no I/O.
 
+use crate::command::Read;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -300,7 +301,7 @@ fn step_command(text: &str) -> Result<Command, String> {
             "run `{text}`: a runbook cannot run another runbook"
         ));
     }
-    if matches!(command, Command::Help(_)) {
+    if matches!(command, Command::Read(Read::Help(_))) {
         return Err(format!(
             "run `{text}`: `help` is not a step (use `say` for guidance)"
         ));

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use mystocks_commands::policy::PolicyConfig;
 use mystocks_commands::reply::ReplyKind;
 use mystocks_commands::{Handler, Identity};
 use mystocks_sim::world::{Scenario, ScenarioState};
@@ -231,3 +232,37 @@ async fn racing_approvals_execute_once() {
         );
     }
 }
+
+on_both_stores!(
+    allow_other_repositories_decides_whether_deploy_takes_other_images,
+    |store| async move {
+        let strict = TestApp::spawn(AppOptions {
+            store,
+            ..Default::default()
+        })
+        .await;
+        let refused = strict.say("alice", "deploy other/repo:v2").await;
+        assert_eq!(refused[0].kind(), ReplyKind::Refusal, "{}", texts(&refused));
+        assert!(
+            texts(&refused).contains("mystocks/api"),
+            "names the allowed repository: {}",
+            texts(&refused)
+        );
+
+        let open = TestApp::spawn(AppOptions {
+            store,
+            policy: PolicyConfig {
+                allow_other_repositories: true,
+                ..PolicyConfig::default()
+            },
+            ..Default::default()
+        })
+        .await;
+        let asked = open.say("alice", "deploy other/repo:v2").await;
+        let id = approval_id(&asked)
+            .unwrap_or_else(|| panic!("another repository is allowed: {}", texts(&asked)));
+        assert!(texts(&asked).contains("other/repo:v2"), "{}", texts(&asked));
+        open.say("bob", &format!("approve {id}")).await;
+        assert_eq!(image(&open.sim), "other/repo:v2");
+    }
+);

@@ -3,10 +3,10 @@
 //! exactly once, outside any transaction, and reports each table — a table PostgreSQL skipped is a warning and
 //! makes the request end `failed`, never `done`.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::checks::db::{self, VacuumReport};
+use crate::approval::{Approved, NotApproved};
+use crate::checks::db::{self, MaintenancePlan, VacuumReport};
 use crate::command::DbVacuum;
 use crate::invocation::Conversation;
 use crate::present::checks::{vacuum_preview_fields, vacuum_reply};
@@ -18,27 +18,11 @@ use super::super::approvals::{frozen, refresh_request_message};
 use super::super::jobs::Sinks;
 use super::super::trail::{Decision, record_step};
 
-/// The approval kind of database maintenance (`Command::name()` of `db vacuum`).
-pub const KIND: &str = "db";
-
-/// What an approved `db vacuum` does; stored as the approval's binding.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MaintenancePlan {
-    /// Always `vacuum` for now.
-    pub operation: String,
-    /// The database, without credentials.
-    pub database: String,
-    /// `(schema, table)` pairs, as found in `pg_stat_user_tables` when the request was made.
-    pub tables: Vec<(String, String)>,
-    /// The statements that will run, one per table.
-    pub sql: Vec<String>,
-}
-
 /// Computes the plan and its preview; the error is a sentence for the requester.
 pub(in crate::engine) async fn prepare(
     ctx: &Context,
     cmd: &DbVacuum,
-) -> Result<(Value, Value), String> {
+) -> Result<(MaintenancePlan, Value), String> {
     let cfg = &ctx.checks;
     let url = cfg.database_url.as_deref();
     let tables = db::vacuum_targets(url, cmd.table.as_deref(), cfg.timeout)
@@ -58,27 +42,16 @@ pub(in crate::engine) async fn prepare(
         sql: tables.iter().map(db::vacuum_sql).collect(),
     };
     let preview = vacuum_preview_fields(&database, &plan.sql);
-    Ok((json!(plan), json!(preview)))
+    Ok((plan, json!(preview)))
 }
 
-/// Runs an approved maintenance request (the execution job's arm for [`KIND`]).
+/// Runs an approved maintenance request (the execution job's arm for [`MaintenancePlan`]).
 pub(in crate::engine) async fn execute(
     ctx: &Context,
     sinks: &Sinks,
     record: &ApprovalRecord,
+    approved: &Approved<MaintenancePlan>,
 ) -> JobOutcome {
-    let plan: MaintenancePlan = match serde_json::from_value(record.binding.clone()) {
-        Ok(p) => p,
-        Err(err) => {
-            return fail(
-                ctx,
-                sinks,
-                record,
-                format!("the stored plan is unreadable: {err}"),
-            )
-            .await;
-        }
-    };
     match record.state {
         ApprovalState::Approved => {
             let claimed = ctx
@@ -110,7 +83,7 @@ pub(in crate::engine) async fn execute(
         return fail(ctx, sinks, record, refusal).await;
     }
     let cfg = &ctx.checks;
-    let report = match db::vacuum(cfg.database_url.as_deref(), &plan.tables, cfg.timeout).await {
+    let report = match db::vacuum(cfg.database_url.as_deref(), approved, cfg.timeout).await {
         Ok(r) => r,
         Err(err) => return fail(ctx, sinks, record, err.to_string()).await,
     };
@@ -125,6 +98,21 @@ pub(in crate::engine) async fn execute(
     match end_state(&report) {
         ApprovalState::Done => JobOutcome::Done(detail),
         _ => JobOutcome::Failed(detail),
+    }
+}
+
+/// Ends a maintenance request whose approval no longer holds (an approver lost the role since voting).
+pub(in crate::engine) async fn refuse(
+    ctx: &Context,
+    sinks: &Sinks,
+    record: &ApprovalRecord,
+    why: NotApproved,
+) -> JobOutcome {
+    match record.state {
+        ApprovalState::Approved | ApprovalState::Executing => {
+            fail(ctx, sinks, record, format!("no longer approved: {why}")).await
+        }
+        other => JobOutcome::Done(format!("{} is {other}; nothing to execute", record.id)),
     }
 }
 

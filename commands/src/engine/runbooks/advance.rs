@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::NewAuditEntry;
-use crate::command::Command;
+use crate::command::{Change, Command};
 use crate::invocation::{Actor, Addressing, Identity, Invocation};
 use crate::policy;
 use crate::reply::{Level, Reply, ReplySink};
@@ -107,7 +107,7 @@ async fn step(
             )
             .await;
         }
-        StepAction::Run(command) if step.is_change() => {
+        StepAction::Run(Command::Change(command)) => {
             change(runner, ctx, sink, run, index, &step, command).await
         }
         StepAction::Run(command) => match observe::observe(ctx, command).await {
@@ -160,7 +160,7 @@ async fn change(
     run: &mut RunState,
     index: usize,
     step: &Step,
-    command: &Command,
+    command: &Change,
 ) {
     let identity = Identity(run.requester_identity.clone());
     let principal = ctx.directory.resolve(&identity);
@@ -175,7 +175,7 @@ async fn change(
         text: command.canonical(),
         received_at: Utc::now(),
     };
-    if let Err(refusal) = ctx.directory.authorize(&principal, &policy::rule(command)) {
+    if let Err(refusal) = ctx.directory.authorize(&principal, &policy::Rule::CHANGE) {
         let reason = format!(
             "{} cannot request `{}`: {refusal}",
             run.requester_display,

@@ -1,6 +1,7 @@
 //! Read-only runbook steps: each runs its command against the live cluster and the app (as the command itself
 //! does), and hands back the reply to post plus the facts later steps' conditions read.
 
+use crate::command::Read;
 use std::time::{Duration, Instant};
 
 use crate::checks::{self, CheckLevel, CheckResult, http_check};
@@ -40,16 +41,16 @@ fn cluster_err(err: ClusterError) -> String {
 /// Runs a read-only command as a step. `Err` says why it could not run.
 pub(super) async fn observe(ctx: &Context, command: &Command) -> Result<Observed, String> {
     match command {
-        Command::Top(_) => top(ctx).await,
-        Command::Pods(c) => pods(ctx, c.selector.as_deref()).await,
-        Command::Errors(c) => errors(ctx, c.since_minutes).await,
-        Command::FiveXx(c) => five_xx(ctx, c.since_minutes).await,
-        Command::Logs(c) => logs(ctx, c).await,
-        Command::Status(_) => status(ctx).await,
-        Command::History(_) => history(ctx).await,
-        Command::Health(c) => health(ctx, c.pods).await,
-        Command::Metrics(_) => metrics(ctx).await,
-        Command::Latency(c) => latency(ctx, c.samples).await,
+        Command::Read(Read::Top(_)) => top(ctx).await,
+        Command::Read(Read::Pods(c)) => pods(ctx, c.selector.as_deref()).await,
+        Command::Read(Read::Errors(c)) => errors(ctx, c.since_minutes).await,
+        Command::Read(Read::FiveXx(c)) => five_xx(ctx, c.since_minutes).await,
+        Command::Read(Read::Logs(c)) => logs(ctx, c).await,
+        Command::Read(Read::Status(_)) => status(ctx).await,
+        Command::Read(Read::History(_)) => history(ctx).await,
+        Command::Read(Read::Health(c)) => health(ctx, c.pods).await,
+        Command::Read(Read::Metrics(_)) => metrics(ctx).await,
+        Command::Read(Read::Latency(c)) => latency(ctx, c.samples).await,
         other => Err(format!("`{}` cannot run as a runbook step", other.name())),
     }
 }

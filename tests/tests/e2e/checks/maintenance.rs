@@ -8,7 +8,7 @@ use sqlx::{Connection, PgConnection};
 
 use super::harness::ChecksApp;
 
-async fn mystocks_db() -> TestDb {
+pub(super) async fn mystocks_db() -> TestDb {
     let db = TestDb::postgres().await;
     let mut conn = PgConnection::connect(&db.url).await.expect("connect");
     sqlx::raw_sql(
