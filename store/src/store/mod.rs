@@ -7,9 +7,8 @@
 mod error;
 mod incidents;
 mod model;
-mod postgres;
 mod redact;
-mod sqlite;
+mod sql;
 pub(crate) mod verify;
 
 use std::sync::Arc;
@@ -29,9 +28,8 @@ pub use model::{
     ApprovalRecord, ApprovalState, FreezeState, Job, JobOutcome, JobStatus, NewApproval, Vote,
     VoteDecision, VoteResult,
 };
-pub use postgres::PostgresStore;
 pub use redact::redact_url;
-pub use sqlite::SqliteStore;
+use sql::{PostgresStore, SqliteStore};
 
 /// Everything the bot keeps between invocations and across processes. Every method is atomic on its own; the
 /// claim methods (`transition`, `claim_job`, `claim_event`) have exactly one winner however many race.
