@@ -1,5 +1,5 @@
 //! The bot's own store: approval requests and votes, jobs, claimed events, the freeze switch, small values, and
-//! the HMAC-chained audit log — one `Store` trait, a SQLite and a PostgreSQL implementation.
+//! the HMAC-chained audit log — one `Store` trait, one SQL implementation with a SQLite and a PostgreSQL dialect.
 //!
 //! `connect("sqlite://PATH" | "sqlite::memory:" | "postgres://…", key)` opens either and applies the embedded
 //! migrations. Queries are runtime-checked (`sqlx::query`), so building needs no database.

@@ -48,8 +48,9 @@ pub(crate) trait Dialect:
 
     fn read_time(stored: Self::Time) -> Result<DateTime<Utc>, StoreError>;
 
-    /// The parameter of `COALESCE($n, CURRENT_TIMESTAMP)`, which fills the times kept only as a record
-    /// (`created_at` of jobs and incidents, `finished_at`) with the database's clock where it is the one used.
+    /// The parameter of `COALESCE($n, CURRENT_TIMESTAMP)` for the times kept only as a record (`created_at` of
+    /// jobs and incidents, `finished_at`): NULL where the database's own clock fills them (PostgreSQL), the
+    /// process's time where it does not (SQLite).
     type Stamp: Param<Self>;
 
     fn stamp() -> Self::Stamp;

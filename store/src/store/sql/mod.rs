@@ -23,7 +23,7 @@ use super::{
     Vote, VoteResult, redact_url,
 };
 use crate::audit::{AuditKey, AuditRow, NewAuditEntry, VerifyReport};
-pub(crate) use dialect::Dialect;
+use dialect::Dialect;
 
 /// The store in a PostgreSQL database.
 pub(crate) type PostgresStore = SqlStore<Postgres>;

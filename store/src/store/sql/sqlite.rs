@@ -22,6 +22,20 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// How long a writer waits for another to finish before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The pool for `url`. Every connection to `:memory:` is a database of its own: keep exactly one, forever.
+fn pool_options(url: &str) -> SqlitePoolOptions {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if in_memory {
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        SqlitePoolOptions::new().max_connections(8)
+    }
+}
+
 impl Dialect for Sqlite {
     const STORE_NAME: &'static str = "SqliteStore";
     const MIGRATOR: &'static Migrator = &MIGRATOR;
@@ -37,18 +51,7 @@ impl Dialect for Sqlite {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        // Every connection to `:memory:` is a database of its own: keep exactly one, forever.
-        let pool_options = if in_memory {
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-        } else {
-            SqlitePoolOptions::new().max_connections(8)
-        };
-        pool_options
+        pool_options(url)
             .acquire_timeout(BUSY_TIMEOUT)
             .connect_with(options)
             .await
