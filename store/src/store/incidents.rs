@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::StoreError;
 use crate::incident::{IncidentRecord, NewTimelineEntry, TimelineEntry};
 
-/// Incidents and their timelines; a supertrait of [`super::Store`], implemented by both stores.
+/// Incidents and their timelines; a supertrait of [`super::Store`], implemented by the SQL store.
 #[async_trait]
 pub trait IncidentStore: Send + Sync {
     /// Stores a new incident, allocating its number (1, 2, …); returns it with `number` set and `version` 1.

@@ -1,5 +1,5 @@
 //! The bot's own store: approval requests and votes, jobs, claimed events, the freeze switch, small values, and
-//! the HMAC-chained audit log — one `Store` trait, a SQLite and a PostgreSQL implementation.
+//! the HMAC-chained audit log — one `Store` trait, one SQL implementation with a SQLite and a PostgreSQL dialect.
 //!
 //! `connect("sqlite://PATH" | "sqlite::memory:" | "postgres://…", key)` opens either and applies the embedded
 //! migrations. Queries are runtime-checked (`sqlx::query`), so building needs no database.
@@ -7,9 +7,8 @@
 mod error;
 mod incidents;
 mod model;
-mod postgres;
 mod redact;
-mod sqlite;
+mod sql;
 pub(crate) mod verify;
 
 use std::sync::Arc;
@@ -29,9 +28,8 @@ pub use model::{
     ApprovalRecord, ApprovalState, FreezeState, Job, JobOutcome, JobStatus, NewApproval, Vote,
     VoteDecision, VoteResult,
 };
-pub use postgres::PostgresStore;
 pub use redact::redact_url;
-pub use sqlite::SqliteStore;
+use sql::{PostgresStore, SqliteStore};
 
 /// Everything the bot keeps between invocations and across processes. Every method is atomic on its own; the
 /// claim methods (`transition`, `claim_job`, `claim_event`) have exactly one winner however many race.

@@ -1,62 +1,62 @@
-//! Incidents and timelines in PostgreSQL: the document is JSONB; `save` is one conditional `UPDATE`.
+//! Incidents and timelines: the incident is one JSON document with a version; `save` is one conditional
+//! `UPDATE`, so a concurrent save is refused rather than overwritten.
 
 use async_trait::async_trait;
-use serde_json::json;
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 
-use super::PostgresStore;
+use super::bounds::{Affected, BindArg, ReadCol};
+use super::{Dialect, SqlStore};
 use crate::incident::{IncidentRecord, NewTimelineEntry, TimelineEntry};
 use crate::store::StoreError;
 use crate::store::incidents::{IncidentStore, decode_doc};
 
-fn decode(row: &PgRow) -> Result<IncidentRecord, StoreError> {
+fn decode<DB: Dialect>(row: &DB::Row) -> Result<IncidentRecord, StoreError> {
     decode_doc(
-        row.try_get("doc")?,
-        row.try_get("number")?,
-        row.try_get("version")?,
+        DB::read_json(row.col("doc")?)?,
+        row.col("number")?,
+        row.col("version")?,
     )
 }
 
-fn decode_entry(row: &PgRow) -> Result<TimelineEntry, StoreError> {
+fn decode_entry<DB: Dialect>(row: &DB::Row) -> Result<TimelineEntry, StoreError> {
     Ok(TimelineEntry {
-        id: row.try_get("id")?,
-        incident: row.try_get("incident")?,
-        at: row.try_get("at")?,
-        actor: row.try_get("actor")?,
-        kind: row.try_get("kind")?,
-        text: row.try_get("text")?,
-        audit_seq: row.try_get("audit_seq")?,
-        audit_mac: row.try_get("audit_mac")?,
-        detail: row.try_get("detail")?,
+        id: row.col("id")?,
+        incident: row.col("incident")?,
+        at: DB::read_time(row.col("at")?)?,
+        actor: row.col("actor")?,
+        kind: row.col("kind")?,
+        text: row.col("text")?,
+        audit_seq: row.col("audit_seq")?,
+        audit_mac: row.col("audit_mac")?,
+        detail: DB::read_json(row.col("detail")?)?,
     })
 }
 
 #[async_trait]
-impl IncidentStore for PostgresStore {
+impl<DB: Dialect> IncidentStore for SqlStore<DB> {
     async fn create_incident(
         &self,
         incident: &IncidentRecord,
     ) -> Result<IncidentRecord, StoreError> {
         let row = sqlx::query(
-            "INSERT INTO incidents (channel, thread, open, doc, created_at) VALUES ($1, $2, $3, $4, now()) \
-             RETURNING number, version, doc",
+            "INSERT INTO incidents (channel, thread, open, doc, created_at) \
+             VALUES ($1, $2, $3, $4, COALESCE($5, CURRENT_TIMESTAMP)) RETURNING number, version, doc",
         )
-        .bind(&incident.channel)
-        .bind(&incident.thread)
-        .bind(incident.is_open())
-        .bind(json!(incident))
-        .fetch_one(&self.pool)
+        .arg(incident.channel.as_str())
+        .arg(incident.thread.clone())
+        .arg(incident.is_open())
+        .arg(DB::json(incident)?)
+        .arg(DB::stamp())
+        .fetch_one(DB::pool(&self.pool))
         .await?;
-        decode(&row)
+        decode::<DB>(&row)
     }
 
     async fn incident(&self, number: i64) -> Result<Option<IncidentRecord>, StoreError> {
         let row = sqlx::query("SELECT number, version, doc FROM incidents WHERE number = $1")
-            .bind(number)
-            .fetch_optional(&self.pool)
+            .arg(number)
+            .fetch_optional(DB::pool(&self.pool))
             .await?;
-        row.as_ref().map(decode).transpose()
+        row.as_ref().map(decode::<DB>).transpose()
     }
 
     async fn incident_in_thread(
@@ -68,11 +68,11 @@ impl IncidentStore for PostgresStore {
             "SELECT number, version, doc FROM incidents WHERE channel = $1 AND thread = $2 \
              ORDER BY number DESC LIMIT 1",
         )
-        .bind(channel)
-        .bind(thread)
-        .fetch_optional(&self.pool)
+        .arg(channel)
+        .arg(thread)
+        .fetch_optional(DB::pool(&self.pool))
         .await?;
-        row.as_ref().map(decode).transpose()
+        row.as_ref().map(decode::<DB>).transpose()
     }
 
     async fn incidents(
@@ -80,14 +80,15 @@ impl IncidentStore for PostgresStore {
         open_only: bool,
         limit: u32,
     ) -> Result<Vec<IncidentRecord>, StoreError> {
+        // `open` is a BOOLEAN in PostgreSQL and 0/1 in SQLite; `open OR NOT $1` reads the same on both.
         let rows = sqlx::query(
             "SELECT number, version, doc FROM incidents WHERE (open OR NOT $1) ORDER BY number DESC LIMIT $2",
         )
-        .bind(open_only)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .arg(open_only)
+        .arg(i64::from(limit))
+        .fetch_all(DB::pool(&self.pool))
         .await?;
-        rows.iter().map(decode).collect()
+        rows.iter().map(decode::<DB>).collect()
     }
 
     async fn save_incident(&self, incident: &IncidentRecord) -> Result<bool, StoreError> {
@@ -95,13 +96,13 @@ impl IncidentStore for PostgresStore {
             "UPDATE incidents SET version = version + 1, channel = $1, thread = $2, open = $3, doc = $4 \
              WHERE number = $5 AND version = $6",
         )
-        .bind(&incident.channel)
-        .bind(&incident.thread)
-        .bind(incident.is_open())
-        .bind(json!(incident))
-        .bind(incident.number)
-        .bind(incident.version)
-        .execute(&self.pool)
+        .arg(incident.channel.as_str())
+        .arg(incident.thread.clone())
+        .arg(incident.is_open())
+        .arg(DB::json(incident)?)
+        .arg(incident.number)
+        .arg(incident.version)
+        .execute(DB::pool(&self.pool))
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -112,18 +113,18 @@ impl IncidentStore for PostgresStore {
              SELECT number, $1, $2, $3, $4, $5, $6, $7 FROM incidents WHERE number = $8 \
              RETURNING id, incident, at, actor, kind, text, audit_seq, audit_mac, detail",
         )
-        .bind(entry.at)
-        .bind(&entry.actor)
-        .bind(&entry.kind)
-        .bind(&entry.text)
-        .bind(entry.audit_seq)
-        .bind(&entry.audit_mac)
-        .bind(&entry.detail)
-        .bind(entry.incident)
-        .fetch_optional(&self.pool)
+        .arg(DB::time(entry.at))
+        .arg(entry.actor)
+        .arg(entry.kind)
+        .arg(entry.text)
+        .arg(entry.audit_seq)
+        .arg(entry.audit_mac)
+        .arg(DB::json(&entry.detail)?)
+        .arg(entry.incident)
+        .fetch_optional(DB::pool(&self.pool))
         .await?;
         match row {
-            Some(row) => decode_entry(&row),
+            Some(row) => decode_entry::<DB>(&row),
             None => Err(StoreError::NotFound(format!("incident {}", entry.incident))),
         }
     }
@@ -133,9 +134,9 @@ impl IncidentStore for PostgresStore {
             "SELECT id, incident, at, actor, kind, text, audit_seq, audit_mac, detail FROM incident_timeline \
              WHERE incident = $1 ORDER BY id",
         )
-        .bind(incident)
-        .fetch_all(&self.pool)
+        .arg(incident)
+        .fetch_all(DB::pool(&self.pool))
         .await?;
-        rows.iter().map(decode_entry).collect()
+        rows.iter().map(decode_entry::<DB>).collect()
     }
 }

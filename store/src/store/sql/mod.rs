@@ -1,63 +1,65 @@
-//! The PostgreSQL store, for production and for several replicas sharing one database. Claims are single
-//! conditional statements (`FOR UPDATE SKIP LOCKED` for jobs); audit appends hold a transaction-scoped advisory lock.
+//! The one store implementation, over SQL, generic over the database: [`PostgresStore`] and [`SqliteStore`]
+//! are the same code with a different [`Dialect`].
 
 mod approvals;
 mod audit;
+mod bounds;
+mod dialect;
 mod incidents;
 mod jobs;
+mod postgres;
+mod sqlite;
+mod values;
 
-use std::time::Duration as StdDuration;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Database, Pool, Postgres, Sqlite};
 
 use super::{
     ApprovalRecord, ApprovalState, FreezeState, Job, JobOutcome, NewApproval, Store, StoreError,
     Vote, VoteResult, redact_url,
 };
 use crate::audit::{AuditKey, AuditRow, NewAuditEntry, VerifyReport};
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// How long to wait for a connection before calling the database unavailable.
-const CONNECT_TIMEOUT: StdDuration = StdDuration::from_secs(10);
+use dialect::Dialect;
 
 /// The store in a PostgreSQL database.
-pub struct PostgresStore {
-    pool: PgPool,
+pub(crate) type PostgresStore = SqlStore<Postgres>;
+
+/// The store in a SQLite database.
+pub(crate) type SqliteStore = SqlStore<Sqlite>;
+
+/// The store in a database of dialect `DB`.
+pub(crate) struct SqlStore<DB: Database> {
+    pool: Pool<DB>,
     key: AuditKey,
     shown_url: String,
 }
 
-impl std::fmt::Debug for PostgresStore {
+impl<DB: Dialect> std::fmt::Debug for SqlStore<DB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStore")
+        f.debug_struct(DB::STORE_NAME)
             .field("url", &self.shown_url)
             .field("audit_key", &self.key)
             .finish_non_exhaustive()
     }
 }
 
-impl PostgresStore {
-    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`) and applies the migrations.
-    pub async fn connect(url: &str, key: AuditKey) -> Result<Self, StoreError> {
+impl<DB: Dialect> SqlStore<DB> {
+    /// Opens the database at `url` and applies the migrations.
+    pub(crate) async fn connect(url: &str, key: AuditKey) -> Result<Self, StoreError> {
         let shown_url = redact_url(url);
-        let pool = PgPoolOptions::new()
-            .max_connections(10)
-            .acquire_timeout(CONNECT_TIMEOUT)
-            .connect(url)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot connect to {shown_url}: {e}")))?;
-        MIGRATOR
+        let pool = DB::open(url, &shown_url).await?;
+        DB::MIGRATOR
             .run(&pool)
             .await
             .map_err(|source| StoreError::Migrate {
                 url: shown_url.clone(),
                 source,
             })?;
-        Ok(PostgresStore {
+        Ok(SqlStore {
             pool,
             key,
             shown_url,
@@ -65,13 +67,8 @@ impl PostgresStore {
     }
 }
 
-/// The states as names, for `state = ANY($n)`.
-pub(crate) fn state_names(states: &[ApprovalState]) -> Vec<String> {
-    states.iter().map(|s| s.as_str().to_string()).collect()
-}
-
 #[async_trait]
-impl Store for PostgresStore {
+impl<DB: Dialect> Store for SqlStore<DB> {
     async fn create_approval(&self, new: NewApproval) -> Result<ApprovalRecord, StoreError> {
         approvals::create(&self.pool, new).await
     }
@@ -131,7 +128,7 @@ impl Store for PostgresStore {
         &self,
         owner: &str,
         now: DateTime<Utc>,
-        lease: StdDuration,
+        lease: Duration,
     ) -> Result<Option<Job>, StoreError> {
         jobs::claim(&self.pool, owner, now, lease).await
     }
@@ -141,7 +138,7 @@ impl Store for PostgresStore {
         id: i64,
         owner: &str,
         now: DateTime<Utc>,
-        lease: StdDuration,
+        lease: Duration,
     ) -> Result<bool, StoreError> {
         jobs::renew(&self.pool, id, owner, now, lease).await
     }
@@ -168,61 +165,23 @@ impl Store for PostgresStore {
     }
 
     async fn claim_event(&self, key: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = sqlx::query("INSERT INTO claimed_events (key, claimed_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(key)
-            .bind(at)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        values::claim_event(&self.pool, key, at).await
     }
 
     async fn set_freeze(&self, freeze: Option<FreezeState>) -> Result<(), StoreError> {
-        match freeze {
-            Some(f) => {
-                sqlx::query(
-                    "INSERT INTO freeze_state (singleton, frozen_by, reason, frozen_at) VALUES (1, $1, $2, $3) \
-                     ON CONFLICT (singleton) DO UPDATE SET frozen_by = excluded.frozen_by, \
-                     reason = excluded.reason, frozen_at = excluded.frozen_at",
-                )
-                .bind(f.by)
-                .bind(f.reason)
-                .bind(f.at)
-                .execute(&self.pool)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM freeze_state")
-                    .execute(&self.pool)
-                    .await?;
-            }
-        }
-        Ok(())
+        values::set_freeze(&self.pool, freeze).await
     }
 
     async fn freeze(&self) -> Result<Option<FreezeState>, StoreError> {
-        let row: Option<(String, String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT frozen_by, reason, frozen_at FROM freeze_state WHERE singleton = 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(by, reason, at)| FreezeState { by, reason, at }))
+        values::freeze(&self.pool).await
     }
 
     async fn get_value(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let value = sqlx::query_scalar("SELECT value FROM kv WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(value)
+        values::get(&self.pool, key).await
     }
 
     async fn put_value(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        values::put(&self.pool, key, value).await
     }
 
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditRow, StoreError> {
