@@ -1,9 +1,13 @@
 //! The command line: `demo`, `sim`, `run`, `check-config`.
 
+#[cfg(feature = "sim")]
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+#[cfg(feature = "sim")]
+use clap::ValueEnum;
+use clap::{Parser, Subcommand};
+#[cfg(feature = "sim")]
 use mystocks_sim::world::Scenario;
 
 use crate::telemetry::LogFormat;
@@ -22,8 +26,10 @@ pub struct Cli {
 /// What to run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[cfg(feature = "sim")]
     /// Try the bot in your terminal against a simulated cluster (type or pipe chat lines).
     Demo(DemoArgs),
+    #[cfg(feature = "sim")]
     /// Run the simulated cluster alone, printing a kubeconfig for kubectl or the bot.
     Sim(SimArgs),
     /// Run the bot in production (Slack and/or Matrix).
@@ -32,6 +38,7 @@ pub enum Command {
     CheckConfig(ConfigArgs),
 }
 
+#[cfg(feature = "sim")]
 /// How the console prints replies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -42,6 +49,7 @@ pub enum OutputFormat {
     Json,
 }
 
+#[cfg(feature = "sim")]
 /// `mystocks-bot demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -59,6 +67,7 @@ pub struct DemoArgs {
     pub speed: f64,
 }
 
+#[cfg(feature = "sim")]
 /// `mystocks-bot sim`.
 #[derive(Debug, clap::Args)]
 pub struct SimArgs {
@@ -84,10 +93,12 @@ pub struct ConfigArgs {
     pub config: PathBuf,
 }
 
+#[cfg(feature = "sim")]
 fn parse_scenario(s: &str) -> Result<Scenario, String> {
     s.parse()
 }
 
+#[cfg(feature = "sim")]
 fn parse_speed(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 && x <= 1000.0 => Ok(x),
@@ -97,7 +108,7 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sim"))]
 mod tests {
     use super::*;
 

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use mystocks_bot::cli::{Cli, Command};
-use mystocks_bot::{check_config, demo, matrix, simulator, slack, telemetry};
+use mystocks_bot::{check_config, matrix, slack, telemetry};
+#[cfg(feature = "sim")]
+use mystocks_bot::{demo, simulator};
 
 // mimalloc: the Slack front allocates a few dozen small objects per request, and glibc's allocator was a quarter
 // of its CPU time under load (docs/slack.md §6); idle memory is no larger (docs/benchmarks.md).
@@ -18,6 +20,7 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let default_filter = match cli.command {
+        #[cfg(feature = "sim")]
         Command::Demo(_) => "warn",
         _ => "info",
     };
@@ -47,7 +50,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Run(args) if matrix_configured(&args.config) => matrix::run(&args.config).await,
         Command::Run(args) if slack_configured(&args.config) => slack::run(&args.config).await,
         Command::Run(args) => check_config::run(&args.config).await,
+        #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(args).await.map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "sim")]
         Command::Sim(args) => simulator::run(args).await.map(|()| ExitCode::SUCCESS),
     }
 }

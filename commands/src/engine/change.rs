@@ -22,7 +22,7 @@ use super::Context;
 #[serde(untagged)]
 pub enum ChangePlan {
     /// A change to the deployment (rollback, deploy, scale, restart).
-    Cluster(Plan),
+    Cluster(Box<Plan>),
     /// Maintenance of the service's database (`db vacuum`).
     Maintenance(MaintenancePlan),
 }
@@ -67,7 +67,7 @@ pub(super) async fn plan(ctx: &Context, change: &Change) -> Result<(ChangePlan, 
         }
     };
     let preview = json!(present::plan_fields(&plan));
-    Ok((ChangePlan::Cluster(plan), preview))
+    Ok((ChangePlan::Cluster(Box::new(plan)), preview))
 }
 
 /// The authority a stored request carries when it is executed: the votes on it, or a recorded break-glass use.

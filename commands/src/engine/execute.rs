@@ -146,7 +146,7 @@ async fn run_cluster(
                 Err(err) => {
                     return out
                         .fail(
-                            &record,
+                            record,
                             format!("cannot compare with the cluster after a restart: {err}"),
                         )
                         .await;
