@@ -14,7 +14,7 @@ use sha2::Sha256;
 
 use crate::store::StoreError;
 
-pub use crate::store::verify::{AuditProblem, AuditProblemKind, ChainVerifier, VerifyReport};
+pub use crate::store::chain_verify::{AuditProblem, AuditProblemKind, ChainVerifier, VerifyReport};
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -3,7 +3,7 @@
 
 use super::deployment;
 use super::error::{ClusterError, Refusal};
-use super::image_ref;
+use super::image_resolve;
 use super::patches::{SendOptions, send};
 use super::plan::{Binding, Change, Plan};
 use super::target::Target;
@@ -34,7 +34,7 @@ pub async fn plan_deploy(
         }
         .into());
     };
-    let to_image = image_ref::resolve(image, &from_image, allowed_repository)?;
+    let to_image = image_resolve::resolve(image, &from_image, allowed_repository)?;
     if to_image == from_image {
         return Err(Refusal::AlreadyRunning {
             deployment: target.deployment.clone(),

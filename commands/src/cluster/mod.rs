@@ -11,7 +11,7 @@ pub mod error;
 pub mod execute;
 pub mod follow;
 pub mod history;
-pub mod image_ref;
+pub mod image_resolve;
 pub mod log_5xx;
 pub mod log_errors;
 pub mod logs;

@@ -15,7 +15,7 @@ use crate::runbook::RunbookSet;
 use crate::store::Store;
 
 use super::audit_gap::AuditGap;
-use super::observe::CoreMetrics;
+use super::metrics_hook::CoreMetrics;
 use super::ratelimit::{RateLimitConfig, RateLimits};
 
 /// Engine settings that are not policy: how long to follow a rollout, how long leases last, who this process is.

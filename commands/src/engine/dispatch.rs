@@ -13,7 +13,7 @@ use crate::reply::{Level, Reply, ReplyKind, ReplySink};
 use super::jobs::JobRunner;
 use super::ratelimit::{LimitClass, slow_down};
 use super::trail::{Decision, Trail};
-use super::{Context, admin, approvals, checks, decide, observe, readonly};
+use super::{Context, admin, approvals, checks, decide, metrics_hook, readonly};
 
 /// What a command handler hands back: the decision to audit, and a one-line outcome.
 pub(super) struct Outcome {
@@ -120,7 +120,7 @@ pub(super) async fn handle(
     let started = Instant::now();
     let sink = match &ctx.metrics {
         Some(metrics) => {
-            observe::FirstReplyTimer::wrap(sink, metrics.clone(), invocation.received_at)
+            metrics_hook::FirstReplyTimer::wrap(sink, metrics.clone(), invocation.received_at)
         }
         None => sink,
     };
@@ -166,7 +166,7 @@ pub(super) async fn handle(
         )
         .await;
     if let Some(metrics) = &ctx.metrics {
-        observe::report(
+        metrics_hook::report(
             ctx,
             metrics.as_ref(),
             trail.command.as_deref(),
@@ -194,11 +194,11 @@ async fn claim_event(ctx: &Context, event_id: &str) -> bool {
         Ok(won) => won,
         Err(err) => {
             tracing::warn!(error = %err, "coordinator unavailable; claiming the event in the store");
-            observe::dependency_error(ctx, observe::Dependency::Coordinator);
+            metrics_hook::dependency_error(ctx, metrics_hook::Dependency::Coordinator);
             match ctx.store.claim_event(&key, ctx.clock.now()).await {
                 Ok(won) => won,
                 Err(err) => {
-                    observe::dependency_error(ctx, observe::Dependency::Store);
+                    metrics_hook::dependency_error(ctx, metrics_hook::Dependency::Store);
                     tracing::error!(error = %err, "cannot claim the event anywhere; not running it");
                     false
                 }

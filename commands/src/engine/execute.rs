@@ -261,7 +261,7 @@ async fn follow(out: &Out<'_>, record: &ApprovalRecord, state: FollowState) -> J
             }
         }
     }
-    super::verify::after_rollout(ctx, record, &outcome).await;
+    super::verify_after_change::after_rollout(ctx, record, &outcome).await;
     out.close(record, to, &summary).await;
     match to {
         ApprovalState::Done => JobOutcome::Done(summary),

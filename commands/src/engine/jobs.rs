@@ -242,7 +242,9 @@ impl JobRunner {
         match job.kind.as_str() {
             EXECUTE => execute::run(ctx, &self.sinks, job).await,
             super::runbooks::ADVANCE_RUN => super::runbooks::run_job(self, ctx, job).await,
-            super::verify::VERIFY_CHANGE => super::verify::run_job(self, ctx, job).await,
+            super::verify_after_change::VERIFY_CHANGE => {
+                super::verify_after_change::run_job(self, ctx, job).await
+            }
             kind if super::incidents::is_job(kind) => {
                 super::incidents::run_job(ctx, &self.sinks, job).await
             }

@@ -13,12 +13,12 @@ mod dispatch;
 mod execute;
 mod incidents;
 mod jobs;
-mod observe;
+mod metrics_hook;
 pub mod ratelimit;
 mod readonly;
 mod runbooks;
 mod trail;
-mod verify;
+mod verify_after_change;
 mod work_count;
 
 use std::sync::Arc;
@@ -27,7 +27,7 @@ use async_trait::async_trait;
 
 pub use context::{Context, CoreSettings};
 pub use execute::{ExecutePayload, FollowState};
-pub use observe::{CoreMetrics, Dependency};
+pub use metrics_hook::{CoreMetrics, Dependency};
 
 use crate::handler::Handler;
 use crate::invocation::Invocation;

@@ -113,7 +113,7 @@ async fn write(ctx: &Context, entry: NewAuditEntry) -> Option<AuditRow> {
         Ok(row) => Some(row),
         Err(err) => {
             ctx.audit_gap.note(&noted, &err.to_string());
-            super::observe::dependency_error(ctx, super::observe::Dependency::Store);
+            super::metrics_hook::dependency_error(ctx, super::metrics_hook::Dependency::Store);
             None
         }
     }

@@ -194,7 +194,7 @@ fn replicas_and_images_are_checked_against_config() {
         Err("21 replicas is outside the allowed 1–20".to_string())
     );
     assert!(p.check_replicas(0).is_err());
-    // The live check (cluster::image_ref::resolve) takes this repository; empty means any.
+    // The live check (cluster::image_resolve::resolve) takes this repository; empty means any.
     assert_eq!(p.deploy_repository(), "mystocks/api");
     let open = PolicyConfig {
         allow_other_repositories: true,

@@ -4,12 +4,12 @@
 //! `connect("sqlite://PATH" | "sqlite::memory:" | "postgres://…", key)` opens either and applies the embedded
 //! migrations. Queries are runtime-checked (`sqlx::query`), so building needs no database.
 
+pub(crate) mod chain_verify;
 mod error;
 mod incidents;
 mod model;
 mod redact;
 mod sql;
-pub(crate) mod verify;
 
 use std::sync::Arc;
 

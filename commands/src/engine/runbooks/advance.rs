@@ -22,7 +22,7 @@ use super::super::Context;
 use super::super::dispatch::Request;
 use super::super::jobs::JobRunner;
 use super::super::trail::Decision;
-use super::{observe, replies, runs};
+use super::{read_steps, replies, runs};
 
 /// What an advance job is about.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -110,7 +110,7 @@ async fn step(
         StepAction::Run(Command::Change(command)) => {
             change(runner, ctx, sink, run, index, &step, command).await
         }
-        StepAction::Run(command) => match observe::observe(ctx, command).await {
+        StepAction::Run(command) => match read_steps::observe(ctx, command).await {
             Ok(found) => {
                 run.complete(index, &found.facts, found.summary.clone());
                 audit(
