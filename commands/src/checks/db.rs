@@ -22,7 +22,17 @@ pub enum DbError {
     UnknownTable { given: String, known: Vec<String> },
     #[error("the database refused: {0}")]
     Query(String),
+    #[error(
+        "another maintenance run holds the app database's maintenance lock (another bot process is vacuuming); \
+         wait for it to finish, then request `db vacuum` again"
+    )]
+    MaintenanceRunning,
 }
+
+/// The session-level advisory lock every bot process takes in the app's database while it vacuums, so two
+/// processes (say, after a store outage let a job's lease pass to another) never run maintenance at once. The key
+/// is "mysvacum" as bytes.
+const MAINTENANCE_LOCK: i64 = i64::from_be_bytes(*b"mysvacum");
 
 fn suggestion_text(known: &[String]) -> String {
     if known.is_empty() {
@@ -251,6 +261,16 @@ pub async fn vacuum(
     let url = url.ok_or(DbError::NotConfigured)?;
     let started = Instant::now();
     let mut conn = connect(url, connect_timeout).await?;
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(MAINTENANCE_LOCK)
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|e| DbError::Query(sqlx_reason(&e)))?;
+    if !locked {
+        let _ = conn.close().await;
+        return Err(DbError::MaintenanceRunning);
+    }
+    // Closing the connection releases the lock, however the run ends.
     let existing = list_tables(&mut conn).await?;
     let mut report = VacuumReport {
         tables: Vec::new(),

@@ -7,41 +7,24 @@ use serde_json::json;
 use crate::cluster;
 use crate::command::{Change, Command};
 use crate::reply::{Action, ActionStyle, Block, Level, Reply, ReplyKind};
-use crate::store::{ApprovalRecord, ApprovalState, NewApproval};
+use crate::store::{ApprovalRecord, ApprovalState, NewApproval, StoreError};
 
 use super::Context;
 use super::change::{self, PlanError};
 use super::dispatch::{Outcome, Request};
+use super::request_moves::{By, entry};
 use super::trail::Decision;
 
-/// How long the per-target lock around "check nothing is in flight, then create the request" lives.
-const CHANGE_LOCK_TTL: std::time::Duration = std::time::Duration::from_secs(30);
-
 pub(super) async fn request_change(request: &Request<'_>, change: Change) -> Outcome {
-    let ctx = request.ctx;
-    if let Some(refusal) = frozen(ctx).await {
+    if let Some(refusal) = frozen(request.ctx).await {
         return request.refuse(refusal).await;
     }
-    let lock = format!("change-lock:{}", ctx.target_key());
-    match ctx.coordinator.lock(&lock, CHANGE_LOCK_TTL).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return request.refuse("another change to this deployment is being requested right now; try again in a moment").await;
-        }
-        Err(err) => {
-            return request
-                .refuse(format!("cannot take the change lock ({err}); destructive commands wait for the coordinator"))
-                .await;
-        }
-    }
-    let outcome = request_locked(request, &change).await;
-    if let Err(err) = ctx.coordinator.release(&lock).await {
-        tracing::warn!(error = %err, "could not release the change lock; it expires by itself");
-    }
-    outcome
+    request_open(request, &change).await
 }
 
-async fn request_locked(request: &Request<'_>, change: &Change) -> Outcome {
+/// Plans the change and stores it as a request; the store keeps one open request per target, so two people (or
+/// replicas) asking at once get one request and one refusal naming it.
+async fn request_open(request: &Request<'_>, change: &Change) -> Outcome {
     let ctx = request.ctx;
     if let Some(blocker) = in_the_way(ctx, change).await {
         return request.refuse(blocker).await;
@@ -68,8 +51,22 @@ async fn request_locked(request: &Request<'_>, change: &Change) -> Outcome {
         expires_at: now
             + ChronoDuration::from_std(rules.expiry).unwrap_or(ChronoDuration::minutes(15)),
     };
-    let record = match ctx.store.create_approval(new).await {
+    let by = By::person(&request.principal.person_id, request.invocation);
+    let audit = entry(
+        ctx,
+        by,
+        "requested",
+        "pending",
+        json!({ "command": new.command }),
+    );
+    let record = match ctx.store.create_approval(new, audit).await {
         Ok(record) => record,
+        Err(StoreError::Conflict(_)) => {
+            let blocker = in_the_way(ctx, change).await.unwrap_or_else(|| {
+                "another change to this deployment was requested at the same moment; `approvals` shows it".into()
+            });
+            return request.refuse(blocker).await;
+        }
         Err(err) => return request.internal_error(&err).await,
     };
     let reply = request_reply(ctx, &record, &request.principal.display);
@@ -114,8 +111,12 @@ async fn in_the_way(ctx: &Context, change: &Change) -> Option<String> {
     match ctx.store.pending_for_target(&ctx.target_key()).await {
         Ok(open) => {
             if let Some(first) = open.first() {
+                let what_next = match first.state {
+                    ApprovalState::Pending => "decide or cancel it first",
+                    _ => "wait until it has finished (`approvals` shows it)",
+                };
                 return Some(format!(
-                    "{} (`{}` by {}) is {} for this deployment; decide or cancel it first — one change at a time",
+                    "{} (`{}` by {}) is {} for this deployment; {what_next} — one change at a time",
                     first.id, first.command, first.requester_person, first.state
                 ));
             }

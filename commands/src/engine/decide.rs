@@ -11,6 +11,7 @@ use crate::store::{ApprovalRecord, ApprovalState, Vote, VoteDecision, VoteResult
 
 use super::approvals::{frozen, refresh_request_message};
 use super::dispatch::{Outcome, Request};
+use super::request_moves::{By, step};
 
 /// The two-person rule, checked before roles so the requester learns the real reason: their own request.
 pub(super) async fn refuse_self_approval(request: &Request<'_>, cmd: &Approve) -> Option<Outcome> {
@@ -75,21 +76,25 @@ pub(super) async fn approve(request: &Request<'_>, cmd: &Approve) -> Outcome {
         return Outcome::allowed(format!("vote recorded on {}", record.id))
             .with_approval(&record.id);
     }
-    let now = ctx.clock.now();
     let detail = format!("approved by {}", request.principal.display);
-    match ctx
-        .store
-        .transition(
-            &record.id,
-            &[ApprovalState::Pending],
-            ApprovalState::Approved,
-            Some(&detail),
-            now,
-        )
-        .await
+    let by = By::person(&request.principal.person_id, request.invocation);
+    let job = request
+        .runner
+        .execution_job(&record.id, &request.principal.display);
+    let from = [ApprovalState::Pending];
+    match step(
+        ctx,
+        &record.id,
+        &from,
+        ApprovalState::Approved,
+        &detail,
+        by,
+        Some(job),
+    )
+    .await
     {
-        Ok(true) => {}
-        Ok(false) => {
+        Ok(Some(_)) => {}
+        Ok(None) => {
             return request
                 .refuse(format!(
                     "{} was decided meanwhile; `approvals` shows its state",
@@ -112,13 +117,9 @@ pub(super) async fn approve(request: &Request<'_>, cmd: &Approve) -> Outcome {
                 .with_approval(&record.id, "approved"),
         )
         .await;
-    if let Err(err) = request
-        .runner
-        .enqueue_execution(&record.id, &request.principal.display)
-        .await
-    {
-        return request.internal_error(&err).await;
-    }
+    // The approval and its job were stored together; if this task ends before here, any process's poller
+    // takes the job.
+    request.runner.kick();
     Outcome::allowed(format!("{} approved; execution queued", record.id)).with_approval(&record.id)
 }
 
@@ -180,19 +181,20 @@ async fn finish(
     detail: String,
 ) -> Outcome {
     let ctx = request.ctx;
-    match ctx
-        .store
-        .transition(
-            &record.id,
-            &[ApprovalState::Pending],
-            to,
-            Some(&detail),
-            ctx.clock.now(),
-        )
-        .await
+    let by = By::person(&request.principal.person_id, request.invocation);
+    match step(
+        ctx,
+        &record.id,
+        &[ApprovalState::Pending],
+        to,
+        &detail,
+        by,
+        None,
+    )
+    .await
     {
-        Ok(true) => {}
-        Ok(false) => {
+        Ok(Some(_)) => {}
+        Ok(None) => {
             return request
                 .refuse(format!(
                     "{} was decided meanwhile; `approvals` shows its state",
@@ -264,17 +266,17 @@ async fn open_request(request: &Request<'_>, id: &str) -> Result<ApprovalRecord,
 
 async fn expire(request: &Request<'_>, record: &ApprovalRecord) {
     let ctx = request.ctx;
-    let moved = ctx
-        .store
-        .transition(
-            &record.id,
-            &[ApprovalState::Pending],
-            ApprovalState::Expired,
-            Some("no decision in time"),
-            ctx.clock.now(),
-        )
-        .await;
-    if let (Ok(true), Ok(Some(updated))) = (moved, ctx.store.approval(&record.id).await) {
+    let moved = step(
+        ctx,
+        &record.id,
+        &[ApprovalState::Pending],
+        ApprovalState::Expired,
+        "no decision in time",
+        By::Bot,
+        None,
+    )
+    .await;
+    if let (Ok(Some(_)), Ok(Some(updated))) = (moved, ctx.store.approval(&record.id).await) {
         refresh_request_message(ctx, &request.runner.sinks(), &updated).await;
     }
 }

@@ -17,6 +17,7 @@ use super::Context;
 use super::approvals::{frozen, refresh_request_message};
 use super::change::{self, ChangePlan, Gate};
 use super::jobs::{AbortOnDrop, Sinks};
+use super::request_moves::{By, step};
 use super::trail::{Decision, record_step};
 
 /// What an execution job is about.
@@ -98,19 +99,19 @@ async fn run_cluster(
     };
     match record.state {
         ApprovalState::Approved => {
-            let claimed = ctx
-                .store
-                .transition(
-                    &record.id,
-                    &[ApprovalState::Approved],
-                    ApprovalState::Executing,
-                    Some("executing"),
-                    ctx.clock.now(),
-                )
-                .await;
+            let claimed = step(
+                ctx,
+                &record.id,
+                &[ApprovalState::Approved],
+                ApprovalState::Executing,
+                "executing",
+                By::Bot,
+                None,
+            )
+            .await;
             match claimed {
-                Ok(true) => {}
-                Ok(false) => {
+                Ok(Some(_)) => {}
+                Ok(None) => {
                     return JobOutcome::Done(format!(
                         "{} was claimed by another process",
                         record.id
@@ -338,23 +339,13 @@ impl Out<'_> {
     async fn close(&self, record: &ApprovalRecord, to: ApprovalState, detail: &str) {
         let ctx = self.ctx;
         let from = [ApprovalState::Approved, ApprovalState::Executing];
-        if let Err(err) = ctx
-            .store
-            .transition(&record.id, &from, to, Some(detail), ctx.clock.now())
-            .await
-        {
-            tracing::warn!(error = %err, approval = %record.id, "could not close an approval");
-        }
-        let decision = Decision::Executed;
-        let row = record_step(
-            ctx,
-            &ctx.settings.process_id,
-            &record.id,
-            decision,
-            &format!("{to}: {detail}"),
-            json!({}),
-        )
-        .await;
+        let row = match step(ctx, &record.id, &from, to, detail, By::Bot, None).await {
+            Ok(moved) => moved.map(|m| m.audit),
+            Err(err) => {
+                tracing::warn!(error = %err, approval = %record.id, "could not close an approval; the reconciler finds it");
+                None
+            }
+        };
         super::incidents::approval_closed(ctx, record, to, detail, row).await;
         if let Ok(Some(updated)) = ctx.store.approval(&record.id).await {
             refresh_request_message(ctx, self.sinks, &updated).await;

@@ -10,12 +10,14 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::json;
 
-use crate::reply::ReplySink;
-use crate::store::{ApprovalState, Job, JobOutcome, StoreError};
+use crate::invocation::Conversation;
+use crate::reply::{Level, Reply, ReplyKind, ReplySink};
+use crate::store::{ApprovalRecord, ApprovalState, Job, JobOutcome, NewJob};
 
 use super::Context;
 use super::approvals::refresh_request_message;
 use super::execute::{self, ExecutePayload};
+use super::request_moves::{By, step};
 use super::work_count::WorkCount;
 
 /// The job kind that executes an approved request and follows its rollout.
@@ -97,23 +99,17 @@ impl JobRunner {
         self.sinks.clone()
     }
 
-    /// Stores the execution of an approved request as a job and starts working on it in this process.
-    pub async fn enqueue_execution(
-        &self,
-        approval_id: &str,
-        approved_by: &str,
-    ) -> Result<i64, StoreError> {
-        let payload = json!(ExecutePayload {
-            approval_id: approval_id.to_string(),
-            approved_by: approved_by.to_string()
-        });
-        let id = self
-            .ctx
-            .store
-            .enqueue_job(EXECUTE, payload, self.ctx.clock.now())
-            .await?;
-        self.kick();
-        Ok(id)
+    /// The job that executes an approved request; it is stored in the same transaction as the approval (see
+    /// [`super::request_moves::step`]), then [`JobRunner::kick`] starts it in this process.
+    pub(super) fn execution_job(&self, approval_id: &str, approved_by: &str) -> NewJob {
+        NewJob {
+            kind: EXECUTE.to_string(),
+            payload: json!(ExecutePayload {
+                approval_id: approval_id.to_string(),
+                approved_by: approved_by.to_string()
+            }),
+            run_at: self.ctx.clock.now(),
+        }
     }
 
     /// Runs due jobs in a background task that `settle` waits for.
@@ -173,6 +169,8 @@ impl JobRunner {
     /// Polls for due jobs and expired requests until the process stops.
     pub fn spawn_poller(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            // Stranded requests are looked for at start and then about twice a lease.
+            let mut last_reconcile: Option<std::time::Instant> = None;
             loop {
                 tokio::time::sleep(self.ctx.settings.job_poll).await;
                 if self.stopping() {
@@ -181,6 +179,10 @@ impl JobRunner {
                 // Counted as work in flight, so `settle` also waits for a job the poller picked up.
                 self.in_flight.work.add();
                 self.expire_due().await;
+                if last_reconcile.is_none_or(|at| at.elapsed() >= self.ctx.settings.job_lease / 2) {
+                    last_reconcile = Some(std::time::Instant::now());
+                    self.reconcile_stranded().await;
+                }
                 self.run_due().await;
                 self.done_with_work();
             }
@@ -213,11 +215,18 @@ impl JobRunner {
     async fn run_one(&self, job: Job) {
         let ctx = &self.ctx;
         let owner = ctx.settings.process_id.clone();
-        let renewer = AbortOnDrop(self.spawn_lease_renewal(job.id));
+        let (lease_lost, mut lost) = tokio::sync::oneshot::channel();
+        let renewer = AbortOnDrop(self.spawn_lease_renewal(job.id, lease_lost));
         let mut hand_over = self.in_flight.hand_over.subscribe();
+        // Losing the lease stops the job at its next await, before its next side effect: another process may
+        // hold the job now, and two owners would follow one rollout or run one VACUUM twice.
         let outcome = tokio::select! {
             outcome = self.work(&job) => Some(outcome),
             _ = hand_over.wait_for(|stop| *stop) => None,
+            Ok(why) = &mut lost => {
+                tracing::error!(job = job.id, kind = %job.kind, "{why}; the job stops here and whoever holds the lease goes on");
+                return;
+            }
         };
         drop(renewer);
         let Some(outcome) = outcome else {
@@ -252,19 +261,44 @@ impl JobRunner {
         }
     }
 
-    fn spawn_lease_renewal(&self, job_id: i64) -> tokio::task::JoinHandle<()> {
+    /// Renews the job's lease every third of it. Says on `lost` (and stops) when the store says another process
+    /// holds the job, or when no renewal has succeeded for two thirds of a lease — by then the lease may run out
+    /// before this process can prove it still holds it.
+    fn spawn_lease_renewal(
+        &self,
+        job_id: i64,
+        lost: tokio::sync::oneshot::Sender<String>,
+    ) -> tokio::task::JoinHandle<()> {
         let ctx = self.ctx.clone();
         tokio::spawn(async move {
-            let every = ctx.settings.job_lease / 3;
+            let lease = ctx.settings.job_lease;
+            let every = lease / 3;
+            let mut held_at = tokio::time::Instant::now();
             loop {
                 tokio::time::sleep(every).await;
                 let owner = &ctx.settings.process_id;
-                if let Err(err) = ctx
-                    .store
-                    .renew_lease(job_id, owner, ctx.clock.now(), ctx.settings.job_lease)
-                    .await
-                {
-                    tracing::warn!(error = %err, job = job_id, "could not renew a job lease");
+                let renewal = tokio::time::timeout(
+                    every,
+                    ctx.store.renew_lease(job_id, owner, ctx.clock.now(), lease),
+                )
+                .await;
+                match renewal {
+                    Ok(Ok(true)) => held_at = tokio::time::Instant::now(),
+                    Ok(Ok(false)) => {
+                        let _ = lost.send("the job's lease was lost to another process".into());
+                        return;
+                    }
+                    Ok(Err(err)) => {
+                        tracing::warn!(error = %err, job = job_id, "could not renew a job lease")
+                    }
+                    Err(_) => tracing::warn!(job = job_id, "renewing a job lease timed out"),
+                }
+                if held_at.elapsed() >= lease.saturating_sub(every) {
+                    let _ = lost.send(format!(
+                        "the job's lease could not be renewed for {:?} (the store does not answer)",
+                        held_at.elapsed()
+                    ));
+                    return;
                 }
             }
         })
@@ -282,21 +316,106 @@ impl JobRunner {
         };
         let now = ctx.clock.now();
         for record in pending.into_iter().filter(|r| r.expires_at <= now) {
-            let detail = "no decision in time";
-            if let Ok(true) = ctx
-                .store
-                .transition(
-                    &record.id,
-                    &[ApprovalState::Pending],
-                    ApprovalState::Expired,
-                    Some(detail),
-                    now,
-                )
-                .await
+            let moved = step(
+                ctx,
+                &record.id,
+                &[ApprovalState::Pending],
+                ApprovalState::Expired,
+                "no decision in time",
+                By::Bot,
+                None,
+            )
+            .await;
+            if let Ok(Some(_)) = moved
                 && let Ok(Some(updated)) = ctx.store.approval(&record.id).await
             {
                 refresh_request_message(ctx, &self.sinks, &updated).await;
             }
         }
+    }
+
+    /// Finds requests left approved or executing with no job to run them (a crash, a store fault or a cancelled
+    /// task between two steps, or a job that ended without closing its request) and settles each: an approved
+    /// request that has not expired gets its execution job again (which re-checks the freeze, the approval and
+    /// the bound target state before acting); one that has expired is closed without running; an executing one
+    /// gets a job that compares with the cluster before doing anything (it never re-runs blindly). Each step is
+    /// audited and said in the request's conversation.
+    pub async fn reconcile_stranded(&self) -> usize {
+        let ctx = &self.ctx;
+        // Only requests that have sat still for a whole lease: a step just taken by another process is not
+        // stranded, it is about to be worked on.
+        let quiet = chrono::Duration::from_std(ctx.settings.job_lease)
+            .unwrap_or(chrono::Duration::minutes(1));
+        let stranded = match ctx
+            .store
+            .stranded_approvals(EXECUTE, ctx.clock.now() - quiet, 50)
+            .await
+        {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot look for stranded requests");
+                return 0;
+            }
+        };
+        let mut settled = 0;
+        for record in stranded {
+            if self.reconcile_one(&record).await {
+                settled += 1;
+            }
+        }
+        settled
+    }
+
+    async fn reconcile_one(&self, record: &ApprovalRecord) -> bool {
+        let ctx = &self.ctx;
+        let now = ctx.clock.now();
+        let (to, detail, job, say) = match record.state {
+            ApprovalState::Approved if now >= record.expires_at => (
+                ApprovalState::Expired,
+                format!(
+                    "approved but never executed (no job ran it) before it expired at {}; nothing was changed — request it again",
+                    record.expires_at.format("%H:%M:%S UTC")
+                ),
+                None,
+                Level::Warn,
+            ),
+            ApprovalState::Approved => (
+                ApprovalState::Approved,
+                "approved; its execution was lost and is queued again".to_string(),
+                Some(self.execution_job(&record.id, "the recorded approvals")),
+                Level::Info,
+            ),
+            ApprovalState::Executing => (
+                ApprovalState::Executing,
+                "the execution stopped without finishing; comparing with the cluster before going on".to_string(),
+                Some(self.execution_job(&record.id, "the recorded approvals")),
+                Level::Info,
+            ),
+            _ => return false,
+        };
+        let from = [record.state];
+        match step(ctx, &record.id, &from, to, &detail, By::Bot, job).await {
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return false,
+        }
+        tracing::warn!(approval = %record.id, state = %record.state, "{detail}");
+        if let Ok(conversation) =
+            serde_json::from_value::<Conversation>(record.conversation.clone())
+            && let Some(sink) = self.sinks.for_channel(&conversation.channel)
+        {
+            let text = format!("{} {detail}.", record.id);
+            let reply =
+                Reply::text(ReplyKind::Notice, say, text).with_approval(&record.id, to.as_str());
+            if let Err(err) = sink.post(&conversation, &reply).await {
+                tracing::warn!(error = %err, "could not say that a request was recovered");
+            }
+        }
+        if let Ok(Some(updated)) = ctx.store.approval(&record.id).await {
+            refresh_request_message(ctx, &self.sinks, &updated).await;
+        }
+        if to != ApprovalState::Expired {
+            self.kick();
+        }
+        true
     }
 }

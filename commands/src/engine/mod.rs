@@ -16,6 +16,7 @@ mod jobs;
 mod metrics_hook;
 pub mod ratelimit;
 mod readonly;
+mod request_moves;
 mod runbooks;
 mod trail;
 mod verify_after_change;

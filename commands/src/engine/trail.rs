@@ -97,8 +97,8 @@ pub async fn record_step(
     write(ctx, entry).await
 }
 
-/// Appends an entry; a store that cannot take it leaves a gap that the next successful write records first.
-async fn write(ctx: &Context, entry: NewAuditEntry) -> Option<AuditRow> {
+/// Records the gap a store outage left, if there is one, so it precedes the next entry.
+pub(super) async fn record_gap(ctx: &Context) {
     if let Some((gap, token)) = ctx.audit_gap.take_entry(ctx.clock.now()) {
         match ctx.store.append_audit(gap).await {
             Ok(row) => tracing::warn!(
@@ -108,6 +108,11 @@ async fn write(ctx: &Context, entry: NewAuditEntry) -> Option<AuditRow> {
             Err(_) => ctx.audit_gap.restore(token),
         }
     }
+}
+
+/// Appends an entry; a store that cannot take it leaves a gap that the next successful write records first.
+async fn write(ctx: &Context, entry: NewAuditEntry) -> Option<AuditRow> {
+    record_gap(ctx).await;
     let noted = entry.clone();
     match ctx.store.append_audit(entry).await {
         Ok(row) => Some(row),

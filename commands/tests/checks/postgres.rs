@@ -181,6 +181,36 @@ async fn vacuum_runs_table_by_table_and_reports_each() {
     }
 }
 
+/// Two processes never vacuum at once: while another session holds the maintenance lock in the app's database
+/// (as a bot process running VACUUM does), a second run refuses before touching any table; once it is released,
+/// the run goes ahead.
+#[tokio::test]
+async fn a_second_vacuum_waits_for_the_maintenance_lock() {
+    let db = Scratch::create().await;
+    let all = table_sizes(Some(&db.url), TIMEOUT).await.expect("tables");
+    let pairs: Vec<(String, String)> = all
+        .iter()
+        .map(|t| (t.schema.clone(), t.table.clone()))
+        .collect();
+    let mut other = PgConnection::connect(&db.url).await.expect("connect");
+    let key = i64::from_be_bytes(*b"mysvacum");
+    let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(key)
+        .fetch_one(&mut other)
+        .await
+        .expect("lock");
+    assert!(held);
+    match vacuum(Some(&db.url), &approved(pairs.clone()), TIMEOUT).await {
+        Err(DbError::MaintenanceRunning) => {}
+        other => panic!("a second vacuum must refuse while the lock is held: {other:?}"),
+    }
+    other.close().await.expect("close");
+    let report = vacuum(Some(&db.url), &approved(pairs), TIMEOUT)
+        .await
+        .expect("vacuum");
+    assert!(report.all_vacuumed(), "{report:?}");
+}
+
 #[tokio::test]
 async fn a_role_that_owns_nothing_gets_skipped_tables_not_success() {
     let db = Scratch::create().await;

@@ -27,6 +27,9 @@ pub enum StoreError {
     /// No such record.
     #[error("{0} does not exist")]
     NotFound(String),
+    /// The write would break a rule the store keeps (e.g. one open change request per target).
+    #[error("{0}")]
+    Conflict(String),
     /// A stored value could not be read back (a damaged or hand-edited database).
     #[error("stored data is invalid: {0}")]
     Corrupt(String),

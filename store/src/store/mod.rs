@@ -25,8 +25,8 @@ use crate::audit::{AuditKey, AuditRow, NewAuditEntry, VerifyReport};
 pub use error::StoreError;
 pub use incidents::IncidentStore;
 pub use model::{
-    ApprovalRecord, ApprovalState, FreezeState, Job, JobOutcome, JobStatus, NewApproval, Vote,
-    VoteDecision, VoteResult,
+    ApprovalRecord, ApprovalState, FreezeState, Job, JobOutcome, JobStatus, NewApproval, NewJob,
+    Transition, Transitioned, Vote, VoteDecision, VoteResult,
 };
 pub use redact::redact_url;
 use sql::{PostgresStore, SqliteStore};
@@ -37,8 +37,14 @@ use sql::{PostgresStore, SqliteStore};
 pub trait Store: IncidentStore + Send + Sync + std::fmt::Debug + 'static {
     // --- approval requests ---
 
-    /// Stores a new request in state `pending`, allocating the next id (`A1`, `A2`, …) atomically.
-    async fn create_approval(&self, new: NewApproval) -> Result<ApprovalRecord, StoreError>;
+    /// Stores a new request in state `pending`, allocating the next id (`A1`, `A2`, …) atomically, together with
+    /// `audit` (its `approval_id` set to the new id). `Conflict` if the target already has a request in flight
+    /// (pending, approved or executing): one open change per target, whoever asks and however.
+    async fn create_approval(
+        &self,
+        new: NewApproval,
+        audit: NewAuditEntry,
+    ) -> Result<ApprovalRecord, StoreError>;
 
     /// The request with this id (`A12`), if any.
     async fn approval(&self, id: &str) -> Result<Option<ApprovalRecord>, StoreError>;
@@ -62,17 +68,21 @@ pub trait Store: IncidentStore + Send + Sync + std::fmt::Debug + 'static {
     /// The votes on a request, in the order they were cast.
     async fn votes(&self, approval_id: &str) -> Result<Vec<Vote>, StoreError>;
 
-    /// Moves the request to `to` if it is in one of `from`, in one conditional update: true only for the one
-    /// caller that moved it (the exactly-once claim). Sets `state_detail` to `detail`, `updated_at` to `at`, and
-    /// `decided_at` to `at` if not yet set.
-    async fn transition(
+    /// Moves a request to `step.to` if it is in one of `step.from`, in one transaction with the job the step
+    /// starts and its audit row: all of it is stored or none. `Some` only for the one caller that moved it (the
+    /// exactly-once claim); `None` (nothing written) if the request is not in `from`. Sets `state_detail`,
+    /// `updated_at` to `at`, and `decided_at` to `at` if not yet set.
+    async fn transition(&self, step: Transition) -> Result<Option<Transitioned>, StoreError>;
+
+    /// Requests left in `approved` or `executing` with no queued or running job of `job_kind` for them, whose
+    /// state has not changed since `quiet_since`, oldest first, at most `limit`: what a crash or a store fault
+    /// between steps left behind.
+    async fn stranded_approvals(
         &self,
-        id: &str,
-        from: &[ApprovalState],
-        to: ApprovalState,
-        detail: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+        job_kind: &str,
+        quiet_since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalRecord>, StoreError>;
 
     /// Remembers the `MessageRef` (JSON) of the posted request. `NotFound` if there is no such request.
     async fn set_request_message(&self, id: &str, message: Value) -> Result<(), StoreError>;

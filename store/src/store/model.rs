@@ -281,3 +281,41 @@ pub struct FreezeState {
     pub reason: String,
     pub at: DateTime<Utc>,
 }
+
+/// A job to queue together with a transition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewJob {
+    pub kind: String,
+    /// What to do (the engine's typed payload as JSON).
+    pub payload: Value,
+    /// Not claimable before this time.
+    pub run_at: DateTime<Utc>,
+}
+
+/// One step in an approval request's life, written as one transaction: the state change (only from one of
+/// `from`: exactly one caller wins), the job it starts, and its audit row. Either all of it is stored or none.
+#[derive(Clone, Debug)]
+pub struct Transition {
+    /// The request (`A12`).
+    pub id: String,
+    /// The states it may move from.
+    pub from: Vec<ApprovalState>,
+    pub to: ApprovalState,
+    /// Why it is now in `to` (kept as `state_detail`).
+    pub detail: Option<String>,
+    /// When; also `updated_at`, and `decided_at` if not yet set.
+    pub at: DateTime<Utc>,
+    /// The job this step starts (the execution of an approved request), if any.
+    pub job: Option<NewJob>,
+    /// The audit row of this step. The store sets its `approval_id` to `id`.
+    pub audit: crate::audit::NewAuditEntry,
+}
+
+/// What a [`Transition`] that moved the request wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transitioned {
+    /// The id of the job it queued, if it queued one.
+    pub job_id: Option<i64>,
+    /// Its audit row.
+    pub audit: crate::audit::AuditRow,
+}

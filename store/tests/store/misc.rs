@@ -5,7 +5,7 @@ use futures::future::join_all;
 use mystocks_store::store::{FreezeState, StoreConfig};
 use secrecy::SecretString;
 
-use crate::approvals::new_approval;
+use crate::approvals::{created, new_approval};
 use crate::harness::{KEY_TEXT, TestDb, URL_PASSWORD, audit_key, t0};
 
 pub async fn events_are_claimed_once(db: &TestDb) {
@@ -112,7 +112,10 @@ pub async fn a_second_process_sees_everything(db: &TestDb) {
     assert_eq!(other.freeze().await.expect("read"), Some(freeze));
     let created = db
         .store
-        .create_approval(new_approval("mystocks/mystocks-api", "alice"))
+        .create_approval(
+            new_approval("mystocks/mystocks-api", "alice"),
+            created("alice"),
+        )
         .await
         .expect("create");
     assert_eq!(
@@ -123,7 +126,10 @@ pub async fn a_second_process_sees_everything(db: &TestDb) {
     // A restart: the new store continues the id sequence.
     let restarted = db.reopen().await;
     let next = restarted
-        .create_approval(new_approval("mystocks/mystocks-api", "bob"))
+        .create_approval(
+            new_approval("mystocks/worker", "bob"),
+            crate::approvals::created("bob"),
+        )
         .await
         .expect("create");
     assert_eq!(next.id, "A2");

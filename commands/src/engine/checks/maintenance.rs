@@ -16,7 +16,7 @@ use crate::store::{ApprovalRecord, ApprovalState, JobOutcome};
 use super::super::Context;
 use super::super::approvals::{frozen, refresh_request_message};
 use super::super::jobs::Sinks;
-use super::super::trail::{Decision, record_step};
+use super::super::request_moves::{By, step};
 
 /// Computes the plan and its preview; the error is a sentence for the requester.
 pub(in crate::engine) async fn prepare(
@@ -54,19 +54,19 @@ pub(in crate::engine) async fn execute(
 ) -> JobOutcome {
     match record.state {
         ApprovalState::Approved => {
-            let claimed = ctx
-                .store
-                .transition(
-                    &record.id,
-                    &[ApprovalState::Approved],
-                    ApprovalState::Executing,
-                    Some("executing"),
-                    ctx.clock.now(),
-                )
-                .await;
+            let claimed = step(
+                ctx,
+                &record.id,
+                &[ApprovalState::Approved],
+                ApprovalState::Executing,
+                "executing",
+                By::Bot,
+                None,
+            )
+            .await;
             match claimed {
-                Ok(true) => {}
-                Ok(false) => {
+                Ok(Some(_)) => {}
+                Ok(None) => {
                     return JobOutcome::Done(format!(
                         "{} was claimed by another process",
                         record.id
@@ -181,23 +181,9 @@ async fn close(
     detail: &str,
 ) {
     let from = [ApprovalState::Approved, ApprovalState::Executing];
-    if let Err(err) = ctx
-        .store
-        .transition(&record.id, &from, to, Some(detail), ctx.clock.now())
-        .await
-    {
-        tracing::warn!(error = %err, approval = %record.id, "could not close an approval");
+    if let Err(err) = step(ctx, &record.id, &from, to, detail, By::Bot, None).await {
+        tracing::warn!(error = %err, approval = %record.id, "could not close an approval; the reconciler finds it");
     }
-    let outcome = format!("{to}: {detail}");
-    record_step(
-        ctx,
-        &ctx.settings.process_id,
-        &record.id,
-        Decision::Executed,
-        &outcome,
-        json!({}),
-    )
-    .await;
     if let Ok(Some(updated)) = ctx.store.approval(&record.id).await {
         refresh_request_message(ctx, sinks, &updated).await;
     }

@@ -13,10 +13,11 @@ use crate::incident::sla::{REVIEW_JOB, ReviewDue};
 use crate::incident::{BreakGlassUse, IncidentRecord, Severity};
 use crate::present;
 use crate::reply::Level;
-use crate::store::{ApprovalState, NewApproval};
+use crate::store::{ApprovalState, NewApproval, StoreError};
 
 use super::super::approvals::{frozen, request_reply};
 use super::super::dispatch::{Outcome, Request};
+use super::super::request_moves::{By, entry, step};
 use super::super::trail::Decision;
 use super::room::{announce, change_for, notice, remember, target};
 
@@ -65,33 +66,27 @@ pub(super) async fn run(request: &Request<'_>, change: &BreakGlassChange, reason
         expires_at: now
             + ChronoDuration::from_std(ctx.policy.expiry).unwrap_or(ChronoDuration::minutes(15)),
     };
-    let record = match ctx.store.create_approval(new).await {
-        Ok(r) => r,
-        Err(err) => return request.internal_error(&err).await,
-    };
-    let detail = format!(
-        "break-glass by {} during incident {}: {reason}",
-        me.display, incident.number
+    let by = By::person(&me.person_id, request.invocation);
+    let audit = entry(
+        ctx,
+        by,
+        "requested",
+        "break-glass",
+        json!({ "command": command, "reason": reason }),
     );
-    match ctx
-        .store
-        .transition(
-            &record.id,
-            &[ApprovalState::Pending],
-            ApprovalState::Approved,
-            Some(&detail),
-            now,
-        )
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
+    let record = match ctx.store.create_approval(new, audit).await {
+        Ok(r) => r,
+        Err(StoreError::Conflict(why)) => {
             return request
-                .refuse(format!("{} changed meanwhile; try again", record.id))
+                .refuse(format!(
+                    "{why}; one change at a time — `approvals` shows it"
+                ))
                 .await;
         }
         Err(err) => return request.internal_error(&err).await,
-    }
+    };
+    // The use is on the incident's record before the request is approved: the execution job finds its authority
+    // there. Should the approval below not happen, the request expires unexecuted and the record says so.
     let use_ = BreakGlassUse {
         approval_id: record.id.clone(),
         command: command.clone(),
@@ -110,6 +105,33 @@ pub(super) async fn run(request: &Request<'_>, change: &BreakGlassChange, reason
         Ok(i) => i,
         Err(outcome) => return outcome,
     };
+    let detail = format!(
+        "break-glass by {} during incident {}: {reason}",
+        me.display, incident.number
+    );
+    let job = request
+        .runner
+        .execution_job(&record.id, &format!("break-glass ({})", me.display));
+    let from = [ApprovalState::Pending];
+    match step(
+        ctx,
+        &record.id,
+        &from,
+        ApprovalState::Approved,
+        &detail,
+        by,
+        Some(job),
+    )
+    .await
+    {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return request
+                .refuse(format!("{} changed meanwhile; try again", record.id))
+                .await;
+        }
+        Err(err) => return request.internal_error(&err).await,
+    }
     if let Ok(Some(approved)) = ctx.store.approval(&record.id).await
         && let Some(msg) = request
             .say(request_reply(ctx, &approved, &me.display))
@@ -138,13 +160,7 @@ pub(super) async fn run(request: &Request<'_>, change: &BreakGlassChange, reason
             record.id
         ),
     );
-    if let Err(err) = request
-        .runner
-        .enqueue_execution(&record.id, &format!("break-glass ({})", me.display))
-        .await
-    {
-        return request.internal_error(&err).await;
-    }
+    request.runner.kick();
     Outcome {
         decision: Decision::Allowed,
         summary: format!("break-glass {}: {command}", record.id),

@@ -1,5 +1,6 @@
 //! Approval requests and votes. The id comes from the database (`A` and the row number); a vote and a state
-//! change are each one conditional statement, so concurrent presses and claims have exactly one winner.
+//! change are each one conditional statement, so concurrent presses and claims have exactly one winner. A request's
+//! creation and each of its transitions commit together with their audit row (and the job a transition starts).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -7,8 +8,10 @@ use sqlx::{AssertSqlSafe, Pool};
 
 use super::Dialect;
 use super::bounds::{Affected, BindArg, ReadCol};
+use crate::audit::{AuditKey, NewAuditEntry};
 use crate::store::{
-    ApprovalRecord, ApprovalState, NewApproval, StoreError, Vote, VoteDecision, VoteResult,
+    ApprovalRecord, ApprovalState, NewApproval, StoreError, Transition, Transitioned, Vote,
+    VoteDecision, VoteResult,
 };
 
 /// The columns `decode` reads, as a literal so queries stay `&'static str`.
@@ -21,11 +24,15 @@ macro_rules! columns {
 
 pub(super) async fn create<DB: Dialect>(
     pool: &Pool<DB>,
+    key: &AuditKey,
     new: NewApproval,
+    audit: NewAuditEntry,
 ) -> Result<ApprovalRecord, StoreError> {
     let quorum = DB::Integer::try_from(new.quorum)
         .map_err(|_| StoreError::Invalid(format!("quorum {} is out of range", new.quorum)))?;
-    let row = sqlx::query(concat!(
+    let target = new.target_key.clone();
+    let mut tx = super::audit::begin_append(pool).await?;
+    let inserted = sqlx::query(concat!(
         "INSERT INTO approvals (requester_person, requester_identity, conversation, command, kind, target_key, \
          binding, preview, quorum, created_at, expires_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10) RETURNING ",
@@ -42,9 +49,27 @@ pub(super) async fn create<DB: Dialect>(
     .arg(quorum)
     .arg(DB::time(new.created_at))
     .arg(DB::time(new.expires_at))
-    .fetch_one(DB::pool(pool))
-    .await?;
-    decode::<DB>(&row)
+    .fetch_one(DB::conn(&mut tx))
+    .await;
+    let row = match inserted {
+        Ok(row) => row,
+        // The partial unique index `approvals_one_open_per_target`: one open change per target.
+        Err(e)
+            if e.as_database_error()
+                .is_some_and(|d| d.is_unique_violation()) =>
+        {
+            return Err(StoreError::Conflict(format!(
+                "{target} already has an open change request"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let record = decode::<DB>(&row)?;
+    let mut audit = audit;
+    audit.approval_id = Some(record.id.clone());
+    super::audit::append_in(&mut tx, key, audit).await?;
+    tx.commit().await?;
+    Ok(record)
 }
 
 pub(super) async fn get<DB: Dialect>(
@@ -159,26 +184,65 @@ pub(super) async fn votes<DB: Dialect>(
 
 pub(super) async fn transition<DB: Dialect>(
     pool: &Pool<DB>,
-    id: &str,
-    from: &[ApprovalState],
-    to: ApprovalState,
-    detail: Option<&str>,
-    at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+    key: &AuditKey,
+    step: Transition,
+) -> Result<Option<Transitioned>, StoreError> {
+    let mut tx = super::audit::begin_append(pool).await?;
     let sql = format!(
         "UPDATE approvals SET state = $1, state_detail = $2, updated_at = $3, decided_at = COALESCE(decided_at, $3) \
          WHERE id = $4 AND {}",
         DB::state_in("$5")
     );
     let done = sqlx::query(AssertSqlSafe(sql))
-        .arg(to.as_str())
-        .arg(detail.map(str::to_owned))
-        .arg(DB::time(at))
-        .arg(id)
-        .arg(DB::states(from))
-        .execute(DB::pool(pool))
+        .arg(step.to.as_str())
+        .arg(step.detail)
+        .arg(DB::time(step.at))
+        .arg(step.id.as_str())
+        .arg(DB::states(&step.from))
+        .execute(DB::conn(&mut tx))
         .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let job_id = match step.job {
+        Some(job) => {
+            Some(super::jobs::enqueue_in::<DB>(&mut tx, &job.kind, job.payload, job.run_at).await?)
+        }
+        None => None,
+    };
+    let mut audit = step.audit;
+    audit.approval_id = Some(step.id);
+    let audit = super::audit::append_in(&mut tx, key, audit).await?;
+    tx.commit().await?;
+    Ok(Some(Transitioned { job_id, audit }))
+}
+
+pub(super) async fn stranded<DB: Dialect>(
+    pool: &Pool<DB>,
+    job_kind: &str,
+    quiet_since: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<ApprovalRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM approvals WHERE {} AND updated_at <= $2 AND NOT EXISTS \
+         (SELECT 1 FROM jobs WHERE jobs.kind = $3 AND jobs.status IN ('queued', 'running') AND {} = approvals.id) \
+         ORDER BY number LIMIT $4",
+        columns!(),
+        DB::state_in("$1"),
+        DB::JOB_APPROVAL_ID
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .arg(DB::states(&[
+            ApprovalState::Approved,
+            ApprovalState::Executing,
+        ]))
+        .arg(DB::time(quiet_since))
+        .arg(job_kind)
+        .arg(i64::from(limit))
+        .fetch_all(DB::pool(pool))
+        .await?;
+    rows.iter().map(decode::<DB>).collect()
 }
 
 pub(super) async fn set_request_message<DB: Dialect>(

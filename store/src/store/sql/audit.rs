@@ -26,11 +26,31 @@ pub(super) async fn append<DB: Dialect>(
     key: &AuditKey,
     entry: NewAuditEntry,
 ) -> Result<AuditRow, StoreError> {
+    let mut tx = begin_append(pool).await?;
+    let row = append_in(&mut tx, key, entry).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// A transaction that may append to the audit log: appends are serialised across processes from here on, so the
+/// chain never forks. Everything else the transaction writes commits or rolls back with its audit row.
+pub(super) async fn begin_append<DB: Dialect>(
+    pool: &Pool<DB>,
+) -> Result<Transaction<'static, DB>, StoreError> {
     let mut tx = pool.begin_with(DB::BEGIN_APPEND).await?;
     if let Some(lock) = DB::LOCK_APPEND {
         sqlx::query(lock).execute(DB::conn(&mut tx)).await?;
     }
-    let (last_seq, last_mac) = chain_end(&mut tx).await?;
+    Ok(tx)
+}
+
+/// Appends a row inside a transaction from [`begin_append`].
+pub(super) async fn append_in<DB: Dialect>(
+    tx: &mut Transaction<'static, DB>,
+    key: &AuditKey,
+    entry: NewAuditEntry,
+) -> Result<AuditRow, StoreError> {
+    let (last_seq, last_mac) = chain_end(tx).await?;
     let row = AuditRow::seal(key, last_seq + 1, &last_mac, entry);
     let head = AuditHead::after(key, &row);
     // The JSON columns are text on both databases: the exact text the MAC covers.
@@ -53,7 +73,7 @@ pub(super) async fn append<DB: Dialect>(
     .arg(row.detail.to_string())
     .arg(row.prev_mac.as_str())
     .arg(row.mac.as_str())
-    .execute(DB::conn(&mut tx))
+    .execute(DB::conn(tx))
     .await?;
     sqlx::query(
         "INSERT INTO audit_head (singleton, last_seq, last_mac, head_mac) VALUES (1, $1, $2, $3) \
@@ -63,9 +83,8 @@ pub(super) async fn append<DB: Dialect>(
     .arg(head.last_seq)
     .arg(head.last_mac)
     .arg(head.head_mac)
-    .execute(DB::conn(&mut tx))
+    .execute(DB::conn(tx))
     .await?;
-    tx.commit().await?;
     Ok(row)
 }
 

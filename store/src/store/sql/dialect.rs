@@ -73,6 +73,9 @@ pub(crate) trait Dialect:
     /// The condition "`state` is in the set bound at `param`".
     fn state_in(param: &str) -> String;
 
+    /// The `approval_id` of a job's payload, as text (`jobs` in scope).
+    const JOB_APPROVAL_ID: &'static str;
+
     /// What orders votes cast at the same time.
     const VOTE_TIEBREAK: &'static str;
 

@@ -24,6 +24,17 @@ pub(super) async fn enqueue<DB: Dialect>(
     payload: Value,
     run_at: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
+    let mut conn = pool.acquire().await?;
+    enqueue_in::<DB>(&mut conn, kind, payload, run_at).await
+}
+
+/// Queues a job on one connection (inside a caller's transaction).
+pub(super) async fn enqueue_in<DB: Dialect>(
+    conn: &mut DB::Connection,
+    kind: &str,
+    payload: Value,
+    run_at: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "INSERT INTO jobs (kind, payload, run_at, created_at) \
          VALUES ($1, $2, $3, COALESCE($4, CURRENT_TIMESTAMP)) RETURNING id",
@@ -32,7 +43,7 @@ pub(super) async fn enqueue<DB: Dialect>(
     .arg(DB::json(&payload)?)
     .arg(DB::time(run_at))
     .arg(DB::stamp())
-    .fetch_one(DB::pool(pool))
+    .fetch_one(DB::conn(conn))
     .await?;
     Ok(row.col("id")?)
 }

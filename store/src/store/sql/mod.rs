@@ -20,7 +20,7 @@ use sqlx::{Database, Pool, Postgres, Sqlite};
 
 use super::{
     ApprovalRecord, ApprovalState, FreezeState, Job, JobOutcome, NewApproval, Store, StoreError,
-    Vote, VoteResult, redact_url,
+    Transition, Transitioned, Vote, VoteResult, redact_url,
 };
 use crate::audit::{AuditKey, AuditRow, NewAuditEntry, VerifyReport};
 use dialect::Dialect;
@@ -69,8 +69,12 @@ impl<DB: Dialect> SqlStore<DB> {
 
 #[async_trait]
 impl<DB: Dialect> Store for SqlStore<DB> {
-    async fn create_approval(&self, new: NewApproval) -> Result<ApprovalRecord, StoreError> {
-        approvals::create(&self.pool, new).await
+    async fn create_approval(
+        &self,
+        new: NewApproval,
+        audit: NewAuditEntry,
+    ) -> Result<ApprovalRecord, StoreError> {
+        approvals::create(&self.pool, &self.key, new, audit).await
     }
 
     async fn approval(&self, id: &str) -> Result<Option<ApprovalRecord>, StoreError> {
@@ -100,15 +104,17 @@ impl<DB: Dialect> Store for SqlStore<DB> {
         approvals::votes(&self.pool, approval_id).await
     }
 
-    async fn transition(
+    async fn transition(&self, step: Transition) -> Result<Option<Transitioned>, StoreError> {
+        approvals::transition(&self.pool, &self.key, step).await
+    }
+
+    async fn stranded_approvals(
         &self,
-        id: &str,
-        from: &[ApprovalState],
-        to: ApprovalState,
-        detail: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        approvals::transition(&self.pool, id, from, to, detail, at).await
+        job_kind: &str,
+        quiet_since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalRecord>, StoreError> {
+        approvals::stranded(&self.pool, job_kind, quiet_since, limit).await
     }
 
     async fn set_request_message(&self, id: &str, message: Value) -> Result<(), StoreError> {

@@ -72,6 +72,7 @@ impl Dialect for Postgres {
         format!("state = ANY({param})")
     }
 
+    const JOB_APPROVAL_ID: &'static str = "jobs.payload ->> 'approval_id'";
     const VOTE_TIEBREAK: &'static str = "person_id";
     const CLAIM_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
     const BEGIN_APPEND: &'static str = "BEGIN";

@@ -102,6 +102,7 @@ impl Dialect for Sqlite {
     }
 
     /// Insertion order.
+    const JOB_APPROVAL_ID: &'static str = "json_extract(jobs.payload, '$.approval_id')";
     const VOTE_TIEBREAK: &'static str = "rowid";
 
     /// Nothing: SQLite takes the write lock before the statement reads, so two claimers never pick the same job.
