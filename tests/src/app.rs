@@ -42,6 +42,8 @@ pub struct AppOptions {
     pub rate_limit: RateLimitConfig,
     /// Incident settings and pager (the incident tests point it at a fake PagerDuty).
     pub incidents: IncidentSettings,
+    /// Faults the core's store suffers (the test's own handle, `TestApp::store`, goes around them).
+    pub faults: Option<Arc<crate::faulty_store::Faults>>,
 }
 
 impl Default for AppOptions {
@@ -57,6 +59,7 @@ impl Default for AppOptions {
                 destructive_per_minute: 10_000,
             },
             incidents: IncidentSettings::default(),
+            faults: None,
         }
     }
 }
@@ -144,10 +147,14 @@ impl TestApp {
             rate_limit: options.rate_limit.clone(),
             ..CoreSettings::default()
         };
+        let core_store = match &options.faults {
+            Some(faults) => crate::faulty_store::FaultyStore::wrap(store.clone(), faults.clone()),
+            None => store.clone(),
+        };
         let ctx = Context::new(
             kube_client(&sim).await,
             Target::default(),
-            store.clone(),
+            core_store,
             coordinator,
             Directory::demo(),
             options.policy.clone(),

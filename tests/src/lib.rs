@@ -5,6 +5,7 @@ pub mod app;
 pub mod db;
 pub mod fake_pagerduty;
 pub mod fake_slack;
+pub mod faulty_store;
 pub mod rbac;
 pub mod sink;
 pub mod synapse;

@@ -46,23 +46,27 @@ pub(super) async fn approve(request: &Request<'_>, cmd: &Approve) -> Outcome {
     if let Some(refusal) = frozen(ctx).await {
         return request.refuse(refusal).await;
     }
-    match record_vote(request, &record, VoteDecision::Approve, None).await {
-        Ok(VoteResult::Recorded) => {}
-        Ok(VoteResult::AlreadyVoted) => {
-            return request
-                .refuse(format!(
-                    "your vote on {} already counts; it counts once",
-                    record.id
-                ))
-                .await;
-        }
+    let already = match record_vote(request, &record, VoteDecision::Approve, None).await {
+        Ok(VoteResult::Recorded) => false,
+        Ok(VoteResult::AlreadyVoted) => true,
         Err(outcome) => return outcome,
-    }
+    };
     let approvals = match approving_persons(request, &record).await {
         Ok(n) => n,
         Err(outcome) => return outcome,
     };
-    if approvals < record.quorum.max(1) as usize {
+    let quorum = record.quorum.max(1) as usize;
+    // A second press counts nothing; but if the votes already make the quorum (the first press was cut off after
+    // its vote was stored), it completes the approval instead of leaving the request stuck.
+    if already && approvals < quorum {
+        return request
+            .refuse(format!(
+                "your vote on {} already counts; it counts once",
+                record.id
+            ))
+            .await;
+    }
+    if approvals < quorum {
         let text = format!(
             "{} approved {} ({approvals} of {} approvals).",
             request.principal.display, record.id, record.quorum

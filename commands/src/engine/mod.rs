@@ -96,6 +96,12 @@ impl Core {
         self.runner.abort_all();
     }
 
+    /// Looks once for requests left approved or executing without a job, and settles them (the job runner's
+    /// poller does this about twice a lease; tests call it directly). Returns how many it settled.
+    pub async fn reconcile_stranded(&self) -> usize {
+        self.runner.reconcile_stranded().await
+    }
+
     /// Runs due jobs once, in this task (tests and the demo use it for determinism).
     pub async fn run_due_jobs(&self) {
         self.runner.run_due().await;

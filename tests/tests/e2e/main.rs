@@ -9,4 +9,5 @@ mod readonly;
 mod refusals;
 mod resilience;
 mod runbooks;
+mod safety;
 mod support;
