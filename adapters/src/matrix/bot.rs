@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::{TimelineEvent, TimelineEventKind};
+use matrix_sdk::ruma::RoomId;
 use matrix_sdk::ruma::events::AnySyncTimelineEvent;
+use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::sync::SyncResponse;
 use matrix_sdk::{Client, Room};
 use mystocks_commands::clock::Clock;
@@ -18,7 +20,7 @@ use mystocks_commands::{
     Actor, Addressing, Conversation, Handler, Identity, Invocation, Reply, ReplySink, grammar,
 };
 
-use super::approvals::request_of;
+use super::approvals::{RequestMessage, request_of};
 use super::config::MatrixConfig;
 use super::inbound::{Inbound, InboundKind, classify};
 use super::offline::{is_change, offline_notice};
@@ -171,6 +173,26 @@ impl MatrixBot {
         }
     }
 
+    /// Handles one event of the allowed room `room_id` as if a sync had just brought it. The sync loop is the
+    /// only caller in the bot; tests use this for events another homeserver may send over federation but the
+    /// local test homeserver refuses to create (a relation to another room's event).
+    #[doc(hidden)]
+    pub async fn handle_delivered(
+        &self,
+        room_id: &RoomId,
+        event: Raw<AnySyncTimelineEvent>,
+        handler: &Arc<dyn Handler>,
+    ) {
+        if !self.config.room_allowed(room_id.as_str()) {
+            return;
+        }
+        let Some(room) = self.client.get_room(room_id) else {
+            return;
+        };
+        self.handle_event(&room, &TimelineEvent::from_plaintext(event), handler)
+            .await;
+    }
+
     async fn answer_invite(&self, room: &Room) {
         let room_id = room.room_id().to_string();
         if self.config.room_allowed(&room_id) {
@@ -262,7 +284,7 @@ impl MatrixBot {
             InboundKind::Reaction { target, vote } => {
                 let request = request_of(self.store.as_ref(), &target).await?;
                 (
-                    request.conversation,
+                    reaction_conversation(channel, &request),
                     Addressing::Action,
                     vote.command(&request.approval_id),
                 )
@@ -340,7 +362,43 @@ impl MatrixBot {
     }
 }
 
+/// Where a vote by reaction was cast: the room it arrived in (`channel`), and — since a reaction belongs to the
+/// thread of the message it is on — the request's thread when that message is in this room. The core counts a
+/// vote only in the request's own conversation, so a reaction relating to the request from another room (which
+/// another homeserver may send) is refused there, never counted.
+fn reaction_conversation(channel: String, request: &RequestMessage) -> Conversation {
+    let thread = (request.conversation.channel == channel)
+        .then(|| request.conversation.thread.clone())
+        .flatten();
+    Conversation { channel, thread }
+}
+
 /// A notice for the person, in the conversation (Matrix has no private replies in a room).
 pub(super) fn notice(text: String, to: &Identity) -> Reply {
     Reply::text(ReplyKind::Refusal, Level::Warn, text).private_to(to.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(thread: Option<&str>) -> RequestMessage {
+        RequestMessage {
+            approval_id: "A1".into(),
+            conversation: Conversation {
+                channel: "matrix:!a:hs".into(),
+                thread: thread.map(str::to_string),
+            },
+        }
+    }
+
+    #[test]
+    fn a_reaction_votes_from_the_room_it_arrived_in() {
+        let here = reaction_conversation("matrix:!a:hs".into(), &request(Some("$root")));
+        assert_eq!(here, request(Some("$root")).conversation);
+        let elsewhere = reaction_conversation("matrix:!b:hs".into(), &request(Some("$root")));
+        assert_eq!(elsewhere.channel, "matrix:!b:hs");
+        assert_eq!(elsewhere.thread, None);
+        assert_ne!(elsewhere, request(Some("$root")).conversation);
+    }
 }

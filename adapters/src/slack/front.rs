@@ -103,7 +103,8 @@ impl SlackFront {
         self
     }
 
-    /// Remembers each slash command's response_url here (the sink's fallback for channels it cannot post in).
+    /// Remembers each slash command's and button press's response_url here, per person (the sink's fallback for
+    /// channels it cannot post in).
     pub fn with_response_urls(mut self, urls: Arc<ResponseUrls>) -> Self {
         self.response_urls = Some(urls);
         self
@@ -112,6 +113,12 @@ impl SlackFront {
     /// The bot's Slack identity.
     pub fn identity(&self) -> &SlackIdentity {
         &self.identity
+    }
+
+    fn remember_response_url(&self, channel: &str, user: &str, url: Option<&str>) {
+        if let (Some(urls), Some(url)) = (&self.response_urls, url) {
+            urls.remember(channel, user, url);
+        }
     }
 
     fn app_ok(&self, api_app_id: Option<&str>) -> bool {
@@ -203,9 +210,7 @@ impl SlackFront {
         if !self.claim(&format!("cmd:{claim_key}")).await {
             return Ack::Duplicate;
         }
-        if let (Some(urls), Some(url)) = (&self.response_urls, &c.response_url) {
-            urls.remember(&c.channel_id, url);
-        }
+        self.remember_response_url(&c.channel_id, &c.user_id, c.response_url.as_deref());
         let invocation = Invocation {
             event_id: format!("slack:{}:cmd:{}", c.team_id, c.trigger_id),
             actor: self.actor(&c.team_id, &c.user_id, &c.user_name),
@@ -276,7 +281,8 @@ impl SlackFront {
         if !self.app_ok(r.api_app_id.as_deref()) {
             return Ack::ForeignApp;
         }
-        if r.team_id != self.identity.team_id {
+        if r.team_id != self.identity.team_id || r.user_team != self.identity.team_id {
+            tracing::info!(team = %r.team_id, user_team = %r.user_team, "ignoring a reaction from another workspace");
             return Ack::Ignored;
         }
         let Some(messages) = self.messages.clone() else {
@@ -337,6 +343,7 @@ impl SlackFront {
         if !self.claim(&format!("action:{claim_key}")).await {
             return Ack::Duplicate;
         }
+        self.remember_response_url(&b.channel_id, &b.user_id, b.response_url.as_deref());
         let invocation = Invocation {
             event_id: format!("slack:{}:action:{}", b.team_id, b.trigger_id),
             actor: self.actor(&b.team_id, &b.user_id, &b.user_name),

@@ -160,6 +160,7 @@ async fn mentions_thread_under_themselves_and_buttons_under_their_message() {
         thread_ts: None,
         value: "approve A1".into(),
         trigger_id: "tr2".into(),
+        response_url: None,
     };
     assert_eq!(front.button(press, "sig2").await, Ack::Accepted);
     let got = seen(&recorder, 2).await;
@@ -243,6 +244,7 @@ fn pin(user: &str, ts: &str) -> ReactionEvent {
     ReactionEvent {
         event_id: format!("Ev-{user}-{ts}"),
         team_id: "T1".into(),
+        user_team: "T1".into(),
         api_app_id: Some("A1".into()),
         user_id: user.into(),
         channel_id: "C2".into(),

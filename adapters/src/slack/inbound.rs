@@ -54,6 +54,8 @@ pub struct ReactionEvent {
     pub event_id: String,
     pub team_id: String,
     pub api_app_id: Option<String>,
+    /// The reacting person's own workspace (differs from `team_id` for Slack Connect outsiders).
+    pub user_team: String,
     /// Who reacted.
     pub user_id: String,
     /// The reacted-to message.
@@ -75,6 +77,8 @@ pub struct ButtonPress {
     /// The command the button stands for (`approve A12`).
     pub value: String,
     pub trigger_id: String,
+    /// Where an answer for the presser alone can go when the bot is not in the channel.
+    pub response_url: Option<String>,
 }
 
 /// One decoded Events API or interactivity request.
@@ -98,6 +102,24 @@ fn form_fields(body: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
 /// Decodes a slash command's form body. Every request pays for this, so each field it keeps is decoded into its
 /// own string once and the rest are skipped (a repeated field: the last one counts).
 pub fn parse_command_form(body: &[u8]) -> Result<SlashCommand, InboundError> {
+    command_of(url::form_urlencoded::parse(body))
+}
+
+/// Decodes a Socket Mode `slash_commands` payload: the form's fields as a JSON object of strings.
+pub fn parse_command_value(v: &Value) -> Result<SlashCommand, InboundError> {
+    let fields = v
+        .as_object()
+        .ok_or_else(|| InboundError("the slash command payload is not an object".into()))?;
+    command_of(
+        fields
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().into(), v.as_str()?.into()))),
+    )
+}
+
+fn command_of<'a>(
+    pairs: impl Iterator<Item = (std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>,
+) -> Result<SlashCommand, InboundError> {
     let mut fields: [Option<String>; 9] = Default::default();
     const NAMES: [&str; 9] = [
         "team_id",
@@ -110,7 +132,7 @@ pub fn parse_command_form(body: &[u8]) -> Result<SlashCommand, InboundError> {
         "response_url",
         "trigger_id",
     ];
-    for (k, v) in url::form_urlencoded::parse(body) {
+    for (k, v) in pairs {
         if let Some(i) = NAMES.iter().position(|name| *name == k) {
             fields[i] = Some(v.into_owned());
         }
@@ -219,10 +241,7 @@ fn parse_callback(v: &Value, bot_user_id: Option<&str>) -> Result<Inbound, Inbou
             unescape(raw)
         }
     };
-    let user_team = str_at(event, &["user_team"])
-        .or(str_at(event, &["team"]))
-        .unwrap_or(&team_id)
-        .to_string();
+    let user_team = user_team(event, &team_id);
     Ok(Inbound::Message(MessageEvent {
         event_id,
         api_app_id: str_at(v, &["api_app_id"]).map(str::to_string),
@@ -235,6 +254,14 @@ fn parse_callback(v: &Value, bot_user_id: Option<&str>) -> Result<Inbound, Inbou
         text,
         kind,
     }))
+}
+
+/// The acting person's own workspace in an event: `user_team` (Slack Connect), else `team`, else the envelope's.
+fn user_team(event: &Value, team_id: &str) -> String {
+    str_at(event, &["user_team"])
+        .or(str_at(event, &["team"]))
+        .unwrap_or(team_id)
+        .to_string()
 }
 
 fn parse_reaction(
@@ -260,6 +287,7 @@ fn parse_reaction(
     }
     Ok(Inbound::Reaction(ReactionEvent {
         event_id,
+        user_team: user_team(event, &team_id),
         team_id,
         api_app_id: str_at(v, &["api_app_id"]).map(str::to_string),
         user_id,
@@ -318,6 +346,7 @@ pub fn parse_interaction_value(v: &Value) -> Result<Inbound, InboundError> {
         thread_ts,
         value,
         trigger_id: need_str(v, &["trigger_id"])?,
+        response_url: str_at(v, &["response_url"]).map(str::to_string),
     }))
 }
 

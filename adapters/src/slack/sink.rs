@@ -60,19 +60,22 @@ impl SlackSink {
         self
     }
 
-    /// Falls back to the channel's response_url when Slack says the bot cannot post there.
+    /// Falls back to a response_url when Slack says the bot cannot post in the channel: for a private answer
+    /// (`to` a person) only that person's own, for a public one the channel's latest.
     async fn fallback(
         &self,
         channel: &str,
-        in_channel: bool,
+        to: Option<&str>,
         rendered: &Rendered,
         err: ApiError,
     ) -> Result<String, SinkError> {
         let cannot_post = matches!(&err, ApiError::Refused { code, .. } if code == "not_in_channel" || code == "channel_not_found");
-        let url = self
-            .response_urls
-            .for_channel(channel)
-            .filter(|_| cannot_post);
+        let in_channel = to.is_none();
+        let url = match to {
+            Some(user) => self.response_urls.for_person(channel, user),
+            None => self.response_urls.for_channel(channel),
+        }
+        .filter(|_| cannot_post);
         let Some(url) = url else {
             return Err(SinkError(err.to_string()));
         };
@@ -141,7 +144,7 @@ impl ReplySink for SlackSink {
                     .await
                 {
                     Ok(()) => EPHEMERAL_ID.to_string(),
-                    Err(e) => self.fallback(channel, false, &rendered, e).await?,
+                    Err(e) => self.fallback(channel, Some(user), &rendered, e).await?,
                 }
             }
             Visibility::Public => match self
@@ -150,7 +153,7 @@ impl ReplySink for SlackSink {
                 .await
             {
                 Ok(ts) => ts,
-                Err(e) => self.fallback(channel, true, &rendered, e).await?,
+                Err(e) => self.fallback(channel, None, &rendered, e).await?,
             },
         };
         self.upload_files(channel, thread, &rendered.files).await;

@@ -1,20 +1,30 @@
-//! Socket Mode, the alternative to HTTP: slack-morphism opens a WebSocket from `apps.connections.open` with the
-//! app-level token and hands each envelope to these callbacks, which go through the same front door (and the
-//! same decoders) as HTTP — so claims, filters and refusals behave the same.
+//! Socket Mode, the alternative to HTTP: a WebSocket from `apps.connections.open` (app-level token) whose
+//! envelopes are decoded from their raw JSON by the same decoders as HTTP and go through the same front door — so
+//! claims, filters and refusals behave the same. Typed envelope structs are not used: they drop fields the
+//! workspace check needs (a Slack Connect sender's `user_team`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use futures::{SinkExt, StreamExt};
 use secrecy::SecretString;
+use serde_json::{Value, json};
 use slack_morphism::prelude::*;
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::Message;
 
 use super::api::{ApiError, Connector, client, token};
 use super::escape::mrkdwn;
 use super::front::{Ack, SlackFront};
-use super::inbound::{self, Inbound, SlashCommand};
+use super::inbound::{self, Inbound};
 
-/// A running Socket Mode connection; stop it with [`SocketMode::shutdown`].
+/// Acknowledgements waiting to be written; envelope handlers wait when it is full.
+const ACK_QUEUE: usize = 64;
+
+/// A running Socket Mode connection (reconnecting as Slack asks); stop it with [`SocketMode::shutdown`].
 pub struct SocketMode {
-    listener: SlackClientSocketModeListener<Connector>,
+    stop: watch::Sender<bool>,
+    task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl SocketMode {
@@ -24,68 +34,170 @@ impl SocketMode {
         api_url: &str,
         app_token: &SecretString,
     ) -> Result<SocketMode, ApiError> {
-        let env = Arc::new(
-            SlackClientEventsListenerEnvironment::new(client(api_url)?)
-                .with_error_handler(on_error)
-                .with_user_state(front),
-        );
-        let callbacks = SlackSocketModeListenerCallbacks::new()
-            .with_command_events(on_command)
-            .with_interaction_events(on_interaction)
-            .with_push_events(on_push);
-        let config = SlackClientSocketModeConfig::new()
-            .with_max_connections_count(1)
-            .with_initial_backoff_in_seconds(1);
-        let listener = SlackClientSocketModeListener::new(&config, env, callbacks);
-        listener.listen_for(&token(app_token)).await.map_err(|e| {
-            ApiError::Setup(format!(
-                "Socket Mode cannot connect (apps.connections.open): {e}"
-            ))
-        })?;
-        listener.start().await;
-        Ok(SocketMode { listener })
+        let opener = Opener {
+            client: client(api_url)?,
+            token: token(app_token),
+        };
+        let first = opener.connect().await?;
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(front, opener, first, stopped));
+        Ok(SocketMode {
+            stop,
+            task: tokio::sync::Mutex::new(Some(task)),
+        })
     }
 
     /// Closes the connection.
     pub async fn shutdown(&self) {
-        self.listener.shutdown().await;
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
     }
 }
 
-fn on_error(
-    err: Box<dyn std::error::Error + Send + Sync>,
-    _client: Arc<SlackClient<Connector>>,
-    _state: SlackClientEventsUserState,
-) -> HttpStatusCode {
-    tracing::warn!(error = %err, "Socket Mode envelope could not be handled");
-    HttpStatusCode::OK
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Opener {
+    client: Arc<SlackClient<Connector>>,
+    token: SlackApiToken,
 }
 
-async fn front_of(state: &SlackClientEventsUserState) -> Option<SlackFront> {
-    state.read().await.get_user_state::<SlackFront>().cloned()
+impl Opener {
+    async fn connect(&self) -> Result<Socket, ApiError> {
+        let setup = |e: String| ApiError::Setup(format!("Socket Mode cannot connect: {e}"));
+        let opened = self
+            .client
+            .open_session(&self.token)
+            .apps_connections_open(&SlackApiAppsConnectionOpenRequest::new())
+            .await
+            .map_err(|e| setup(format!("apps.connections.open: {e}")))?;
+        let (socket, _) = tokio_tungstenite::connect_async(opened.url.0.as_str())
+            .await
+            .map_err(|e| setup(format!("WebSocket: {e}")))?;
+        Ok(socket)
+    }
 }
 
-async fn on_command(
-    ev: SlackCommandEvent,
-    _client: Arc<SlackClient<Connector>>,
-    state: SlackClientEventsUserState,
-) -> UserCallbackResult<SlackCommandEventResponse> {
-    let Some(front) = front_of(&state).await else {
-        return Ok(SlackCommandEventResponse::new(SlackMessageContent::new()));
+async fn run(front: SlackFront, opener: Opener, first: Socket, mut stopped: watch::Receiver<bool>) {
+    let mut socket = Some(first);
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        if let Some(s) = socket.take() {
+            serve(&front, s, &mut stopped).await;
+            backoff = Duration::from_secs(1);
+        }
+        if *stopped.borrow() {
+            return;
+        }
+        match opener.connect().await {
+            Ok(s) => socket = Some(s),
+            Err(err) => {
+                tracing::warn!(error = %err, retry_in_s = backoff.as_secs(), "Socket Mode reconnect failed");
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    _ = stopped.changed() => return,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Serves one connection until Slack closes it, asks for a reconnect, or the bot stops.
+async fn serve(front: &SlackFront, socket: Socket, stopped: &mut watch::Receiver<bool>) {
+    let (mut write, mut read) = socket.split();
+    let (acks, mut pending) = mpsc::channel::<String>(ACK_QUEUE);
+    loop {
+        tokio::select! {
+            frame = read.next() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let Ok(envelope) = serde_json::from_str::<Value>(text.as_str()) else {
+                        tracing::warn!("Socket Mode frame is not JSON; ignored");
+                        continue;
+                    };
+                    if envelope["type"] == "disconnect" {
+                        tracing::info!(reason = %envelope["reason"], "Slack asks for a new Socket Mode connection");
+                        break;
+                    }
+                    let (front, acks) = (front.clone(), acks.clone());
+                    tokio::spawn(async move {
+                        if let Some(ack) = handle(&front, &envelope).await {
+                            let _ = acks.send(ack.to_string()).await;
+                        }
+                    });
+                }
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Ok(_)) => {}
+                Some(Err(err)) => {
+                    tracing::warn!(error = %err, "Socket Mode connection failed");
+                    break;
+                }
+            },
+            Some(ack) = pending.recv() => {
+                if let Err(err) = write.send(Message::Text(ack.into())).await {
+                    tracing::warn!(error = %err, "cannot acknowledge a Socket Mode envelope");
+                    break;
+                }
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+    let _ = write.close().await;
+}
+
+/// Handles one envelope; returns its acknowledgement (none for `hello` and unknown types).
+async fn handle(front: &SlackFront, envelope: &Value) -> Option<Value> {
+    let id = envelope["envelope_id"].as_str()?;
+    let payload = &envelope["payload"];
+    let answer = match envelope["type"].as_str() {
+        Some("slash_commands") => match inbound::parse_command_value(payload) {
+            Ok(command) => {
+                let key = command.trigger_id.clone();
+                Some(command_response(front.command(command, &key).await))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "malformed Socket Mode slash command");
+                None
+            }
+        },
+        Some("interactive") => {
+            match inbound::parse_interaction_value(payload) {
+                Ok(Inbound::Button(b)) => {
+                    let key = b.trigger_id.clone();
+                    front.button(b, &key).await;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "malformed Socket Mode interaction"),
+            }
+            None
+        }
+        Some("events_api") => {
+            let bot = front.identity().bot_user_id.clone();
+            match inbound::parse_event_value(payload, bot.as_deref()) {
+                Ok(Inbound::Message(m)) => {
+                    front.message(m).await;
+                }
+                Ok(Inbound::Reaction(r)) => {
+                    front.reaction(r).await;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "malformed Socket Mode event"),
+            }
+            None
+        }
+        _ => return None,
     };
-    let command = SlashCommand {
-        team_id: ev.team_id.0,
-        api_app_id: None,
-        channel_id: ev.channel_id.0,
-        user_id: ev.user_id.0,
-        user_name: String::new(),
-        command: ev.command.0,
-        text: inbound::unescape(ev.text.as_deref().unwrap_or("")),
-        response_url: Some(ev.response_url.0.to_string()),
-        trigger_id: ev.trigger_id.0.clone(),
-    };
-    let ack = front.command(command, &ev.trigger_id.0).await;
-    Ok(match ack {
+    Some(match answer {
+        Some(payload) => json!({"envelope_id": id, "payload": payload}),
+        None => json!({"envelope_id": id}),
+    })
+}
+
+/// The acknowledgement payload of a slash command: what Slack shows, as the HTTP response would.
+fn command_response(ack: Ack) -> Value {
+    let response = match ack {
         Ack::Accepted => SlackCommandEventResponse::new(SlackMessageContent::new())
             .with_response_type(SlackMessageResponseType::InChannel),
         Ack::Working => SlackCommandEventResponse::new(
@@ -106,51 +218,6 @@ async fn on_command(
                 .with_response_type(SlackMessageResponseType::Ephemeral)
         }
         _ => SlackCommandEventResponse::new(SlackMessageContent::new()),
-    })
-}
-
-async fn on_interaction(
-    ev: SlackInteractionEvent,
-    _client: Arc<SlackClient<Connector>>,
-    state: SlackClientEventsUserState,
-) -> UserCallbackResult<()> {
-    let Some(front) = front_of(&state).await else {
-        return Ok(());
     };
-    let value = serde_json::to_value(&ev)?;
-    match inbound::parse_interaction_value(&value) {
-        Ok(Inbound::Button(b)) => {
-            let key = b.trigger_id.clone();
-            front.button(b, &key).await;
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "malformed Socket Mode interaction"),
-    }
-    Ok(())
-}
-
-async fn on_push(
-    ev: SlackPushEventCallback,
-    _client: Arc<SlackClient<Connector>>,
-    state: SlackClientEventsUserState,
-) -> UserCallbackResult<()> {
-    let Some(front) = front_of(&state).await else {
-        return Ok(());
-    };
-    let mut value = serde_json::to_value(&ev)?;
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert("type".into(), "event_callback".into());
-    }
-    let bot = front.identity().bot_user_id.clone();
-    match inbound::parse_event_value(&value, bot.as_deref()) {
-        Ok(Inbound::Message(m)) => {
-            front.message(m).await;
-        }
-        Ok(Inbound::Reaction(r)) => {
-            front.reaction(r).await;
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "malformed Socket Mode event"),
-    }
-    Ok(())
+    serde_json::to_value(response).unwrap_or_else(|_| json!({}))
 }

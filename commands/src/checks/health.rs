@@ -275,6 +275,7 @@ pub fn cross_check_version(api: CheckResult, snapshot: Option<&PodsSnapshot>) ->
     let failing: Vec<&str> = snapshot
         .rows
         .iter()
+        .filter(|r| !r.is_terminating())
         .filter(|r| r.image == desired && !(r.status == "Running" && r.ready == r.containers))
         .filter(|r| r.restarts > 0 || r.status.contains("BackOff") || r.status.contains("Err"))
         .map(|r| r.name.as_str())

@@ -51,12 +51,26 @@ pub async fn snapshot(
     })
 }
 
-/// The `pods` line: broken pods fail (named, with restarts), unready ones warn.
+/// The `pods` line: broken pods fail (named, with restarts), unready ones warn. Terminating pods (a scale-down,
+/// the old pods of a rollout) are on their way out: they are named but neither counted nor unready.
 pub fn summary(snapshot: &PodsSnapshot, target: &Target, elapsed: Duration) -> CheckResult {
-    let rows = &snapshot.rows;
     let what = format!("pods {} in {}", target.selector, target.namespace);
+    let (terminating, rows): (Vec<&PodRow>, Vec<&PodRow>) =
+        snapshot.rows.iter().partition(|r| r.is_terminating());
+    let leaving = if terminating.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = terminating.iter().map(|r| r.name.as_str()).collect();
+        format!("; {} terminating: {}", names.len(), names.join(", "))
+    };
     if rows.is_empty() {
-        return CheckResult::new("pods", what, CheckLevel::Fail, "no pods match", elapsed);
+        return CheckResult::new(
+            "pods",
+            what,
+            CheckLevel::Fail,
+            format!("no pods match{leaving}"),
+            elapsed,
+        );
     }
     let broken: Vec<String> = rows
         .iter()
@@ -83,7 +97,7 @@ pub fn summary(snapshot: &PodsSnapshot, target: &Target, elapsed: Duration) -> C
             "pods",
             what,
             CheckLevel::Fail,
-            format!("{counts}; failing: {}", broken.join(", ")),
+            format!("{counts}; failing: {}{leaving}", broken.join(", ")),
             elapsed,
         )
     } else if !unready.is_empty() {
@@ -91,11 +105,17 @@ pub fn summary(snapshot: &PodsSnapshot, target: &Target, elapsed: Duration) -> C
             "pods",
             what,
             CheckLevel::Warn,
-            format!("{counts}; not ready: {}", unready.join(", ")),
+            format!("{counts}; not ready: {}{leaving}", unready.join(", ")),
             elapsed,
         )
     } else {
-        CheckResult::new("pods", what, CheckLevel::Ok, counts, elapsed)
+        CheckResult::new(
+            "pods",
+            what,
+            CheckLevel::Ok,
+            format!("{counts}{leaving}"),
+            elapsed,
+        )
     }
 }
 
@@ -141,6 +161,15 @@ pub async fn each_pod_health(
         async move {
             let label = format!("pod {}", row.name);
             let url = proxy_path(&namespace, &row.name, port, &path);
+            if row.is_terminating() {
+                return CheckResult::new(
+                    &label,
+                    &url,
+                    CheckLevel::Skip,
+                    "terminating (being removed); not asked",
+                    Duration::ZERO,
+                );
+            }
             if row.status != "Running" {
                 return not_running(&label, &url, &row);
             }

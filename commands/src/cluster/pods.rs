@@ -32,6 +32,12 @@ pub struct PodRow {
 }
 
 impl PodRow {
+    /// Being deleted (`metadata.deletionTimestamp` set): on its way out, so — as `kubectl rollout status` does —
+    /// left out of readiness counts and shown as terminating.
+    pub fn is_terminating(&self) -> bool {
+        self.status == "Terminating"
+    }
+
     /// `1/1`.
     pub fn ready_column(&self) -> String {
         format!("{}/{}", self.ready, self.containers)

@@ -30,12 +30,21 @@ pub fn pods_reply(rows: &[PodRow], now: DateTime<Utc>) -> Reply {
         .iter()
         .filter(|r| r.status == "Running" && r.ready == r.containers)
         .count();
-    let level = if healthy == rows.len() {
+    // Terminating pods are on their way out (kubectl shows them, `rollout status` does not count them).
+    let terminating = rows.iter().filter(|r| r.is_terminating()).count();
+    let level = if healthy + terminating == rows.len() {
         Level::Ok
     } else {
         Level::Warn
     };
-    let summary = format!("{} pods, {healthy} running and ready.", rows.len());
+    let summary = if terminating == 0 {
+        format!("{} pods, {healthy} running and ready.", rows.len())
+    } else {
+        format!(
+            "{} pods, {healthy} running and ready, {terminating} terminating.",
+            rows.len()
+        )
+    };
     let cells = rows
         .iter()
         .map(|r| {

@@ -135,6 +135,29 @@ fn a_release_that_never_serves_fails_the_api_line_and_the_pods_line() {
     );
 }
 
+#[test]
+fn terminating_pods_are_named_but_neither_counted_nor_unready() {
+    let image = "mystocks/api:v1.0.1";
+    let snapshot = PodsSnapshot {
+        rows: vec![
+            row("a", image, "Running", 1, 0),
+            row("b", image, "Terminating", 0, 0),
+            row("c", image, "Terminating", 1, 0),
+        ],
+        desired_image: Some(image.into()),
+    };
+    let pods = summary(&snapshot, &Target::default(), Duration::ZERO);
+    assert_eq!(pods.level, CheckLevel::Ok, "{pods:?}");
+    assert_eq!(pods.reason, "1/1 running and ready; 2 terminating: b, c");
+    let gone = PodsSnapshot {
+        rows: vec![row("b", image, "Terminating", 0, 0)],
+        desired_image: Some(image.into()),
+    };
+    let pods = summary(&gone, &Target::default(), Duration::ZERO);
+    assert_eq!(pods.level, CheckLevel::Fail);
+    assert_eq!(pods.reason, "no pods match; 1 terminating: b");
+}
+
 #[tokio::test]
 async fn latency_times_each_phase_and_reports_failed_samples() {
     let addr = server(

@@ -4,6 +4,7 @@
 
 use crate::support::{World, WorldOptions, approval_id_in, bot_id, bot_says};
 use crate::user::Seen;
+use mystocks_commands::Handler;
 
 /// Alice asks for `scale N`; returns the request message and its approval id.
 pub async fn request_scale(world: &World, replicas: u32) -> (Seen, String) {
@@ -138,4 +139,79 @@ async fn self_approval_is_refused_by_command_and_by_reaction() {
     world.bob.react(&world.room, &request.event_id, "✅").await;
     request_edited_to(&world, &request, "Done").await;
     assert_eq!(world.replicas(), 5);
+}
+
+/// A ✅ on the request that arrives in another room is no vote: votes count only in the request's own room.
+/// Synapse refuses to create a relation to another room's event for its own users, but another homeserver can
+/// still send one over federation; so the test checks Synapse's refusal, then hands the bot that event as sync
+/// would have brought it in the other room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reaction_from_another_room_is_no_vote() {
+    let world = World::start(WorldOptions {
+        incidents_room: true,
+        ..WorldOptions::default()
+    })
+    .await;
+    let other_room = world.incidents_room.clone().expect("a second room");
+    let (request, id) = request_scale(&world, 7).await;
+    let content = serde_json::json!({
+        "m.relates_to": {"rel_type": "m.annotation", "event_id": request.event_id, "key": "✅"}
+    });
+    let refused = world
+        .bob
+        .client
+        .get_room(&other_room)
+        .expect("bob is in the other room")
+        .send_raw("m.reaction", content.clone())
+        .await;
+    assert!(
+        refused.is_err(),
+        "Synapse refuses a local relation across rooms (else send it this way): {refused:?}"
+    );
+    let event = serde_json::json!({
+        "type": "m.reaction",
+        "event_id": "$federated-vote-from-the-other-room",
+        "sender": world.bob.user_id.to_string(),
+        "origin_server_ts": chrono::Utc::now().timestamp_millis(),
+        "content": content,
+    });
+    let event = matrix_sdk::ruma::serde::Raw::from_json_string(event.to_string())
+        .expect("a timeline event");
+    let running = world.running();
+    let handler: std::sync::Arc<dyn Handler> = std::sync::Arc::new(running.core.clone());
+    running
+        .bot
+        .handle_delivered(&other_room, event, &handler)
+        .await;
+    running.core.settle().await;
+    // The bot answers in the room the reaction came from; until then, watch for the vote being counted.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let seen = world.alice.seen();
+        let voted = seen.iter().any(|s| {
+            bot_says(s, &[&id, "approved by bob"])
+                || (s.replaces.as_deref() == Some(request.event_id.as_str())
+                    && s.body.contains("Done"))
+        });
+        assert!(
+            !voted,
+            "a reaction from another room counted as a vote: {seen:?}"
+        );
+        let refused = seen
+            .iter()
+            .any(|s| s.room == other_room.as_str() && bot_says(s, &[&id, "only be decided"]));
+        if refused {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer in the room the reaction came from: {seen:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(world.replicas(), 3, "nothing was approved");
+    // The same person's vote in the request's own room still counts.
+    world.bob.react(&world.room, &request.event_id, "✅").await;
+    request_edited_to(&world, &request, "Done").await;
+    assert_eq!(world.replicas(), 7);
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mystocks_tests::fake_slack::Failure;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -210,4 +210,75 @@ async fn where_the_bot_cannot_post_the_answer_goes_through_the_response_url() {
             "channel_not_found".to_string()
         )]
     );
+}
+
+/// A slash command in a channel the bot is not in, answered through `hook` (the fake's response_url `hook`).
+fn command_with_hook(bot: &Bot, channel: &str, user: &str, text: &str, hook: &str) -> String {
+    command_body(TEAM, channel, user, text).replace(
+        "https%3A%2F%2Fhooks.slack.invalid%2Fcommands%2F1",
+        &url::form_urlencoded::byte_serialize(bot.slack.hook_url(hook).as_bytes())
+            .collect::<String>(),
+    )
+}
+
+/// The response_url posts that went to `hook`.
+fn hook_posts(bot: &Bot, hook: &str) -> Vec<Value> {
+    bot.slack
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "response_url" && c.error.is_none() && c.answer["hook"] == hook)
+        .map(|c| c.body)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_answer_never_goes_through_someone_elses_response_url() {
+    let bot = Bot::start(Options {
+        ack_wait_ms: Some(0),
+        ..Options::default()
+    })
+    .await;
+    // Alice asks for a change in a channel the bot is not in: the request goes out through her response_url.
+    let body = command_with_hook(&bot, "CNOTIN", "UALICE", "scale 5", "h-alice");
+    assert_eq!(bot.post_signed("/slack/commands", FORM, &body).await.0, 200);
+    bot.wait_for("the request through alice's response_url", |_| {
+        hook_posts(&bot, "h-alice")
+            .iter()
+            .any(|b| !buttons(b).is_empty())
+    })
+    .await;
+    let request = hook_posts(&bot, "h-alice")
+        .into_iter()
+        .find(|b| !buttons(b).is_empty())
+        .expect("the request");
+    let approve = buttons(&request)
+        .into_iter()
+        .find(|v| v.starts_with("approve"))
+        .expect("an approve button");
+    // Carol (a viewer) presses Approve: her refusal is for her alone.
+    let mut press = button_payload(TEAM, "UCAROL", &approve, "1700000900.1");
+    press["container"]["channel_id"] = json!("CNOTIN");
+    press["channel"]["id"] = json!("CNOTIN");
+    press["response_url"] = json!(bot.slack.hook_url("h-carol"));
+    let press = form(&[("payload", &press.to_string())]);
+    assert_eq!(
+        bot.post_signed("/slack/interactions", FORM, &press).await.0,
+        200
+    );
+    bot.wait_for("carol's refusal, to carol", |_| {
+        hook_posts(&bot, "h-carol")
+            .iter()
+            .any(|b| b["response_type"] == "ephemeral")
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let to_alice: Vec<Value> = hook_posts(&bot, "h-alice")
+        .into_iter()
+        .filter(|b| b["response_type"] == "ephemeral")
+        .collect();
+    assert!(
+        to_alice.is_empty(),
+        "carol's private answers were shown to alice: {to_alice:#?}"
+    );
+    assert_eq!(replicas(&bot.sim).0, 3);
 }

@@ -196,3 +196,142 @@ async fn text_from_people_is_shown_not_acted_on() {
             .any(|c| text_of(&c.body).contains("&lt;!channel&gt;"))
     );
 }
+
+/// Anyone not in the directory gets `unknown_role` (approver here), so only the workspace check stands between a
+/// Slack Connect outsider and the cluster.
+fn outsiders_would_be_approvers() -> Options {
+    Options {
+        unknown_role: Some("approver"),
+        ..Options::default()
+    }
+}
+
+/// A mention by an outsider in a shared channel, as Slack sends it: the envelope is our workspace's, the user's
+/// own workspace is in `user_team` (and `source_team`, `team`).
+fn outsider_mention(text: &str) -> serde_json::Value {
+    callback(
+        json!({"type": "app_mention", "user": "UOUT", "user_team": "TOTHER", "source_team": "TOTHER",
+               "team": "TOTHER", "text": format!("<@UBOT> {text}"), "ts": "1700000800.1",
+               "event_ts": "1700000800.1", "channel": CHANNEL}),
+        None,
+    )
+}
+
+/// A button press by an outsider: the payload's `team` is the channel's workspace, `user.team_id` theirs.
+fn outsider_press(value: &str, message_ts: &str) -> serde_json::Value {
+    let mut payload = button_payload(TEAM, "UOUT", value, message_ts);
+    payload["user"]["team_id"] = json!("TOTHER");
+    payload
+}
+
+/// Waits a little for anything an outsider's request could have started, then checks nothing did.
+async fn assert_outsiders_ran_nothing(bot: &Bot) {
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let calls = bot.slack.calls();
+    let answered: Vec<serde_json::Value> = whispers_to(&bot.slack, "UOUT")
+        .into_iter()
+        .filter(|b| !text_of(b).contains("workspace"))
+        .collect();
+    assert!(
+        answered.is_empty(),
+        "an outsider's request was taken (and answered): {answered:#?}"
+    );
+    assert!(
+        posts_with(&bot.slack, "scale 6").is_empty(),
+        "an outsider's mention was taken: {calls:#?}"
+    );
+    assert!(
+        posts_with(&bot.slack, "approved by").is_empty(),
+        "an outsider's vote counted: {calls:#?}"
+    );
+    assert!(
+        posts_with(&bot.slack, "Noted on incident").is_empty(),
+        "an outsider's pin became a note: {calls:#?}"
+    );
+    assert_eq!(replicas(&bot.sim).0, 3, "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_connect_outsiders_run_nothing_over_http() {
+    let bot = Bot::start(outsiders_would_be_approvers()).await;
+    bot.slash("UALICE", "scale 4").await;
+    bot.wait_for("the approval request", |s| {
+        s.posted().iter().any(|(_, b)| !buttons(b).is_empty())
+    })
+    .await;
+    let (ts, _, approve) = posted_request(&bot.slack, "approve");
+    let (status, answer) = bot.slash_in("TOTHER", CHANNEL, "UOUT", "scale 6").await;
+    assert_eq!(status, 200);
+    assert!(answer.contains("workspace"), "{answer}");
+    assert_eq!(bot.event(&outsider_mention("scale 6")).await.0, 200);
+    let press = form(&[("payload", &outsider_press(&approve, &ts).to_string())]);
+    let (status, _) = bot.post_signed("/slack/interactions", FORM, &press).await;
+    assert_eq!(status, 200);
+    // A 📌 by an outsider on a message in a war room.
+    bot.slash("UALICE", "incident declare P2 outsiders").await;
+    let room = bot.war_room("outsiders").await;
+    let note_ts = bot
+        .slack
+        .add_message(INCIDENTS, Some(&room), "UALICE", "db-2 lagging");
+    let pin = json!({"type": "reaction_added", "user": "UOUT", "user_team": "TOTHER", "reaction": "pushpin",
+                     "item_user": "UALICE", "item": {"type": "message", "channel": INCIDENTS, "ts": note_ts},
+                     "event_ts": note_ts});
+    assert_eq!(bot.event(&callback(pin, None)).await.0, 200);
+    assert_outsiders_ran_nothing(&bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_connect_outsiders_run_nothing_over_socket_mode() {
+    let bot = Bot::start_socket_mode_with(outsiders_would_be_approvers()).await;
+    let envelope = |id: &str, kind: &str, payload: serde_json::Value| {
+        json!({"envelope_id": id, "type": kind, "accepts_response_payload": kind == "slash_commands",
+               "retry_attempt": 0, "retry_reason": "", "payload": payload})
+    };
+    let slash = |team: &str, user: &str, text: &str, trigger: &str| {
+        json!({"token": "x", "team_id": team, "team_domain": "t", "channel_id": CHANNEL, "channel_name": "ops",
+               "user_id": user, "user_name": user.to_lowercase(), "command": "/mystocks", "text": text,
+               "api_app_id": "A1", "response_url": format!("https://hooks.slack.invalid/{trigger}"),
+               "trigger_id": trigger})
+    };
+    assert!(bot.slack.socket_send(envelope(
+        "env-alice",
+        "slash_commands",
+        slash(TEAM, "UALICE", "scale 4", "trig-alice")
+    )));
+    bot.wait_for("the approval request", |s| {
+        s.posted().iter().any(|(_, b)| !buttons(b).is_empty())
+    })
+    .await;
+    let (ts, _, approve) = posted_request(&bot.slack, "approve");
+    let sent = [
+        envelope(
+            "env-out-1",
+            "slash_commands",
+            slash("TOTHER", "UOUT", "scale 6", "trig-out"),
+        ),
+        envelope("env-out-2", "events_api", outsider_mention("scale 6")),
+        envelope("env-out-3", "interactive", outsider_press(&approve, &ts)),
+    ];
+    for e in sent {
+        assert!(bot.slack.socket_send(e));
+    }
+    bot.wait_for("every envelope acknowledged", |s| {
+        (1..=3).all(|n| {
+            s.socket_acks()
+                .iter()
+                .any(|a| a["envelope_id"] == format!("env-out-{n}").as_str())
+        })
+    })
+    .await;
+    let refusal = bot
+        .slack
+        .socket_acks()
+        .into_iter()
+        .find(|a| a["envelope_id"] == "env-out-1")
+        .expect("the slash command's ack");
+    assert!(
+        refusal["payload"].to_string().contains("workspace"),
+        "the outsider is told why: {refusal}"
+    );
+    assert_outsiders_ran_nothing(&bot).await;
+}

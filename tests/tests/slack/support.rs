@@ -33,6 +33,8 @@ pub struct Options {
     pub usergroup_roles: Vec<(&'static str, &'static str)>,
     /// `slack.usergroup_ttl` (none: the default).
     pub usergroup_ttl: Option<&'static str>,
+    /// `people.unknown_role`: the role of anyone not in the directory (none: no role).
+    pub unknown_role: Option<&'static str>,
 }
 
 /// The channel war rooms open in (`[incidents] channel`).
@@ -83,6 +85,10 @@ fn config(dir: &std::path::Path, sim: &Sim, slack: &FakeSlack, options: &Options
             "[[people.persons]]\nid = \"{id}\"\nidentities = [\"slack:{TEAM}/{user}\"]\nroles = [\"{role}\"]\n"
         )
     };
+    let people = options
+        .unknown_role
+        .map(|role| format!("[people]\nunknown_role = \"{role}\"\n"))
+        .unwrap_or_default();
     format!(
         "[service]\napi_url = \"{app}\"\n\n[incidents]\nchannel = \"slack:{TEAM}/{INCIDENTS}\"\n\n\
          [kubernetes]\nkubeconfig = \"{kube}\"\n\n[store]\nurl = \"sqlite://{db}?mode=rwc\"\n\n{redis}\
@@ -90,7 +96,7 @@ fn config(dir: &std::path::Path, sim: &Sim, slack: &FakeSlack, options: &Options
          [rate_limit]\nread_per_minute = 100000\ndestructive_per_minute = 100000\n\n\
          [server]\nlisten = \"127.0.0.1:0\"\n\n\
          [slack]\nbot_token = \"{BOT_TOKEN}\"\nsigning_secret = \"{SECRET}\"\n{app_token}api_url = \"{api}\"\n\
-         team_id = \"{TEAM}\"\napi_app_id = \"A1\"\nbot_user_id = \"UBOT\"\npost_interval_ms = {pace}\n{extras}\n{a}\n{b}\n{c}\n{d}",
+         team_id = \"{TEAM}\"\napi_app_id = \"A1\"\nbot_user_id = \"UBOT\"\npost_interval_ms = {pace}\n{extras}\n{people}{a}\n{b}\n{c}\n{d}",
         app = sim.app_url(),
         extras = slack_extras(options),
         kube = dir.join("kubeconfig").display(),
@@ -273,9 +279,14 @@ impl Bot {
 
     /// A bot in Socket Mode, its WebSocket connected.
     pub async fn start_socket_mode() -> Bot {
+        Bot::start_socket_mode_with(Options::default()).await
+    }
+
+    /// A bot in Socket Mode with `options`, its WebSocket connected.
+    pub async fn start_socket_mode_with(options: Options) -> Bot {
         let bot = Bot::start(Options {
             socket_mode: true,
-            ..Options::default()
+            ..options
         })
         .await;
         bot.wait_for("the WebSocket connection", |s| s.socket_connected())

@@ -18,7 +18,7 @@ use mystocks_commands::runbook::{RunbookSet, load_dir};
 use mystocks_commands::store;
 use mystocks_commands::{Actor, Addressing, Conversation, Handler, Identity, Invocation};
 use mystocks_sim::world::{Scenario, ScenarioState};
-use mystocks_sim::{Sim, SimConfig};
+use mystocks_sim::{PodDelays, Sim, SimConfig};
 use mystocks_tests::app::{kube_client, test_audit_key};
 use mystocks_tests::{Recorded, RecordingSink, StoreKind, TestDb};
 
@@ -49,6 +49,16 @@ impl RunbookApp {
         runbooks: RunbookSet,
         kind: StoreKind,
     ) -> RunbookApp {
+        Self::spawn_with_delays(scenario, runbooks, kind, SimConfig::default().pod_delays).await
+    }
+
+    /// As [`RunbookApp::spawn_with`], with the sim's pods taking `pod_delays` (simulated time) to start and stop.
+    pub async fn spawn_with_delays(
+        scenario: Scenario,
+        runbooks: RunbookSet,
+        kind: StoreKind,
+        pod_delays: PodDelays,
+    ) -> RunbookApp {
         mystocks_tests::init();
         let state = ScenarioState {
             scenario,
@@ -63,6 +73,7 @@ impl RunbookApp {
             scenario: state,
             speed: 50.0,
             tokens,
+            pod_delays,
             ..defaults
         })
         .await
