@@ -38,13 +38,20 @@ pub(super) fn entry(
     outcome: &str,
     detail: Value,
 ) -> NewAuditEntry {
+    let mut detail = detail;
     let (person, identity, conversation, text) = match by {
-        By::Person { person, invocation } => (
-            Some(person.to_string()),
-            invocation.actor.identity.to_string(),
-            json!(invocation.conversation),
-            invocation.text.clone(),
-        ),
+        By::Person { person, invocation } => {
+            // The event says how the step came (a chat event, or `verify:A3:rollback` for a proposed rollback).
+            if let Value::Object(map) = &mut detail {
+                map.insert("event_id".into(), json!(invocation.event_id));
+            }
+            (
+                Some(person.to_string()),
+                invocation.actor.identity.to_string(),
+                json!(invocation.conversation),
+                invocation.text.clone(),
+            )
+        }
         By::Bot => (
             None,
             ctx.settings.process_id.clone(),
