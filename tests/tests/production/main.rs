@@ -10,4 +10,5 @@ mod outage;
 mod rbac;
 mod replicas;
 mod slack_replicas;
+mod soak;
 mod support;
