@@ -10,7 +10,6 @@
 
 use mystocks_commands::command::Read;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 
 use async_trait::async_trait;
 use mystocks_commands::command::{self, Incident, Runbook};
@@ -18,6 +17,7 @@ use mystocks_commands::reply::{MessageRef, Reply, ReplyKind, SinkError, Visibili
 use mystocks_commands::{Command, Conversation, Identity, ReplySink, grammar};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use super::escape::mrkdwn;
 use super::render::render;
@@ -82,39 +82,28 @@ pub enum Waited {
     TimedOut,
 }
 
-/// Runs `work` (the command's handling, which closes `slot` when it ends) right here until its answer is ready,
-/// it ends, or `budget` is spent; whatever is left of it goes on in a task. Polling it in place, rather than in
-/// a task the response waits for, saves a hop between tasks on the common path, where the answer is ready at once.
+/// Waits for the command's handling — `work`, already running in a task of its own, which closes `slot` when it
+/// ends — until its answer is ready, it ends, or `budget` is spent. The work never depends on this wait: should
+/// the caller be dropped (Slack hung up), the work goes on and its answer is posted instead.
 pub async fn answer_within(
-    work: impl Future<Output = ()> + Send + 'static,
+    mut work: JoinHandle<()>,
     slot: &AckSlot,
     mut rx: oneshot::Receiver<AckAnswer>,
     budget: std::time::Duration,
 ) -> Waited {
-    let mut work = Box::pin(work);
-    // The common case first: the answer is ready at the first poll, and no timer is set for it.
-    let finished = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx).is_ready())).await;
-    let (waited, finished) = if finished || !rx.is_empty() {
-        (received(&mut rx, Waited::NoAnswer), finished)
-    } else {
-        let deadline = tokio::time::sleep(budget);
-        tokio::pin!(deadline);
-        tokio::select! {
-            biased;
-            first = &mut rx => (first.map_or(Waited::NoAnswer, Waited::Answered), false),
-            () = &mut work => (received(&mut rx, Waited::NoAnswer), true),
-            () = &mut deadline => {
-                // Close first, then look again: an answer sent just before the close is used, one after it is
-                // posted by the sink (its send fails), so none is lost.
-                drop(slot.close());
-                (received(&mut rx, Waited::TimedOut), false)
-            }
+    let deadline = tokio::time::sleep(budget);
+    tokio::pin!(deadline);
+    tokio::select! {
+        biased;
+        first = &mut rx => first.map_or(Waited::NoAnswer, Waited::Answered),
+        _ = &mut work => received(&mut rx, Waited::NoAnswer),
+        () = &mut deadline => {
+            // Close first, then look again: an answer sent just before the close is used, one after it is
+            // posted by the sink (its send fails), so none is lost.
+            drop(slot.close());
+            received(&mut rx, Waited::TimedOut)
         }
-    };
-    if !finished {
-        tokio::spawn(work);
     }
-    waited
 }
 
 /// The answer already in `rx`, or `otherwise`.

@@ -84,7 +84,7 @@ async fn on_command(
         response_url: Some(ev.response_url.0.to_string()),
         trigger_id: ev.trigger_id.0.clone(),
     };
-    let ack = front.command(command, &ev.trigger_id.0).await;
+    let ack = front.command(command).await;
     Ok(match ack {
         Ack::Accepted => SlackCommandEventResponse::new(SlackMessageContent::new())
             .with_response_type(SlackMessageResponseType::InChannel),
@@ -105,6 +105,10 @@ async fn on_command(
             SlackCommandEventResponse::new(SlackMessageContent::new().with_text(mrkdwn(&text)))
                 .with_response_type(SlackMessageResponseType::Ephemeral)
         }
+        Ack::Busy => SlackCommandEventResponse::new(
+            SlackMessageContent::new().with_text(mrkdwn(crate::in_flight::BUSY)),
+        )
+        .with_response_type(SlackMessageResponseType::Ephemeral),
         _ => SlackCommandEventResponse::new(SlackMessageContent::new()),
     })
 }
@@ -120,8 +124,7 @@ async fn on_interaction(
     let value = serde_json::to_value(&ev)?;
     match inbound::parse_interaction_value(&value) {
         Ok(Inbound::Button(b)) => {
-            let key = b.trigger_id.clone();
-            front.button(b, &key).await;
+            front.button(b).await;
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "malformed Socket Mode interaction"),
