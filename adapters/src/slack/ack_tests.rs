@@ -181,8 +181,8 @@ async fn the_work_runs_in_its_own_task_and_what_is_left_goes_on_after_the_answer
     };
     assert_eq!(
         answer_within(tokio::spawn(nothing), &slot, rx, Duration::from_secs(2)).await,
-        Waited::NoAnswer,
-        "work that ends without a reply ends the wait"
+        Waited::Silent,
+        "work that ends without a reply ends the wait, with nothing to show"
     );
 }
 

@@ -45,7 +45,8 @@ pub enum Ack {
     /// Too many deliveries in flight: nothing runs, the person is told to try again
     /// ([`crate::in_flight::BUSY`]).
     Busy,
-    /// Understood and not acted on (bots, edits, other event types).
+    /// Understood and not acted on (bots, edits, other event types; a slash command the core dropped as a
+    /// duplicate).
     Ignored,
     /// Refused, with a sentence for the person (another workspace, a Slack Connect outsider).
     Refused(String),
@@ -223,6 +224,8 @@ impl SlackFront {
             Waited::Answered(answer) => Ack::Answered(answer),
             Waited::TimedOut => Ack::Working,
             Waited::NoAnswer => Ack::Accepted,
+            // A duplicate (the core's claim dropped it): nothing is echoed.
+            Waited::Silent => Ack::Ignored,
         }
     }
 
