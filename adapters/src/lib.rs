@@ -3,5 +3,6 @@
 #![recursion_limit = "256"]
 
 pub mod console;
+pub mod in_flight;
 pub mod matrix;
 pub mod slack;

@@ -1,6 +1,7 @@
-//! The server side of the Slack load test: the bot's own Slack HTTP router (`SlackFront` + signature check +
-//! coordinator claim), handing each command to a handler that does the core's pure steps — parse, resolve the
-//! person, authorize — counts, and answers with a one-line reply. As in the bot, the response waits (up to
+//! The server side of the Slack load test: the bot's own Slack HTTP router (`SlackFront` + signature check),
+//! handing each command to a handler that claims it in the coordinator (the core claims in its store, with Redis
+//! as a pre-filter) and does the core's pure steps — parse, resolve the person, authorize — counts, and answers
+//! with a one-line reply. As in the bot, the response waits (up to
 //! `ack_wait`) for that answer and carries it, rendered as Block Kit. The core's own execution (audit writes,
 //! cluster calls) is not part of this test.
 
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use mystocks_adapters::in_flight::InFlight;
 use mystocks_adapters::slack::{SlackFront, SlackIdentity, SlackSigner, http};
 use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator, RedisCoordinator};
 use mystocks_commands::directory::{DirectoryConfig, PersonConfig};
@@ -30,6 +32,12 @@ pub struct ServeOptions {
     pub ack_wait: Duration,
 }
 
+/// How long a command stays claimed.
+const CLAIM_TTL: Duration = Duration::from_secs(600);
+
+/// Deliveries in flight at once: the load test measures throughput, not the bot's bound (`[limits]`).
+const MAX_IN_FLIGHT: usize = 100_000;
+
 /// Counts of what the handler saw.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -43,12 +51,17 @@ pub struct Counters {
 /// Parse, resolve, authorize — the pure steps of the core — then count.
 pub struct ParseAndAuthorize {
     directory: Directory,
+    coordinator: Arc<dyn Coordinator>,
     pub counters: Arc<Counters>,
 }
 
 #[async_trait]
 impl Handler for ParseAndAuthorize {
     async fn handle(&self, invocation: Invocation, sink: Arc<dyn ReplySink>) {
+        let key = format!("event:{}", invocation.event_id);
+        if !matches!(self.coordinator.claim(&key, CLAIM_TTL).await, Ok(true)) {
+            return;
+        }
         self.counters.handled.fetch_add(1, Ordering::Relaxed);
         let Some(text) = grammar::addressed_command(invocation.addressing, &invocation.text, false)
         else {
@@ -134,21 +147,17 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let counters = Arc::new(Counters::default());
     let handler = Arc::new(ParseAndAuthorize {
         directory: directory(&options.team, options.users)?,
+        coordinator: coordinator.clone(),
         counters: counters.clone(),
     });
     let identity = SlackIdentity {
         team_id: options.team.clone(),
         api_app_id: Some("A1".into()),
         bot_user_id: Some("UBOT".into()),
-        claim_ttl: Duration::from_secs(600),
     };
-    let front = SlackFront::new(
-        identity,
-        coordinator.clone(),
-        handler,
-        Arc::new(NoReplies(counters.clone())),
-    )
-    .with_ack_wait(options.ack_wait);
+    let front = SlackFront::new(identity, handler, Arc::new(NoReplies(counters.clone())))
+        .with_ack_wait(options.ack_wait)
+        .with_in_flight(InFlight::new(MAX_IN_FLIGHT));
     let router = http::router(front, SlackSigner::new(options.secret.clone().into()));
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     eprintln!(

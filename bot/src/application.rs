@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::Router;
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use mystocks_adapters::in_flight::InFlight;
 use mystocks_commands::Handler as _;
 use mystocks_commands::audit::AuditKey;
 use mystocks_commands::clock::SystemClock;
@@ -43,6 +44,8 @@ pub struct Application {
     ops_listener: Option<TcpListener>,
     /// How long in-flight work may go on after the stop signal (`server.shutdown_grace`).
     shutdown_grace: std::time::Duration,
+    /// The deliveries being handled, bounded by `[limits] max_in_flight`; shared by the chat adapters.
+    in_flight: Arc<InFlight>,
 }
 
 impl Application {
@@ -87,6 +90,7 @@ impl Application {
             ..CoreSettings::default()
         };
         let metrics = Arc::new(Metrics::new());
+        let in_flight = InFlight::with_observer(settings.limits.max_in_flight, metrics.clone());
         let context = Context::new(
             kube,
             target,
@@ -126,6 +130,7 @@ impl Application {
             metrics,
             ops_listener,
             shutdown_grace,
+            in_flight,
         })
     }
 
@@ -145,6 +150,12 @@ impl Application {
     /// The bot's metrics (the Slack adapter records its API errors here).
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// The bound on deliveries handled at once, for the chat adapters to take permits from (the graceful stop
+    /// waits for the work holding them).
+    pub fn in_flight(&self) -> &Arc<InFlight> {
+        &self.in_flight
     }
 
     /// The command core, for the chat adapters to hand invocations to.
@@ -199,10 +210,13 @@ impl Application {
             grace_secs = grace.as_secs_f64(),
             "stopping: no new work is taken; finishing what is in flight"
         );
-        if tokio::time::timeout(grace, self.core.settle())
-            .await
-            .is_err()
-        {
+        // The deliveries first (their handling runs detached from the connections that brought them), then the
+        // jobs they started.
+        let settled = async {
+            self.in_flight.idle().await;
+            self.core.settle().await;
+        };
+        if tokio::time::timeout(grace, settled).await.is_err() {
             tracing::warn!(
                 grace_secs = grace.as_secs_f64(),
                 "in-flight work did not finish within the grace period; handing it over to another replica"

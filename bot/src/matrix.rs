@@ -53,7 +53,9 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
         (Application::build(&settings).await?, None)
     };
     let store = app.core().context().store.clone();
-    let bot = MatrixBot::connect(adapter_config(m)?, store, Arc::new(SystemClock)).await?;
+    let bot = MatrixBot::connect(adapter_config(m)?, store, Arc::new(SystemClock))
+        .await?
+        .with_in_flight(app.in_flight().clone());
     tracing::info!(user = %m.user_id, device = ?bot.device_id(), rooms = m.rooms.len(), "Matrix connected");
     app.core().register_sink("matrix", bot.sink());
     let (stop, _) = tokio::sync::broadcast::channel::<()>(1);

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use mystocks_adapters::in_flight::BusyObserver;
 use mystocks_commands::engine::{CoreMetrics, Dependency};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -30,6 +31,7 @@ pub struct Metrics {
     slack_rate_limited: Counter,
     dependency_errors: Family<Labels, Counter>,
     dependency_up: Family<Labels, Gauge>,
+    busy_refusals: Family<Labels, Counter>,
 }
 
 fn latency_buckets() -> Histogram {
@@ -67,6 +69,7 @@ impl Metrics {
             slack_rate_limited: Counter::default(),
             dependency_errors: Family::default(),
             dependency_up: Family::default(),
+            busy_refusals: Family::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -120,6 +123,11 @@ impl Metrics {
             "Whether a dependency answered the last readiness check (1) or not (0)",
             m.dependency_up.clone(),
         );
+        r.register(
+            "busy_refusals",
+            "Deliveries refused because [limits] max_in_flight were already being handled, by platform",
+            m.busy_refusals.clone(),
+        );
         // Zero from the start, so an alert on their rate sees a series before the first error.
         for dependency in [
             Dependency::Store,
@@ -167,6 +175,14 @@ impl Metrics {
     }
 }
 
+/// A delivery refused for want of a permit (`[limits] max_in_flight`).
+impl BusyObserver for Metrics {
+    fn refused_busy(&self, platform: &str) {
+        let labels = vec![("platform".to_string(), platform.to_string())];
+        self.busy_refusals.get_or_create(&labels).inc();
+    }
+}
+
 impl CoreMetrics for Metrics {
     fn invocation(&self, command: &str, outcome: &str, took: Duration) {
         let labels = vec![
@@ -208,6 +224,7 @@ mod tests {
         m.slack_api_error("rate_limited");
         m.set_dependency_up(Dependency::Store, false);
         m.set_approvals_pending(2);
+        m.refused_busy("slack");
         let text = m.render();
         for expected in [
             "mystocks_bot_invocations_total{command=\"scale\",outcome=\"requested\"} 1",
@@ -218,6 +235,7 @@ mod tests {
             "mystocks_bot_dependency_up{dependency=\"store\"} 0",
             "mystocks_bot_dependency_errors_total{dependency=\"store\"} 1",
             "mystocks_bot_approvals_pending 2",
+            "mystocks_bot_busy_refusals_total{platform=\"slack\"} 1",
         ] {
             assert!(text.contains(expected), "missing {expected} in:\n{text}");
         }

@@ -20,9 +20,6 @@ use crate::application::Application;
 use crate::metrics::Metrics;
 use crate::settings::{Settings, SettingsError, SlackSettings};
 
-/// How long a Slack delivery stays claimed: longer than Slack's retries and the 5-minute signature window.
-pub const CLAIM_TTL: Duration = Duration::from_secs(15 * 60);
-
 /// Slack, started: HTTP routes to serve, or a Socket Mode connection.
 pub enum SlackService {
     Http(axum::Router),
@@ -66,10 +63,10 @@ pub async fn start(
         team_id: settings.team_id.trim().to_string(),
         api_app_id: settings.api_app_id.clone(),
         bot_user_id: settings.bot_user_id.clone(),
-        claim_ttl: CLAIM_TTL,
     };
     let handler: Arc<dyn Handler> = Arc::new(core.clone());
-    let mut front = SlackFront::new(identity, core.context().coordinator.clone(), handler, sink)
+    let mut front = SlackFront::new(identity, handler, sink)
+        .with_in_flight(app.in_flight().clone())
         .with_response_urls(response_urls)
         .with_messages(api.clone())
         .with_ack_wait(settings.ack_wait());

@@ -20,6 +20,8 @@ pub struct CoordinatorError(pub String);
 pub trait Coordinator: Send + Sync + 'static {
     /// Claims `key` for `ttl`; true only for the first caller while the claim lives.
     async fn claim(&self, key: &str, ttl: Duration) -> Result<bool, CoordinatorError>;
+    /// Whether `key` is claimed right now (a read: claims nothing).
+    async fn is_claimed(&self, key: &str) -> Result<bool, CoordinatorError>;
     /// Releases a claim held with `key` (used for locks; claims of events simply expire).
     async fn release(&self, key: &str) -> Result<(), CoordinatorError>;
     /// Takes `key` as a lock of this process for `ttl`: a claim that this process releases (`release`) when done,
@@ -80,6 +82,14 @@ impl Coordinator for InProcessCoordinator {
         }
         claims.insert(key.to_string(), now + ttl);
         Ok(true)
+    }
+
+    async fn is_claimed(&self, key: &str) -> Result<bool, CoordinatorError> {
+        let claims = self
+            .claims
+            .lock()
+            .map_err(|_| CoordinatorError("lock poisoned".into()))?;
+        Ok(claims.get(key).is_some_and(|until| *until > Instant::now()))
     }
 
     async fn release(&self, key: &str) -> Result<(), CoordinatorError> {
@@ -191,6 +201,16 @@ impl Coordinator for RedisCoordinator {
         self.set_nx(key, "1", ttl).await
     }
 
+    async fn is_claimed(&self, key: &str) -> Result<bool, CoordinatorError> {
+        let mut conn = self.conn.clone();
+        let found: i64 = redis::cmd("EXISTS")
+            .arg(format!("{}{key}", self.prefix))
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| CoordinatorError(e.to_string()))?;
+        Ok(found > 0)
+    }
+
     async fn release(&self, key: &str) -> Result<(), CoordinatorError> {
         if self.held.remove(key) {
             return self.release_lock(key).await;
@@ -238,9 +258,12 @@ mod tests {
     #[tokio::test]
     async fn in_process_claims_once_until_expiry() {
         let c = InProcessCoordinator::default();
+        assert!(!c.is_claimed("e1").await.unwrap());
         assert!(c.claim("e1", Duration::from_millis(50)).await.unwrap());
+        assert!(c.is_claimed("e1").await.unwrap());
         assert!(!c.claim("e1", Duration::from_millis(50)).await.unwrap());
         tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(!c.is_claimed("e1").await.unwrap(), "expired");
         assert!(c.claim("e1", Duration::from_millis(50)).await.unwrap());
         c.release("e1").await.unwrap();
         assert!(c.claim("e1", Duration::from_secs(5)).await.unwrap());

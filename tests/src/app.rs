@@ -202,7 +202,9 @@ impl TestApp {
             .events
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let invocation = Invocation {
-            event_id: format!("test-{}-{n}", std::process::id()),
+            // Unique across processes too: a restarted bot on the same store sees new deliveries, never ones its
+            // store has claimed.
+            event_id: format!("test-{}-{n}", uuid::Uuid::new_v4().simple()),
             actor: Actor {
                 identity,
                 display_name: display.to_string(),

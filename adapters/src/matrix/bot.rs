@@ -1,6 +1,8 @@
 //! The bot's sync loop: one `/sync` at a time from the position kept in the store; invitations to allowed rooms
-//! accepted (others declined); commands and votes from allowed homeservers handed to the core, each event claimed
-//! once; the position saved only after the events it covers were handled, so a restart neither loses nor repeats.
+//! accepted (others declined); commands and votes from allowed homeservers handed to the core (which claims each
+//! event once, in the store), each in a task of its own holding a permit (none free: a "busy" notice) that the
+//! loop waits for — so events are handled in order, and a cancelled loop never cuts one short; the position
+//! saved only after the events it covers were handled, so a restart neither loses nor repeats.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::sync::SyncResponse;
 use matrix_sdk::{Client, Room};
 use mystocks_commands::clock::Clock;
+use mystocks_commands::engine::delivery_key;
 use mystocks_commands::reply::{Level, ReplyKind};
 use mystocks_commands::store::Store;
 use mystocks_commands::{
@@ -26,6 +29,7 @@ use super::inbound::{Inbound, InboundKind, classify};
 use super::offline::{is_change, offline_notice};
 use super::sink::{MatrixSink, PLATFORM};
 use super::{MatrixError, gap, pins, session};
+use crate::in_flight::{DEFAULT_MAX_IN_FLIGHT, InFlight};
 
 /// The Matrix side of the bot: a logged-in client, its sink, and the loop that feeds the core.
 pub struct MatrixBot {
@@ -34,6 +38,7 @@ pub struct MatrixBot {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     sink: Arc<MatrixSink>,
+    in_flight: Arc<InFlight>,
 }
 
 impl MatrixBot {
@@ -56,7 +61,15 @@ impl MatrixBot {
             store,
             clock,
             sink,
+            in_flight: InFlight::new(DEFAULT_MAX_IN_FLIGHT),
         })
+    }
+
+    /// Bounds the deliveries handled at once by `gate` (shared with the other adapters; the bot's graceful stop
+    /// waits for it).
+    pub fn with_in_flight(mut self, gate: Arc<InFlight>) -> Self {
+        self.in_flight = gate;
+        self
     }
 
     /// The sink to register with the core (`Core::register_sink("matrix", bot.sink())`).
@@ -236,9 +249,6 @@ impl MatrixBot {
         let Some(invocation) = self.invocation(room, &parsed, inbound).await else {
             return;
         };
-        if !self.claim(&invocation.event_id).await {
-            return;
-        }
         let sink: Arc<dyn ReplySink> = self.sink.clone();
         let age = self.clock.now() - invocation.received_at;
         if !late_is_fine
@@ -247,13 +257,29 @@ impl MatrixBot {
                 .to_std()
                 .is_ok_and(|age| age > self.config.offline_max_age)
         {
-            let reply = offline_notice(&invocation);
-            if let Err(err) = sink.post(&invocation.conversation, &reply).await {
-                tracing::warn!(error = %err, "could not answer an old command");
+            if self.claim(&invocation.event_id).await {
+                let reply = offline_notice(&invocation);
+                if let Err(err) = sink.post(&invocation.conversation, &reply).await {
+                    tracing::warn!(error = %err, "could not answer an old command");
+                }
             }
             return;
         }
-        handler.handle(invocation, sink).await;
+        let admission = match self.in_flight.admit(PLATFORM) {
+            Ok(admission) => admission,
+            Err(busy) => {
+                let reply = notice(busy.to_string(), &invocation.actor.identity);
+                if let Err(err) = sink.post(&invocation.conversation, &reply).await {
+                    tracing::warn!(error = %err, "could not say the bot is busy");
+                }
+                return;
+            }
+        };
+        let handler = handler.clone();
+        let handling = admission.spawn(async move { handler.handle(invocation, sink).await });
+        if let Err(err) = handling.await {
+            tracing::error!(error = %err, "the handling of a Matrix event failed");
+        }
     }
 
     /// The invocation an inbound event stands for: a vote only on a known request message; a plain thread
@@ -346,16 +372,18 @@ impl MatrixBot {
         }
     }
 
-    /// Claims the event in the store, so neither a duplicate nor a replay after a restart runs it twice.
+    /// Claims an event the core is not handed (an old change, answered with a notice) under the key the core
+    /// would claim it under, so neither a duplicate nor a replay after a restart answers it twice. A store that
+    /// does not answer lets the notice through: it changes nothing.
     async fn claim(&self, event_id: &str) -> bool {
         match self
             .store
-            .claim_event(&format!("{event_id}:adapter"), self.clock.now())
+            .claim_event(&delivery_key(event_id), self.clock.now())
             .await
         {
             Ok(won) => won,
             Err(err) => {
-                tracing::warn!(error = %err, event = event_id, "cannot claim the event in the store; the core's claim decides");
+                tracing::warn!(error = %err, event = event_id, "cannot claim the event in the store");
                 true
             }
         }

@@ -9,8 +9,8 @@
 //! the core update it anyway, the sink posts the new state instead (see [`ACK_ID`]).
 
 use mystocks_commands::command::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 
 use async_trait::async_trait;
 use mystocks_commands::command::{self, Incident, Runbook};
@@ -18,6 +18,7 @@ use mystocks_commands::reply::{MessageRef, Reply, ReplyKind, SinkError, Visibili
 use mystocks_commands::{Command, Conversation, Identity, ReplySink, grammar};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use super::escape::mrkdwn;
 use super::render::render;
@@ -56,18 +57,30 @@ impl AckAnswer {
 /// The one place a slash command's first reply can go instead of a post; taken by whoever comes first — the
 /// sink with a reply, or the waiting HTTP handler when its budget is spent.
 #[derive(Default)]
-pub struct AckSlot(Mutex<Option<oneshot::Sender<AckAnswer>>>);
+pub struct AckSlot {
+    tx: Mutex<Option<oneshot::Sender<AckAnswer>>>,
+    /// Whether the command replied at all (a duplicate delivery, dropped by the core's claim, never does).
+    replied: AtomicBool,
+}
 
 impl AckSlot {
     /// A slot and the receiver the HTTP handler waits on.
     pub fn open() -> (Arc<AckSlot>, oneshot::Receiver<AckAnswer>) {
         let (tx, rx) = oneshot::channel();
-        (Arc::new(AckSlot(Mutex::new(Some(tx)))), rx)
+        let slot = AckSlot {
+            tx: Mutex::new(Some(tx)),
+            replied: AtomicBool::new(false),
+        };
+        (Arc::new(slot), rx)
     }
 
     /// Closes the slot: later replies are posted. Also called when the command's handling ends.
     pub fn close(&self) -> Option<oneshot::Sender<AckAnswer>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    fn replied(&self) -> bool {
+        self.replied.load(Ordering::SeqCst)
     }
 }
 
@@ -76,45 +89,46 @@ impl AckSlot {
 pub enum Waited {
     /// The answer is ready: the response carries it.
     Answered(AckAnswer),
-    /// The first reply was not a plain answer (it is posted), or the command ended without one.
+    /// The first reply was not a plain answer (it is posted).
     NoAnswer,
+    /// The command ended without replying at all (a duplicate delivery): nothing to show.
+    Silent,
     /// The budget ran out first: "working on it", and the answer is posted when it comes.
     TimedOut,
 }
 
-/// Runs `work` (the command's handling, which closes `slot` when it ends) right here until its answer is ready,
-/// it ends, or `budget` is spent; whatever is left of it goes on in a task. Polling it in place, rather than in
-/// a task the response waits for, saves a hop between tasks on the common path, where the answer is ready at once.
+/// Waits for the command's handling — `work`, already running in a task of its own, which closes `slot` when it
+/// ends — until its answer is ready, it ends, or `budget` is spent. The work never depends on this wait: should
+/// the caller be dropped (Slack hung up), the work goes on and its answer is posted instead.
 pub async fn answer_within(
-    work: impl Future<Output = ()> + Send + 'static,
+    mut work: JoinHandle<()>,
     slot: &AckSlot,
     mut rx: oneshot::Receiver<AckAnswer>,
     budget: std::time::Duration,
 ) -> Waited {
-    let mut work = Box::pin(work);
-    // The common case first: the answer is ready at the first poll, and no timer is set for it.
-    let finished = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx).is_ready())).await;
-    let (waited, finished) = if finished || !rx.is_empty() {
-        (received(&mut rx, Waited::NoAnswer), finished)
-    } else {
-        let deadline = tokio::time::sleep(budget);
-        tokio::pin!(deadline);
-        tokio::select! {
-            biased;
-            first = &mut rx => (first.map_or(Waited::NoAnswer, Waited::Answered), false),
-            () = &mut work => (received(&mut rx, Waited::NoAnswer), true),
-            () = &mut deadline => {
-                // Close first, then look again: an answer sent just before the close is used, one after it is
-                // posted by the sink (its send fails), so none is lost.
-                drop(slot.close());
-                (received(&mut rx, Waited::TimedOut), false)
-            }
+    let deadline = tokio::time::sleep(budget);
+    tokio::pin!(deadline);
+    let ended = |slot: &AckSlot| {
+        if slot.replied() {
+            Waited::NoAnswer
+        } else {
+            Waited::Silent
         }
     };
-    if !finished {
-        tokio::spawn(work);
+    tokio::select! {
+        biased;
+        first = &mut rx => first.map_or_else(|_| ended(slot), Waited::Answered),
+        _ = &mut work => {
+            let otherwise = ended(slot);
+            received(&mut rx, otherwise)
+        }
+        () = &mut deadline => {
+            // Close first, then look again: an answer sent just before the close is used, one after it is
+            // posted by the sink (its send fails), so none is lost.
+            drop(slot.close());
+            received(&mut rx, Waited::TimedOut)
+        }
     }
-    waited
 }
 
 /// The answer already in `rx`, or `otherwise`.
@@ -204,6 +218,7 @@ impl ReplySink for AckSink {
         reply: &Reply,
     ) -> Result<MessageRef, SinkError> {
         // The first reply closes the slot whatever it is: the response never waits behind a post.
+        self.slot.replied.store(true, Ordering::SeqCst);
         if let Some(tx) = self.slot.close()
             && let Some(answer) = self.answer(conversation, reply)
             && tx.send(answer).is_ok()

@@ -8,7 +8,7 @@ use super::*;
 
 /// Waits for the answer while the command's handling is still going on elsewhere.
 async fn wait(slot: &AckSlot, rx: oneshot::Receiver<AckAnswer>, budget: Duration) -> Waited {
-    answer_within(std::future::pending(), slot, rx, budget).await
+    answer_within(tokio::spawn(std::future::pending()), slot, rx, budget).await
 }
 
 /// Records what would have been posted.
@@ -150,7 +150,7 @@ fn commands_that_thread_under_their_first_message_never_answer_in_the_response()
 }
 
 #[tokio::test]
-async fn the_work_runs_in_place_and_what_is_left_goes_on_after_the_answer() {
+async fn the_work_runs_in_its_own_task_and_what_is_left_goes_on_after_the_answer() {
     let posted = Arc::new(Posted::default());
     let (slot, rx) = AckSlot::open();
     let sink = AckSink::new(posted.clone(), slot.clone(), here(), alice());
@@ -161,7 +161,8 @@ async fn the_work_runs_in_place_and_what_is_left_goes_on_after_the_answer() {
         sink.post(&here(), &result("second")).await.expect("posted");
         let _ = done_tx.send(());
     };
-    let Waited::Answered(answer) = answer_within(work, &slot, rx, Duration::from_secs(2)).await
+    let Waited::Answered(answer) =
+        answer_within(tokio::spawn(work), &slot, rx, Duration::from_secs(2)).await
     else {
         panic!("an answer")
     };
@@ -179,8 +180,36 @@ async fn the_work_runs_in_place_and_what_is_left_goes_on_after_the_answer() {
         drop(closing.close());
     };
     assert_eq!(
-        answer_within(nothing, &slot, rx, Duration::from_secs(2)).await,
-        Waited::NoAnswer,
-        "work that ends without a reply ends the wait"
+        answer_within(tokio::spawn(nothing), &slot, rx, Duration::from_secs(2)).await,
+        Waited::Silent,
+        "work that ends without a reply ends the wait, with nothing to show"
+    );
+}
+
+#[tokio::test]
+async fn a_wait_given_up_midway_leaves_the_work_running_and_its_answer_is_posted() {
+    let posted = Arc::new(Posted::default());
+    let (slot, rx) = AckSlot::open();
+    let sink = AckSink::new(posted.clone(), slot.clone(), here(), alice());
+    let (go, started) = oneshot::channel::<()>();
+    let (done_tx, done_rx) = oneshot::channel();
+    let work = tokio::spawn(async move {
+        let _ = started.await;
+        sink.post(&here(), &result("late")).await.expect("posted");
+        let _ = done_tx.send(());
+    });
+    // The HTTP handler is dropped while it waits, as hyper does when Slack hangs up.
+    let waiting = answer_within(work, &slot, rx, Duration::from_secs(2));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), waiting)
+            .await
+            .is_err()
+    );
+    go.send(()).expect("the work waits");
+    done_rx.await.expect("the work ran to its end");
+    assert_eq!(
+        posted.0.lock().expect("lock").len(),
+        1,
+        "the answer was posted"
     );
 }

@@ -1,14 +1,15 @@
-//! The Slack front door, shared by HTTP and Socket Mode: checks the workspace and app, claims the delivery once
-//! through the coordinator, turns it into an `Invocation` and hands it to the core in a task (after refreshing
-//! expired user-group memberships, when roles come from groups). It returns with the acknowledgement at once —
-//! or, for a slash command, within a short budget with the answer itself when it is ready (see [`super::ack`]) —
-//! so Slack always hears back within its 3 seconds.
+//! The Slack front door, shared by HTTP and Socket Mode: checks the workspace and app, takes a permit for the
+//! delivery (none free: "busy" at once, see [`crate::in_flight`]), turns it into an `Invocation` and hands it to
+//! the core in a task of its own (after refreshing expired user-group memberships, when roles come from groups).
+//! The core claims the delivery once, durably, before anything runs — the front claims nothing, so a slow store
+//! never holds the acknowledgement. It returns with the acknowledgement at once — or, for a slash command, within
+//! a short budget with the answer itself when it is ready (see [`super::ack`]) — so Slack always hears back within
+//! its 3 seconds; the handling goes on whether or not the connection that brought it stays open.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use mystocks_commands::coordinator::Coordinator;
 use mystocks_commands::{
     Actor, Addressing, Conversation, Handler, Identity, Invocation, ReplySink,
 };
@@ -19,6 +20,7 @@ use super::pins::{self, MessageLookup};
 use super::response_url::ResponseUrls;
 use super::sink::channel_id;
 use super::usergroups::UsergroupRoles;
+use crate::in_flight::{Admission, DEFAULT_MAX_IN_FLIGHT, InFlight};
 
 /// Who the bot is on Slack: requests for another workspace or app are refused.
 #[derive(Clone, Debug)]
@@ -29,8 +31,6 @@ pub struct SlackIdentity {
     pub api_app_id: Option<String>,
     /// The bot's user id (`U…`), to strip mentions and ignore its own messages.
     pub bot_user_id: Option<String>,
-    /// How long a delivery stays claimed (Slack retries within minutes; replays are stale after 5).
-    pub claim_ttl: Duration,
 }
 
 /// What to answer Slack.
@@ -42,9 +42,11 @@ pub enum Ack {
     Answered(AckAnswer),
     /// A slash command whose answer was not ready within the budget: "working on it", the answer follows.
     Working,
-    /// Already claimed (a retry, a repeated event or a replayed capture): nothing runs.
-    Duplicate,
-    /// Understood and not acted on (bots, edits, other event types).
+    /// Too many deliveries in flight: nothing runs, the person is told to try again
+    /// ([`crate::in_flight::BUSY`]).
+    Busy,
+    /// Understood and not acted on (bots, edits, other event types; a slash command the core dropped as a
+    /// duplicate).
     Ignored,
     /// Refused, with a sentence for the person (another workspace, a Slack Connect outsider).
     Refused(String),
@@ -56,33 +58,39 @@ pub enum Ack {
 #[derive(Clone)]
 pub struct SlackFront {
     identity: SlackIdentity,
-    coordinator: Arc<dyn Coordinator>,
     handler: Arc<dyn Handler>,
     sink: Arc<dyn ReplySink>,
     response_urls: Option<Arc<ResponseUrls>>,
     usergroups: Option<Arc<UsergroupRoles>>,
     messages: Option<Arc<dyn MessageLookup>>,
     ack_wait: Duration,
+    in_flight: Arc<InFlight>,
 }
 
 impl SlackFront {
-    /// A front handing invocations to `handler`, replying through `sink`, claiming through `coordinator`.
+    /// A front handing invocations to `handler` (which claims each delivery), replying through `sink`.
     pub fn new(
         identity: SlackIdentity,
-        coordinator: Arc<dyn Coordinator>,
         handler: Arc<dyn Handler>,
         sink: Arc<dyn ReplySink>,
     ) -> Self {
         SlackFront {
             identity,
-            coordinator,
             handler,
             sink,
             response_urls: None,
             usergroups: None,
             messages: None,
             ack_wait: Duration::ZERO,
+            in_flight: InFlight::new(DEFAULT_MAX_IN_FLIGHT),
         }
+    }
+
+    /// Bounds the deliveries handled at once by `gate` (shared with the other adapters; the bot's graceful stop
+    /// waits for it).
+    pub fn with_in_flight(mut self, gate: Arc<InFlight>) -> Self {
+        self.in_flight = gate;
+        self
     }
 
     /// Refreshes expired user-group memberships before each hand-off (roles from groups).
@@ -137,38 +145,19 @@ impl SlackFront {
         })
     }
 
-    /// Claims `key` once; a coordinator outage lets the delivery through (the core's own claim falls back to
-    /// the store, so it still runs at most once).
-    async fn claim(&self, key: &str) -> bool {
-        match self
-            .coordinator
-            .claim(&format!("slack:{key}"), self.identity.claim_ttl)
-            .await
-        {
-            Ok(won) => won,
-            Err(e) => {
-                tracing::warn!(error = %e, "coordinator unavailable; relying on the core's claim");
-                true
-            }
-        }
+    /// A permit for one delivery, or `Ack::Busy` (logged and counted by the gate).
+    fn admit(&self) -> Result<Admission, Ack> {
+        self.in_flight.admit("slack").map_err(|_| Ack::Busy)
     }
 
-    fn hand_off(&self, invocation: Invocation) {
-        self.hand_off_to(invocation, self.sink.clone(), None);
+    /// Runs `invocation` in a task of its own holding `admission`, replying through the front's sink.
+    fn hand_off(&self, admission: Admission, invocation: Invocation) {
+        drop(admission.spawn(self.work(invocation, self.sink.clone(), None)));
     }
 
-    /// Runs `invocation` in a task replying through `sink`; `slot` (a slash command's answer slot) is closed when
-    /// the core is done with it, so the response stops waiting even when there was nothing to answer.
-    fn hand_off_to(
-        &self,
-        invocation: Invocation,
-        sink: Arc<dyn ReplySink>,
-        slot: Option<Arc<AckSlot>>,
-    ) {
-        tokio::spawn(self.work(invocation, sink, slot));
-    }
-
-    /// The handling of `invocation`: refresh expired user groups, then the core.
+    /// The handling of `invocation`: refresh expired user groups, then the core. `slot` (a slash command's answer
+    /// slot) is closed when the core is done with it, so the response stops waiting even when there was nothing
+    /// to answer.
     fn work(
         &self,
         invocation: Invocation,
@@ -199,17 +188,18 @@ impl SlackFront {
         }
     }
 
-    /// A slash command; `claim_key` is the request's signature (HTTP) or trigger id (Socket Mode).
-    pub async fn command(&self, c: SlashCommand, claim_key: &str) -> Ack {
+    /// A slash command. Its delivery key is its trigger id: a replayed request carries the same one.
+    pub async fn command(&self, c: SlashCommand) -> Ack {
         if !self.app_ok(c.api_app_id.as_deref()) {
             return Ack::ForeignApp;
         }
         if let Some(refusal) = self.outsider(&c.team_id) {
             return refusal;
         }
-        if !self.claim(&format!("cmd:{claim_key}")).await {
-            return Ack::Duplicate;
-        }
+        let admission = match self.admit() {
+            Ok(admission) => admission,
+            Err(busy) => return busy,
+        };
         self.remember_response_url(&c.channel_id, &c.user_id, c.response_url.as_deref());
         let invocation = Invocation {
             event_id: format!("slack:{}:cmd:{}", c.team_id, c.trigger_id),
@@ -223,7 +213,7 @@ impl SlackFront {
             received_at: Utc::now(),
         };
         if self.ack_wait.is_zero() || !ack::may_answer_in_ack(&invocation.text) {
-            self.hand_off(invocation);
+            self.hand_off(admission, invocation);
             return Ack::Accepted;
         }
         let (slot, answer) = AckSlot::open();
@@ -233,11 +223,14 @@ impl SlackFront {
             invocation.conversation.clone(),
             invocation.actor.identity.clone(),
         ));
-        let work = self.work(invocation, sink, Some(slot.clone()));
+        // Detached: should Slack hang up while the response waits, the command still runs to its end.
+        let work = admission.spawn(self.work(invocation, sink, Some(slot.clone())));
         match ack::answer_within(work, &slot, answer, self.ack_wait).await {
             Waited::Answered(answer) => Ack::Answered(answer),
             Waited::TimedOut => Ack::Working,
             Waited::NoAnswer => Ack::Accepted,
+            // A duplicate (the core's claim dropped it): nothing is echoed.
+            Waited::Silent => Ack::Ignored,
         }
     }
 
@@ -250,9 +243,10 @@ impl SlackFront {
             tracing::info!(team = %m.team_id, user_team = %m.user_team, "ignoring a message from another workspace");
             return Ack::Ignored;
         }
-        if !self.claim(&format!("event:{}", m.event_id)).await {
-            return Ack::Duplicate;
-        }
+        let admission = match self.admit() {
+            Ok(admission) => admission,
+            Err(busy) => return busy,
+        };
         let addressing = match m.kind {
             MessageKind::Mention => Addressing::Mention,
             MessageKind::ThreadMessage => Addressing::ThreadMessage,
@@ -270,11 +264,11 @@ impl SlackFront {
             text: m.text,
             received_at: Utc::now(),
         };
-        self.hand_off(invocation);
+        self.hand_off(admission, invocation);
         Ack::Accepted
     }
 
-    /// A 📌 reaction: claimed once per message, then the message is fetched and, if a person wrote it inside a
+    /// A 📌 reaction: the message is fetched and, if a person wrote it inside a
     /// thread, handed to the core as `incident note "TEXT"` from the person who pinned it (the core ignores it
     /// outside incident threads).
     pub async fn reaction(&self, r: ReactionEvent) -> Ack {
@@ -288,13 +282,15 @@ impl SlackFront {
         let Some(messages) = self.messages.clone() else {
             return Ack::Ignored;
         };
-        // Once per message: pinning it again, or by someone else, adds nothing.
+        // Once per message (the core claims the note under this key): pinning it again, or by someone else, adds
+        // nothing.
         let message_key = format!("{}:{}", r.channel_id, r.message_ts);
-        if !self.claim(&format!("pin:{message_key}")).await {
-            return Ack::Duplicate;
-        }
+        let admission = match self.admit() {
+            Ok(admission) => admission,
+            Err(busy) => return busy,
+        };
         let front = self.clone();
-        tokio::spawn(async move {
+        drop(admission.spawn(async move {
             let message = match messages.message(&r.channel_id, &r.message_ts).await {
                 Ok(Some(m)) => m,
                 Ok(None) => {
@@ -324,13 +320,14 @@ impl SlackFront {
                 text,
                 received_at: Utc::now(),
             };
-            front.hand_off(invocation);
-        });
+            let sink = front.sink.clone();
+            front.work(invocation, sink, None).await;
+        }));
         Ack::Accepted
     }
 
-    /// A button press; `claim_key` is the request's signature (HTTP) or trigger id (Socket Mode).
-    pub async fn button(&self, b: ButtonPress, claim_key: &str) -> Ack {
+    /// A button press. Its delivery key is its trigger id: a replayed request carries the same one.
+    pub async fn button(&self, b: ButtonPress) -> Ack {
         if !self.app_ok(b.api_app_id.as_deref()) {
             return Ack::ForeignApp;
         }
@@ -340,9 +337,10 @@ impl SlackFront {
         {
             return refusal;
         }
-        if !self.claim(&format!("action:{claim_key}")).await {
-            return Ack::Duplicate;
-        }
+        let admission = match self.admit() {
+            Ok(admission) => admission,
+            Err(busy) => return busy,
+        };
         self.remember_response_url(&b.channel_id, &b.user_id, b.response_url.as_deref());
         let invocation = Invocation {
             event_id: format!("slack:{}:action:{}", b.team_id, b.trigger_id),
@@ -357,7 +355,7 @@ impl SlackFront {
             text: b.value,
             received_at: Utc::now(),
         };
-        self.hand_off(invocation);
+        self.hand_off(admission, invocation);
         Ack::Accepted
     }
 }

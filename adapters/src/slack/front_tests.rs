@@ -4,7 +4,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mystocks_commands::coordinator::InProcessCoordinator;
 use mystocks_commands::reply::{MessageRef, Reply, SinkError};
 use mystocks_commands::{Addressing, Conversation, Handler, Invocation, ReplySink};
 
@@ -47,14 +46,8 @@ fn front() -> (SlackFront, Arc<Recorder>) {
         team_id: "T1".into(),
         api_app_id: Some("A1".into()),
         bot_user_id: Some("UBOT".into()),
-        claim_ttl: Duration::from_secs(60),
     };
-    let front = SlackFront::new(
-        identity,
-        Arc::new(InProcessCoordinator::default()),
-        recorder.clone(),
-        Arc::new(Silent),
-    );
+    let front = SlackFront::new(identity, recorder.clone(), Arc::new(Silent));
     (front, recorder)
 }
 
@@ -83,19 +76,17 @@ fn command(team: &str, app: &str) -> SlashCommand {
 }
 
 #[tokio::test]
-async fn a_command_is_handed_off_once_with_its_identity() {
+async fn a_command_is_handed_off_with_its_identity_and_a_replay_under_the_same_key() {
     let (front, recorder) = front();
+    assert_eq!(front.command(command("T1", "A1")).await, Ack::Accepted);
+    assert_eq!(front.command(command("T1", "A1")).await, Ack::Accepted);
+    let got = seen(&recorder, 2).await;
+    assert_eq!(got.len(), 2);
     assert_eq!(
-        front.command(command("T1", "A1"), "sig1").await,
-        Ack::Accepted
+        (got[0].event_id.as_str(), got[1].event_id.as_str()),
+        ("slack:T1:cmd:tr1", "slack:T1:cmd:tr1"),
+        "the core claims a replay under the same key, so it runs nothing"
     );
-    assert_eq!(
-        front.command(command("T1", "A1"), "sig1").await,
-        Ack::Duplicate,
-        "a replay runs nothing"
-    );
-    let got = seen(&recorder, 1).await;
-    assert_eq!(got.len(), 1);
     assert_eq!(got[0].actor.identity.as_str(), "slack:T1/U1");
     assert_eq!(got[0].conversation.channel, "slack:T1/C1");
     assert_eq!(
@@ -108,13 +99,10 @@ async fn a_command_is_handed_off_once_with_its_identity() {
 async fn other_workspaces_and_apps_never_reach_the_core() {
     let (front, recorder) = front();
     assert!(matches!(
-        front.command(command("T2", "A1"), "s1").await,
+        front.command(command("T2", "A1")).await,
         Ack::Refused(_)
     ));
-    assert_eq!(
-        front.command(command("T1", "A9"), "s2").await,
-        Ack::ForeignApp
-    );
+    assert_eq!(front.command(command("T1", "A9")).await, Ack::ForeignApp);
     let outsider = MessageEvent {
         event_id: "Ev1".into(),
         team_id: "T1".into(),
@@ -147,8 +135,7 @@ async fn mentions_thread_under_themselves_and_buttons_under_their_message() {
         text: "status".into(),
         kind: MessageKind::Mention,
     };
-    assert_eq!(front.message(mention.clone()).await, Ack::Accepted);
-    assert_eq!(front.message(mention).await, Ack::Duplicate);
+    assert_eq!(front.message(mention).await, Ack::Accepted);
     let press = ButtonPress {
         team_id: "T1".into(),
         api_app_id: Some("A1".into()),
@@ -162,7 +149,7 @@ async fn mentions_thread_under_themselves_and_buttons_under_their_message() {
         trigger_id: "tr2".into(),
         response_url: None,
     };
-    assert_eq!(front.button(press, "sig2").await, Ack::Accepted);
+    assert_eq!(front.button(press).await, Ack::Accepted);
     let got = seen(&recorder, 2).await;
     assert_eq!(got.len(), 2);
     let mention = got
@@ -201,7 +188,6 @@ fn answering_front(wait: Duration) -> SlackFront {
     let (front, _) = front();
     SlackFront::new(
         front.identity().clone(),
-        Arc::new(InProcessCoordinator::default()),
         Arc::new(Answering),
         Arc::new(Silent),
     )
@@ -211,7 +197,7 @@ fn answering_front(wait: Duration) -> SlackFront {
 #[tokio::test]
 async fn a_ready_answer_comes_back_as_the_ack_and_threading_commands_do_not_wait() {
     let front = answering_front(Duration::from_secs(2));
-    match front.command(command("T1", "A1"), "s1").await {
+    match front.command(command("T1", "A1")).await {
         Ack::Answered(answer) => {
             assert!(answer.in_channel);
             assert!(answer.text.contains("done: scale 5"), "{answer:?}");
@@ -221,9 +207,9 @@ async fn a_ready_answer_comes_back_as_the_ack_and_threading_commands_do_not_wait
     let mut runbook = command("T1", "A1");
     runbook.text = "runbook run high-cpu".into();
     runbook.trigger_id = "tr9".into();
-    assert_eq!(front.command(runbook, "s2").await, Ack::Accepted);
+    assert_eq!(front.command(runbook).await, Ack::Accepted);
     let off = answering_front(Duration::ZERO);
-    assert_eq!(off.command(command("T1", "A1"), "s3").await, Ack::Accepted);
+    assert_eq!(off.command(command("T1", "A1")).await, Ack::Accepted);
 }
 
 /// Pinned messages the test knows, by ts.
@@ -268,11 +254,6 @@ async fn a_pinned_message_is_noted_once_in_its_thread_by_whoever_pinned_it() {
         message("7.000001", None, false),
     ])));
     assert_eq!(front.reaction(pin("UBOB", "5.000001")).await, Ack::Accepted);
-    assert_eq!(
-        front.reaction(pin("UDAVE", "5.000001")).await,
-        Ack::Duplicate,
-        "once per message, whoever pins it"
-    );
     front.reaction(pin("UBOB", "6.000001")).await;
     front.reaction(pin("UBOB", "7.000001")).await;
     front.reaction(pin("UBOB", "8.000001")).await;
@@ -301,4 +282,34 @@ async fn a_pinned_message_is_noted_once_in_its_thread_by_whoever_pinned_it() {
         Ack::Ignored,
         "no reader: ignored"
     );
+}
+
+/// A handler that holds each invocation until told to let go.
+struct Holding(tokio::sync::Semaphore);
+
+#[async_trait]
+impl Handler for Holding {
+    async fn handle(&self, _invocation: Invocation, _sink: Arc<dyn ReplySink>) {
+        let _ = self.0.acquire().await.map(|p| p.forget());
+    }
+    async fn settle(&self) {}
+}
+
+#[tokio::test]
+async fn with_every_permit_taken_a_delivery_is_refused_busy_at_once() {
+    let (front, _) = front();
+    let holding = Arc::new(Holding(tokio::sync::Semaphore::new(0)));
+    let gate = crate::in_flight::InFlight::new(1);
+    let front = SlackFront::new(front.identity().clone(), holding.clone(), Arc::new(Silent))
+        .with_in_flight(gate.clone());
+    assert_eq!(front.command(command("T1", "A1")).await, Ack::Accepted);
+    let mut second = command("T1", "A1");
+    second.trigger_id = "tr2".into();
+    assert_eq!(front.command(second.clone()).await, Ack::Busy);
+    holding.0.add_permits(1);
+    tokio::time::timeout(Duration::from_secs(5), gate.idle())
+        .await
+        .expect("the first command ended");
+    assert_eq!(front.command(second).await, Ack::Accepted);
+    holding.0.add_permits(1);
 }

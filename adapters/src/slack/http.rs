@@ -16,6 +16,8 @@ use super::ack::AckAnswer;
 use super::escape::mrkdwn;
 use super::front::{Ack, SlackFront};
 use super::inbound::{self, Inbound};
+use crate::in_flight::BUSY;
+
 use super::signature::{SIGNATURE_HEADER, SlackSigner, TIMESTAMP_HEADER, unix_now};
 
 /// The current Unix time in seconds (tests inject their own).
@@ -51,9 +53,8 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Verifies the request; the signature is returned as the claim key of commands and button presses, and a
-/// failure as the 401 to answer.
-fn verify(ep: &Endpoint, headers: &HeaderMap, body: &[u8]) -> Result<String, Box<Response>> {
+/// Verifies the request; a failure is returned as the 401 to answer.
+fn verify(ep: &Endpoint, headers: &HeaderMap, body: &[u8]) -> Result<(), Box<Response>> {
     let signature = header(headers, SIGNATURE_HEADER);
     match ep.signer.verify(
         signature,
@@ -61,7 +62,7 @@ fn verify(ep: &Endpoint, headers: &HeaderMap, body: &[u8]) -> Result<String, Box
         body,
         (ep.now)(),
     ) {
-        Ok(()) => Ok(signature.unwrap_or_default().to_string()),
+        Ok(()) => Ok(()),
         Err(e) => {
             tracing::warn!(error = %e, "rejected an unverified Slack request");
             Err(Box::new(
@@ -83,26 +84,30 @@ fn plain_ack(ack: Ack) -> Response {
             "this endpoint serves another Slack app\n",
         )
             .into_response(),
+        // Not taken: Slack retries an event later, and shows a press as failed so the person presses again.
+        Ack::Busy => (StatusCode::SERVICE_UNAVAILABLE, format!("{BUSY}\n")).into_response(),
         _ => StatusCode::OK.into_response(),
     }
 }
 
 async fn command(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, body: Bytes) -> Response {
-    let signature = match verify(&ep, &headers, &body) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    if let Err(r) = verify(&ep, &headers, &body) {
+        return *r;
+    }
     let parsed = match inbound::parse_command_form(&body) {
         Ok(c) => c,
         Err(e) => return bad_request(e),
     };
-    match ep.front.command(parsed, &signature).await {
+    match ep.front.command(parsed).await {
         // Echo the command in the channel; the answer follows as the bot's own message.
         Ack::Accepted => axum::Json(json!({"response_type": "in_channel"})).into_response(),
         Ack::Working => axum::Json(AckAnswer::working_body()).into_response(),
         Ack::Answered(answer) => axum::Json(answer.body()).into_response(),
         Ack::Refused(text) => {
             axum::Json(json!({"response_type": "ephemeral", "text": mrkdwn(&text)})).into_response()
+        }
+        Ack::Busy => {
+            axum::Json(json!({"response_type": "ephemeral", "text": mrkdwn(BUSY)})).into_response()
         }
         other => plain_ack(other),
     }
@@ -132,12 +137,11 @@ async fn event(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, body: Bytes)
 }
 
 async fn interaction(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, body: Bytes) -> Response {
-    let signature = match verify(&ep, &headers, &body) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    if let Err(r) = verify(&ep, &headers, &body) {
+        return *r;
+    }
     match inbound::parse_interaction_form(&body) {
-        Ok(Inbound::Button(b)) => plain_ack(ep.front.button(b, &signature).await),
+        Ok(Inbound::Button(b)) => plain_ack(ep.front.button(b).await),
         Ok(_) => StatusCode::OK.into_response(),
         Err(e) => bad_request(e),
     }

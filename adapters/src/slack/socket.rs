@@ -153,10 +153,7 @@ async fn handle(front: &SlackFront, envelope: &Value) -> Option<Value> {
     let payload = &envelope["payload"];
     let answer = match envelope["type"].as_str() {
         Some("slash_commands") => match inbound::parse_command_value(payload) {
-            Ok(command) => {
-                let key = command.trigger_id.clone();
-                Some(command_response(front.command(command, &key).await))
-            }
+            Ok(command) => Some(command_response(front.command(command).await)),
             Err(e) => {
                 tracing::warn!(error = %e, "malformed Socket Mode slash command");
                 None
@@ -165,8 +162,7 @@ async fn handle(front: &SlackFront, envelope: &Value) -> Option<Value> {
         Some("interactive") => {
             match inbound::parse_interaction_value(payload) {
                 Ok(Inbound::Button(b)) => {
-                    let key = b.trigger_id.clone();
-                    front.button(b, &key).await;
+                    front.button(b).await;
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "malformed Socket Mode interaction"),
@@ -217,6 +213,10 @@ fn command_response(ack: Ack) -> Value {
             SlackCommandEventResponse::new(SlackMessageContent::new().with_text(mrkdwn(&text)))
                 .with_response_type(SlackMessageResponseType::Ephemeral)
         }
+        Ack::Busy => SlackCommandEventResponse::new(
+            SlackMessageContent::new().with_text(mrkdwn(crate::in_flight::BUSY)),
+        )
+        .with_response_type(SlackMessageResponseType::Ephemeral),
         _ => SlackCommandEventResponse::new(SlackMessageContent::new()),
     };
     serde_json::to_value(response).unwrap_or_else(|_| json!({}))

@@ -70,6 +70,9 @@ pub struct Settings {
     pub matrix: Option<MatrixSettings>,
     #[serde(default)]
     pub server: ServerSettings,
+    /// Bounds on the work the bot takes on at once.
+    #[serde(default)]
+    pub limits: LimitsSettings,
 }
 
 impl Settings {
@@ -300,6 +303,23 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             ops_listen: None,
             shutdown_grace: "25s".into(),
+        }
+    }
+}
+
+/// Bounds on the work the bot takes on at once.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsSettings {
+    /// Deliveries (slash commands, events, button presses, Matrix messages) handled at once; with all taken, a
+    /// new one is answered "busy" at once.
+    pub max_in_flight: usize,
+}
+
+impl Default for LimitsSettings {
+    fn default() -> Self {
+        LimitsSettings {
+            max_in_flight: mystocks_adapters::in_flight::DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }

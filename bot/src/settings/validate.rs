@@ -76,6 +76,11 @@ impl Settings {
             ));
         }
         check_http(&mut p, "service.api_url", &svc.api_url);
+        if self.limits.max_in_flight == 0 {
+            p.push(
+                "limits.max_in_flight is 0: nothing could ever run; set it to 1 or more (default 64)".into(),
+            );
+        }
         if let Err(e) = mystocks_commands::policy::parse_duration(&self.server.shutdown_grace) {
             p.push(format!("server.shutdown_grace: {e}"));
         }

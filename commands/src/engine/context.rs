@@ -15,6 +15,7 @@ use crate::runbook::RunbookSet;
 use crate::store::Store;
 
 use super::audit_gap::AuditGap;
+use super::claim::PreFilter;
 use super::metrics_hook::CoreMetrics;
 use super::ratelimit::{RateLimitConfig, RateLimits};
 
@@ -31,8 +32,10 @@ pub struct CoreSettings {
     pub process_id: String,
     /// The fieldManager the bot's changes carry.
     pub field_manager: String,
-    /// How long a claimed event id stays claimed.
+    /// How long a claimed event id stays marked in the coordinator's pre-filter (the store's claim stays).
     pub event_claim_ttl: Duration,
+    /// After the coordinator failed, how long the claim pre-filter skips it before trying again.
+    pub coordinator_retry: Duration,
     /// Rate limits per person.
     pub rate_limit: RateLimitConfig,
 }
@@ -46,6 +49,7 @@ impl Default for CoreSettings {
             process_id: format!("mystocks-bot-{}", std::process::id()),
             field_manager: "mystocks-bot".to_string(),
             event_claim_ttl: Duration::from_secs(24 * 3600),
+            coordinator_retry: Duration::from_secs(5),
             rate_limit: RateLimitConfig::default(),
         }
     }
@@ -77,6 +81,8 @@ pub struct Context {
     pub(crate) limits: RateLimits,
     /// Audit entries the store could not take, recorded as one gap entry when it answers again.
     pub(crate) audit_gap: AuditGap,
+    /// Redis in front of the store's delivery claims, skipped for a while after it failed.
+    pub(crate) claim_pre_filter: PreFilter,
 }
 
 impl Context {
@@ -112,6 +118,7 @@ impl Context {
             limits,
             metrics: None,
             audit_gap: AuditGap::default(),
+            claim_pre_filter: PreFilter::default(),
         }
     }
 

@@ -1,4 +1,5 @@
-//! One invocation's way through the engine: claim, address, parse, authorize, rate-limit, then run.
+//! One invocation's way through the engine: claim (see [`super::claim`]), address, parse, authorize, rate-limit,
+//! then run.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,6 +11,7 @@ use crate::invocation::Invocation;
 use crate::policy::{self, Risk};
 use crate::reply::{Level, Reply, ReplyKind, ReplySink};
 
+use super::claim::{self, Claim};
 use super::jobs::JobRunner;
 use super::ratelimit::{LimitClass, slow_down};
 use super::trail::{Decision, Trail};
@@ -124,8 +126,9 @@ pub(super) async fn handle(
         }
         None => sink,
     };
-    if !claim_event(ctx, &invocation.event_id).await {
-        tracing::debug!("duplicate event ignored");
+    let claim = claim::claim(ctx, &invocation.event_id).await;
+    if claim == Claim::Duplicate {
+        tracing::debug!("duplicate delivery ignored");
         return;
     }
     let incident = super::incidents::thread_incident(ctx, &invocation.conversation).await;
@@ -154,7 +157,11 @@ pub(super) async fn handle(
         Err(err) => request.refuse(err.to_string()).await,
         Ok(command) => {
             trail.command = Some(command.canonical());
-            run(&request, command).await
+            if claim == Claim::Unrecorded && !harmless_to_repeat(&command) {
+                request.refuse(UNRECORDED).await
+            } else {
+                run(&request, command).await
+            }
         }
     };
     let row = trail
@@ -183,28 +190,18 @@ pub(super) async fn handle(
     super::incidents::after_invocation(ctx, incident.as_ref(), &done, &outcome, row).await;
 }
 
-/// Claims the event id once across processes; a coordinator outage falls back to the store's claim.
-async fn claim_event(ctx: &Context, event_id: &str) -> bool {
-    let key = format!("event:{event_id}");
-    match ctx
-        .coordinator
-        .claim(&key, ctx.settings.event_claim_ttl)
-        .await
-    {
-        Ok(won) => won,
-        Err(err) => {
-            tracing::warn!(error = %err, "coordinator unavailable; claiming the event in the store");
-            metrics_hook::dependency_error(ctx, metrics_hook::Dependency::Coordinator);
-            match ctx.store.claim_event(&key, ctx.clock.now()).await {
-                Ok(won) => won,
-                Err(err) => {
-                    metrics_hook::dependency_error(ctx, metrics_hook::Dependency::Store);
-                    tracing::error!(error = %err, "cannot claim the event anywhere; not running it");
-                    false
-                }
-            }
-        }
-    }
+/// Told when the store cannot hold the delivery's claim: without it a retry could run the command again.
+const UNRECORDED: &str = "the bot cannot record this request right now (its store does not answer), so it did not \
+                          run it: only reads are answered, other commands are refused until the store answers — \
+                          try again in a minute";
+
+/// Whether running `command` twice does no harm (a read), so it may run while its claim cannot be stored.
+fn harmless_to_repeat(command: &Command) -> bool {
+    policy::rule(command).risk == Risk::ReadOnly
+        && !matches!(
+            command,
+            Command::Read(Read::Runbook(crate::command::Runbook::Run { .. }))
+        )
 }
 
 async fn run(request: &Request<'_>, command: Command) -> Outcome {

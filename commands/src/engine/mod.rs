@@ -1,4 +1,4 @@
-//! The engine: what happens to an invocation. Claims the event, parses, resolves the person, applies policy and
+//! The engine: what happens to an invocation. Claims the delivery once in the store, parses, resolves the person, applies policy and
 //! rate limits, then answers a read-only command at once, turns a destructive one into an approval request, or
 //! decides on one; approved changes run as stored jobs that any process can finish. Every step is audited.
 
@@ -7,6 +7,7 @@ mod approvals;
 mod audit_gap;
 mod change;
 mod checks;
+mod claim;
 mod context;
 mod decide;
 mod dispatch;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use claim::delivery_key;
 pub use context::{Context, CoreSettings};
 pub use execute::{ExecutePayload, FollowState};
 pub use metrics_hook::{CoreMetrics, Dependency};

@@ -194,7 +194,12 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
         let asked = deliver(
             &fleet,
             pick,
-            &said(&format!("soak-req-{n}"), "alice", &thread, &format!("scale {wanted}")),
+            &said(
+                &format!("soak-req-{n}"),
+                "alice",
+                &thread,
+                &format!("scale {wanted}"),
+            ),
         )
         .await;
         events_in_room += 1;
@@ -214,8 +219,14 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
         let deciding = {
             let inv = said(&format!("soak-dec-{n}"), "bob", &thread, &decision);
             let chosen = [
-                (fleet[pick.0].replica.core.clone(), fleet[pick.0].replica.sink.clone()),
-                (fleet[pick.1].replica.core.clone(), fleet[pick.1].replica.sink.clone()),
+                (
+                    fleet[pick.0].replica.core.clone(),
+                    fleet[pick.0].replica.sink.clone(),
+                ),
+                (
+                    fleet[pick.1].replica.core.clone(),
+                    fleet[pick.1].replica.sink.clone(),
+                ),
             ];
             tokio::spawn(async move {
                 let sends: Vec<_> = chosen
@@ -274,7 +285,10 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
     let mut applied: BTreeMap<String, usize> = BTreeMap::new();
     for row in &rows {
         if row.decision == "executed"
-            && row.outcome.as_deref().is_some_and(|o| o.starts_with("applied"))
+            && row
+                .outcome
+                .as_deref()
+                .is_some_and(|o| o.starts_with("applied"))
             && let Some(id) = &row.approval_id
         {
             *applied.entry(id.clone()).or_default() += 1;
@@ -285,14 +299,24 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
             *m.entry(applied.get(id).copied().unwrap_or(0)).or_default() += 1;
             m
         });
-    let denied_executions: usize = denied.iter().map(|id| applied.get(id).copied().unwrap_or(0)).sum();
+    let denied_executions: usize = denied
+        .iter()
+        .map(|id| applied.get(id).copied().unwrap_or(0))
+        .sum();
     let in_flight = store
         .approvals_in_state(&ApprovalState::IN_FLIGHT, 1000)
         .await
         .expect("store");
     let mut done = 0;
     for id in &approved {
-        if store.approval(id).await.expect("store").expect("record").state == ApprovalState::Done {
+        if store
+            .approval(id)
+            .await
+            .expect("store")
+            .expect("record")
+            .state
+            == ApprovalState::Done
+        {
             done += 1;
         }
     }
@@ -318,7 +342,11 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
         verify.problems,
         started.elapsed().as_secs_f64()
     );
-    assert_eq!(per_approved.keys().copied().collect::<Vec<_>>(), [1], "each approved change ran exactly once");
+    assert_eq!(
+        per_approved.keys().copied().collect::<Vec<_>>(),
+        [1],
+        "each approved change ran exactly once"
+    );
     assert_eq!(denied_executions, 0);
     assert!(in_flight.is_empty(), "{in_flight:?}");
     assert_eq!(commands, events_in_room, "no command entry lost");

@@ -5,6 +5,7 @@
 mod answers;
 mod delivery;
 mod fake;
+mod in_flight;
 mod incidents;
 mod metrics;
 mod security;

@@ -35,6 +35,8 @@ pub struct Options {
     pub usergroup_ttl: Option<&'static str>,
     /// `people.unknown_role`: the role of anyone not in the directory (none: no role).
     pub unknown_role: Option<&'static str>,
+    /// `[limits] max_in_flight` (none: the default).
+    pub max_in_flight: Option<usize>,
 }
 
 /// The channel war rooms open in (`[incidents] channel`).
@@ -94,10 +96,13 @@ fn config(dir: &std::path::Path, sim: &Sim, slack: &FakeSlack, options: &Options
          [kubernetes]\nkubeconfig = \"{kube}\"\n\n[store]\nurl = \"sqlite://{db}?mode=rwc\"\n\n{redis}\
          [audit]\nhmac_key = \"test-audit-key-0123456789abcdef-0123456789abcdef\"\n\n\
          [rate_limit]\nread_per_minute = 100000\ndestructive_per_minute = 100000\n\n\
-         [server]\nlisten = \"127.0.0.1:0\"\n\n\
+         [server]\nlisten = \"127.0.0.1:0\"\n\n{limits}\
          [slack]\nbot_token = \"{BOT_TOKEN}\"\nsigning_secret = \"{SECRET}\"\n{app_token}api_url = \"{api}\"\n\
          team_id = \"{TEAM}\"\napi_app_id = \"A1\"\nbot_user_id = \"UBOT\"\npost_interval_ms = {pace}\n{extras}\n{people}{a}\n{b}\n{c}\n{d}",
         app = sim.app_url(),
+        limits = options.max_in_flight.map_or(String::new(), |n| format!(
+            "[limits]\nmax_in_flight = {n}\n\n"
+        )),
         extras = slack_extras(options),
         kube = dir.join("kubeconfig").display(),
         db = dir.join("bot.db").display(),
@@ -192,6 +197,35 @@ impl Bot {
         let resp = req.send().await.expect("bot answers");
         let status = resp.status().as_u16();
         (status, resp.text().await.unwrap_or_default())
+    }
+
+    /// Sends `body` to `path`, signed now, and hangs up `after` it was sent, without reading the answer (as a
+    /// client that gives up does).
+    pub async fn post_and_hang_up(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+        after: Duration,
+    ) {
+        use tokio::io::AsyncWriteExt;
+        let ts = chrono::Utc::now().timestamp();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: {content_type}\r\n\
+             content-length: {len}\r\nx-slack-request-timestamp: {ts}\r\nx-slack-signature: {sig}\r\n\r\n{body}",
+            port = self.port,
+            len = body.len(),
+            sig = self.sign(ts, body),
+        );
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("the bot listens");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("the request is sent");
+        tokio::time::sleep(after).await;
+        drop(stream);
     }
 
     /// Posts `body` signed now.

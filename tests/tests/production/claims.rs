@@ -1,0 +1,187 @@
+//! One durable claim per delivery: Redis stopped and started between two deliveries of one event never runs it
+//! twice, on SQLite and on PostgreSQL. The store's claim decides; Redis only pre-filters duplicates in front of it.
+//! Each test runs a Redis server of its own (a child process on a free port), since the shared one must stay up.
+
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mystocks_commands::Handler;
+use mystocks_commands::clock::SystemClock;
+use mystocks_commands::cluster::Target;
+use mystocks_commands::coordinator::RedisCoordinator;
+use mystocks_commands::directory::Directory;
+use mystocks_commands::engine::ratelimit::RateLimitConfig;
+use mystocks_commands::engine::{Context, Core, CoreSettings};
+use mystocks_commands::policy::PolicyConfig;
+use mystocks_commands::store;
+use mystocks_sim::Sim;
+use mystocks_tests::app::{kube_client, test_audit_key};
+use mystocks_tests::{AppOptions, Recorded, RecordingSink, TestApp, TestDb};
+
+use crate::replicas::Replica;
+use crate::support::invocation;
+
+/// A `redis-server` of this test's own, stopped and started at will.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start() -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut redis = OwnRedis { port, child: None };
+        redis.restart();
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Starts the server (again) on its port and waits until it takes connections.
+    fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("redis-server did not listen on {}", self.port);
+    }
+
+    /// Kills the server, as a crash does.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A replica on `db_url` whose coordinator is `redis`, trying Redis again 100 ms after it failed.
+async fn replica(sim: &Sim, db_url: &str, redis: &OwnRedis) -> Replica {
+    let store = store::connect(db_url, test_audit_key())
+        .await
+        .expect("store connects");
+    let coordinator = RedisCoordinator::connect(&redis.url(), "mystocks-bot-test:")
+        .await
+        .unwrap_or_else(|e| panic!("our own Redis answers: {}", e.0));
+    let settings = CoreSettings {
+        coordinator_retry: Duration::from_millis(100),
+        rate_limit: RateLimitConfig {
+            read_per_minute: 10_000,
+            destructive_per_minute: 10_000,
+        },
+        ..CoreSettings::default()
+    };
+    let ctx = Context::new(
+        kube_client(sim).await,
+        Target::default(),
+        store,
+        Arc::new(coordinator),
+        Directory::demo(),
+        PolicyConfig::default(),
+        Arc::new(SystemClock),
+        test_audit_key(),
+        settings,
+    );
+    let core = Core::new(ctx);
+    let sink = Arc::new(RecordingSink::default());
+    core.register_sink("console", sink.clone());
+    Replica { core, sink }
+}
+
+/// Delivers `event` (alice's `whoami`) and returns what it answered.
+async fn deliver(bot: &Replica, event: &str) -> Vec<Recorded> {
+    let before = bot.sink.len();
+    Handler::handle(
+        &bot.core,
+        invocation(event, "alice", "whoami"),
+        bot.sink.clone(),
+    )
+    .await;
+    Handler::settle(&bot.core).await;
+    bot.sink.since(before)
+}
+
+/// Waits until the replica's coordinator answers again (its connection is re-established), then past the
+/// pre-filter's retry interval.
+async fn redis_answers_again(bot: &Replica) {
+    let coordinator = &bot.core.context().coordinator;
+    for _ in 0..200 {
+        if coordinator.is_claimed("probe").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the coordinator did not reconnect to the restarted Redis");
+}
+
+async fn each_delivery_runs_once_across_a_redis_restart(db: TestDb) {
+    let app = TestApp::spawn(AppOptions::default()).await;
+    let mut redis = OwnRedis::start();
+    let bot = replica(&app.sim, &db.url, &redis).await;
+    let event = |name: &str| format!("claims-{name}-{}", uuid::Uuid::new_v4().simple());
+
+    // Redis down at the first delivery, back at the retry.
+    let first = event("down-then-up");
+    redis.stop();
+    assert!(
+        !deliver(&bot, &first).await.is_empty(),
+        "runs while Redis is down"
+    );
+    redis.restart();
+    redis_answers_again(&bot).await;
+    let again = deliver(&bot, &first).await;
+    assert!(
+        again.is_empty(),
+        "a retry after Redis came back ran the command a second time: {again:?}"
+    );
+
+    // Redis up at the first delivery, down at the retry.
+    let second = event("up-then-down");
+    assert!(!deliver(&bot, &second).await.is_empty(), "runs");
+    redis.stop();
+    let again = deliver(&bot, &second).await;
+    assert!(
+        again.is_empty(),
+        "a retry while Redis is down ran the command a second time: {again:?}"
+    );
+    redis.restart();
+    redis_answers_again(&bot).await;
+    assert!(
+        deliver(&bot, &second).await.is_empty(),
+        "and once Redis is back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_runs_once_across_a_redis_restart_on_sqlite() {
+    each_delivery_runs_once_across_a_redis_restart(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_runs_once_across_a_redis_restart_on_postgres() {
+    each_delivery_runs_once_across_a_redis_restart(TestDb::postgres().await).await;
+}
