@@ -163,7 +163,7 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
         fleet.push(start(&app, &db, &redis.url(), n).await);
     }
     let mut next_replica = 3;
-    let mut dice = Dice(0x5eed_0f_50a6);
+    let mut dice = Dice(0x005e_ed0f_50a6);
     let store = fleet[0].replica.core.context().store.clone();
 
     // The war room every change is made in.
@@ -188,7 +188,7 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
     let mut n = 0usize;
     while approved.len() < changes {
         n += 1;
-        let wanted = if n % 2 == 0 { 4 } else { 3 };
+        let wanted = if n.is_multiple_of(2) { 4 } else { 3 };
         let a = dice.roll(3) as usize;
         let pick = (a, (a + 1 + dice.roll(2) as usize) % 3);
         let asked = deliver(
@@ -209,7 +209,7 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        let deny = n % 10 == 0;
+        let deny = n.is_multiple_of(10);
         let decision = if deny {
             format!("deny {id} not now")
         } else {
@@ -321,8 +321,18 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
         }
     }
     let timeline = store.timeline(incident.number).await.expect("timeline");
-    let commands = timeline.iter().filter(|e| e.kind == kind::COMMAND).count();
-    let closed = timeline.iter().filter(|e| e.kind == kind::APPROVAL).count();
+    // One entry per event typed in the room (its event id in the detail), and one per approval that closed.
+    let typed: Vec<&str> = timeline
+        .iter()
+        .filter_map(|e| e.detail["event_id"].as_str())
+        .filter(|event| event.starts_with("soak-req-") || event.starts_with("soak-dec-"))
+        .collect();
+    let distinct: std::collections::BTreeSet<&str> = typed.iter().copied().collect();
+    let commands = distinct.len();
+    let closed = timeline
+        .iter()
+        .filter(|e| e.kind == kind::APPROVAL && e.detail["event_id"].is_null())
+        .count();
     let executed: usize = applied.values().sum();
     let verify = store.verify_audit(&test_audit_key()).await.expect("verify");
     eprintln!(
@@ -331,7 +341,7 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
          executions per approved change (executions: requests): {per_approved:?}\n\
          executions of denied requests: {denied_executions}\n\
          requests left in flight: {}\n\
-         timeline: {commands} command entries for {events_in_room} events in the room, {closed} closing entries for {executed} executions\n\
+         timeline: {commands} entries for the {events_in_room} events typed in the room, {closed} closing entries for {executed} executions\n\
          audit verify: {} rows, problems {:?}\n\
          wall time: {:.0} s",
         approved.len(),
@@ -350,6 +360,7 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
     assert_eq!(denied_executions, 0);
     assert!(in_flight.is_empty(), "{in_flight:?}");
     assert_eq!(commands, events_in_room, "no command entry lost");
+    assert_eq!(typed.len(), commands, "no command entry doubled");
     assert_eq!(closed, executed, "no closing entry lost");
     assert!(verify.is_ok(), "{verify:?}");
 }
