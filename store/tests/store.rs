@@ -14,6 +14,8 @@ mod harness;
 mod jobs;
 #[path = "store/misc.rs"]
 mod misc;
+#[path = "store/upgrade.rs"]
+mod upgrade;
 
 /// Instantiates each case once per database.
 macro_rules! on_both_databases {

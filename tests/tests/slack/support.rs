@@ -37,6 +37,8 @@ pub struct Options {
     pub unknown_role: Option<&'static str>,
     /// `[limits] max_in_flight` (none: the default).
     pub max_in_flight: Option<usize>,
+    /// `[policy] quorum` (none: the default, 1).
+    pub quorum: Option<u32>,
 }
 
 /// The channel war rooms open in (`[incidents] channel`).
@@ -96,13 +98,16 @@ fn config(dir: &std::path::Path, sim: &Sim, slack: &FakeSlack, options: &Options
          [kubernetes]\nkubeconfig = \"{kube}\"\n\n[store]\nurl = \"sqlite://{db}?mode=rwc\"\n\n{redis}\
          [audit]\nhmac_key = \"test-audit-key-0123456789abcdef-0123456789abcdef\"\n\n\
          [rate_limit]\nread_per_minute = 100000\ndestructive_per_minute = 100000\n\n\
-         [server]\nlisten = \"127.0.0.1:0\"\n\n{limits}\
+         [server]\nlisten = \"127.0.0.1:0\"\n\n{limits}{policy}\
          [slack]\nbot_token = \"{BOT_TOKEN}\"\nsigning_secret = \"{SECRET}\"\n{app_token}api_url = \"{api}\"\n\
          team_id = \"{TEAM}\"\napi_app_id = \"A1\"\nbot_user_id = \"UBOT\"\npost_interval_ms = {pace}\n{extras}\n{people}{a}\n{b}\n{c}\n{d}",
         app = sim.app_url(),
         limits = options.max_in_flight.map_or(String::new(), |n| format!(
             "[limits]\nmax_in_flight = {n}\n\n"
         )),
+        policy = options
+            .quorum
+            .map_or(String::new(), |n| format!("[policy]\nquorum = {n}\n\n")),
         extras = slack_extras(options),
         kube = dir.join("kubeconfig").display(),
         db = dir.join("bot.db").display(),

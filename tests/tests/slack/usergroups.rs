@@ -113,3 +113,53 @@ async fn a_group_slack_does_not_know_grants_nothing() {
         bot.slack.refused()
     );
 }
+
+/// A vote counts only while its voter holds an approving role: erin approves (1 of 2), leaves the approver group,
+/// and when bob's vote would make the quorum, erin's is counted again — no longer an approver's — so nothing runs
+/// until dave, an admin, approves as the second approver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vote_from_someone_removed_from_the_approver_group_no_longer_counts() {
+    let bot = Bot::start(Options {
+        usergroup_roles: vec![("SAPPROVERS", "approver")],
+        usergroup_ttl: Some("1s"),
+        quorum: Some(2),
+        ..Options::default()
+    })
+    .await;
+    bot.slack.set_usergroup("SAPPROVERS", &["UERIN"]);
+    let (ts, approve) = request_scale(&bot, 4, 0).await;
+    bot.press("UERIN", &approve, &ts).await;
+    bot.wait_for("erin's vote", |s| {
+        s.calls()
+            .iter()
+            .any(|c| text_of(&c.body).contains("(1 of 2 approvals)"))
+    })
+    .await;
+
+    bot.slack.set_usergroup("SAPPROVERS", &[]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    bot.press("UBOB", &approve, &ts).await;
+    bot.wait_for("bob's vote, counted with erin's no longer", |s| {
+        s.calls()
+            .iter()
+            .filter(|c| text_of(&c.body).contains("(1 of 2 approvals)"))
+            .count()
+            >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        scale_changes(&bot),
+        0,
+        "erin's vote no longer counts: nothing ran"
+    );
+
+    bot.press("UDAVE", &approve, &ts).await;
+    bot.wait_for("the rollout to complete", |s| {
+        s.calls()
+            .iter()
+            .any(|c| text_of(&c.body).contains("Rollout complete"))
+    })
+    .await;
+    assert_eq!(scale_changes(&bot), 1, "bob and dave make the quorum");
+}
