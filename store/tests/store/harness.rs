@@ -98,6 +98,15 @@ impl TestDb {
     }
 
     pub async fn postgres() -> TestDb {
+        Self::postgres_with(None).await
+    }
+
+    /// A fresh PostgreSQL database loaded from a plain `pg_dump` before the store opens it (and migrates it).
+    pub async fn postgres_from_dump(dump: &str) -> TestDb {
+        Self::postgres_with(Some(dump)).await
+    }
+
+    async fn postgres_with(dump: Option<&str>) -> TestDb {
         let base = std::env::var("MYSTOCKS_TEST_PG").unwrap_or_else(|_| DEFAULT_PG.to_string());
         let mut base = url::Url::parse(&base)
             .unwrap_or_else(|e| panic!("MYSTOCKS_TEST_PG `{base}` is not a URL: {e}"));
@@ -124,6 +133,17 @@ impl TestDb {
             name: name.clone(),
         });
         let url = with_database(&base, &name);
+        if let Some(dump) = dump {
+            // Its own connection: a dump sets the session's search_path.
+            let mut loader = PgConnection::connect(&url)
+                .await
+                .expect("connect to load the dump");
+            sqlx::raw_sql(AssertSqlSafe(dump.to_string()))
+                .execute(&mut loader)
+                .await
+                .unwrap_or_else(|e| panic!("the dump does not load: {e}"));
+            let _ = loader.close().await;
+        }
         let store = store::connect(&url, audit_key())
             .await
             .expect("PostgreSQL store opens");

@@ -1,7 +1,7 @@
-//! Upgrading a store written by the first release (a SQLite store the demo of commit fff7aa3 wrote, kept under
-//! `tests/fixtures/first-release/`): this version's migrations apply to it, its audit chain verifies under its key,
-//! its requests and incidents read back, new rows chain onto it, and the rule of one open change per target holds
-//! from then on.
+//! Upgrading a store written by the first release (kept under `tests/fixtures/first-release/`: the SQLite store the
+//! demo of commit fff7aa3 wrote, and a `pg_dump` of the same history written into PostgreSQL by that commit's store
+//! code): this version's migrations apply to it, its audit chain verifies under its key, its requests and incidents
+//! read back, new rows chain onto it, and the rule of one open change per target holds from then on.
 
 use std::path::Path;
 
@@ -12,28 +12,42 @@ use serde_json::json;
 
 use crate::approvals::{created, new_approval};
 
-/// The fixture: the first release's demo store and the audit key the demo kept next to it.
-fn fixture() -> (tempfile::TempDir, String, AuditKey) {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/first-release");
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(
-        source.join("mystocks-demo.db"),
-        dir.path().join("mystocks-demo.db"),
-    )
-    .expect("the fixture store is in the repository");
-    let key = std::fs::read_to_string(source.join("audit.key")).expect("the fixture's audit key");
-    let key = AuditKey::new(SecretString::from(key.trim().to_string())).expect("key");
-    let url = format!("sqlite://{}", dir.path().join("mystocks-demo.db").display());
-    (dir, url, key)
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/first-release")
+}
+
+/// The audit key the first release's demo kept next to its store.
+fn fixture_key() -> AuditKey {
+    let key =
+        std::fs::read_to_string(fixtures().join("audit.key")).expect("the fixture's audit key");
+    AuditKey::new(SecretString::from(key.trim().to_string())).expect("key")
 }
 
 #[tokio::test]
-async fn a_store_written_by_the_first_release_upgrades_and_keeps_verifying() {
-    let (_dir, url, key) = fixture();
-    let store = store::connect(&url, key.clone())
+async fn a_sqlite_store_of_the_first_release_upgrades_and_keeps_verifying() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("mystocks-demo.db");
+    std::fs::copy(fixtures().join("mystocks-demo.db"), &db)
+        .expect("the fixture store is in the repository");
+    let store = store::connect(&format!("sqlite://{}", db.display()), fixture_key())
         .await
         .expect("the old store opens and migrates");
-    let before = store.verify_audit(&key).await.expect("verify");
+    upgraded(store.as_ref(), &fixture_key()).await;
+}
+
+#[tokio::test]
+async fn a_postgres_store_of_the_first_release_upgrades_and_keeps_verifying() {
+    let dump = std::fs::read_to_string(fixtures().join("postgres.sql")).expect("the dump");
+    let db = crate::harness::TestDb::postgres_from_dump(&dump).await;
+    let store = store::connect(&db.url, fixture_key())
+        .await
+        .expect("the migrated store opens with the old key");
+    upgraded(store.as_ref(), &fixture_key()).await;
+    db.finish().await;
+}
+
+async fn upgraded(store: &dyn store::Store, key: &AuditKey) {
+    let before = store.verify_audit(key).await.expect("verify");
     assert!(before.is_ok(), "the old chain verifies: {before:?}");
     assert!(
         before.rows_checked >= 20,
@@ -101,7 +115,7 @@ async fn a_store_written_by_the_first_release_upgrades_and_keeps_verifying() {
         .await
         .expect("append");
     assert_eq!(row.seq, tail[0].seq + 2, "after the request's own row");
-    let after = store.verify_audit(&key).await.expect("verify");
+    let after = store.verify_audit(key).await.expect("verify");
     assert!(after.is_ok(), "old and new rows verify together: {after:?}");
     assert_eq!(after.rows_checked, before.rows_checked + 2);
     assert_eq!(first.state, ApprovalState::Pending);
