@@ -65,6 +65,7 @@ on_both_databases!(
     jobs::concurrent_claimers_share_out_jobs,
     jobs::bad_leases_are_refused,
     misc::events_are_claimed_once,
+    misc::old_claims_are_pruned_in_batches,
     misc::freeze_is_set_read_and_lifted,
     misc::values_are_stored_and_replaced,
     misc::a_second_process_sees_everything,

@@ -266,6 +266,11 @@ impl Store for FaultyStore {
         self.inner.claim_event(key, at).await
     }
 
+    async fn prune_claims(&self, before: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
+        self.faults.write("prune_claims").await?;
+        self.inner.prune_claims(before, limit).await
+    }
+
     async fn set_freeze(&self, freeze: Option<FreezeState>) -> Result<(), StoreError> {
         self.faults.write("set_freeze").await?;
         self.inner.set_freeze(freeze).await

@@ -20,6 +20,14 @@ use super::execute::{self, ExecutePayload};
 use super::request_moves::{By, step};
 use super::work_count::WorkCount;
 
+/// How long a delivery's claim is kept: far longer than any platform retries a delivery (Slack: minutes; a Matrix
+/// sync resumes from its stored position and ignores old events).
+const CLAIM_RETENTION: chrono::Duration = chrono::Duration::days(2);
+
+/// How often old claims are pruned, and how many go in one batch.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+const PRUNE_BATCH: u32 = 1_000;
+
 /// The job kind that executes an approved request and follows its rollout.
 pub const EXECUTE: &str = "execute-approval";
 
@@ -171,6 +179,7 @@ impl JobRunner {
         tokio::spawn(async move {
             // Stranded requests are looked for at start and then about twice a lease.
             let mut last_reconcile: Option<std::time::Instant> = None;
+            let mut last_prune: Option<std::time::Instant> = None;
             loop {
                 tokio::time::sleep(self.ctx.settings.job_poll).await;
                 if self.stopping() {
@@ -182,6 +191,10 @@ impl JobRunner {
                 if last_reconcile.is_none_or(|at| at.elapsed() >= self.ctx.settings.job_lease / 2) {
                     last_reconcile = Some(std::time::Instant::now());
                     self.reconcile_stranded().await;
+                }
+                if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                    last_prune = Some(std::time::Instant::now());
+                    self.prune_claims().await;
                 }
                 self.run_due().await;
                 self.done_with_work();
@@ -302,6 +315,31 @@ impl JobRunner {
                 }
             }
         })
+    }
+
+    /// Forgets delivery claims older than the retention, in bounded batches (a few per call), so the claims table
+    /// stays the size of two days of traffic. Returns how many went.
+    pub async fn prune_claims(&self) -> u64 {
+        let before = self.ctx.clock.now() - CLAIM_RETENTION;
+        let mut pruned = 0;
+        for _ in 0..10 {
+            match self.ctx.store.prune_claims(before, PRUNE_BATCH).await {
+                Ok(n) => {
+                    pruned += n;
+                    if n < u64::from(PRUNE_BATCH) {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot prune old event claims");
+                    break;
+                }
+            }
+        }
+        if pruned > 0 {
+            tracing::info!(pruned, "old event claims pruned");
+        }
+        pruned
     }
 
     /// Marks pending requests past their expiry as expired and updates their messages.

@@ -138,6 +138,10 @@ pub trait Store: IncidentStore + Send + Sync + std::fmt::Debug + 'static {
     /// Claims a platform event key; true the first time only.
     async fn claim_event(&self, key: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 
+    /// Forgets at most `limit` event claims taken before `before`, oldest first (a bounded batch, so pruning never
+    /// holds the table for long); returns how many went.
+    async fn prune_claims(&self, before: DateTime<Utc>, limit: u32) -> Result<u64, StoreError>;
+
     /// Freezes (`Some`) or unfreezes (`None`) all destructive work, for every process at once.
     async fn set_freeze(&self, freeze: Option<FreezeState>) -> Result<(), StoreError>;
 

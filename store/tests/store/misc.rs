@@ -165,3 +165,42 @@ pub async fn debug_output_hides_key_and_password(db: &TestDb) {
     let shown = format!("{:?}", audit_key());
     assert_eq!(shown, "AuditKey(***)");
 }
+
+/// Old claims go in bounded batches, oldest first; recent ones stay claimed.
+pub async fn old_claims_are_pruned_in_batches(db: &TestDb) {
+    let store = &db.store;
+    for n in 0..5 {
+        assert!(
+            store
+                .claim_event(&format!("old-{n}"), t0() + chrono::Duration::seconds(n))
+                .await
+                .expect("claim")
+        );
+    }
+    assert!(
+        store
+            .claim_event("recent", t0() + chrono::Duration::days(3))
+            .await
+            .expect("claim")
+    );
+    let cutoff = t0() + chrono::Duration::days(1);
+    assert_eq!(store.prune_claims(cutoff, 3).await.expect("prune"), 3);
+    assert!(
+        store.claim_event("old-0", t0()).await.expect("claim"),
+        "the oldest went first"
+    );
+    assert!(
+        !store.claim_event("old-4", t0()).await.expect("claim"),
+        "not in the first batch"
+    );
+    assert_eq!(
+        store.prune_claims(cutoff, 3).await.expect("prune"),
+        3,
+        "old-3, old-4 and the re-claimed old-0"
+    );
+    assert_eq!(store.prune_claims(cutoff, 3).await.expect("prune"), 0);
+    assert!(
+        !store.claim_event("recent", t0()).await.expect("claim"),
+        "a recent claim stays"
+    );
+}

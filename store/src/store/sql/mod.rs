@@ -174,6 +174,10 @@ impl<DB: Dialect> Store for SqlStore<DB> {
         values::claim_event(&self.pool, key, at).await
     }
 
+    async fn prune_claims(&self, before: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
+        values::prune_claims(&self.pool, before, limit).await
+    }
+
     async fn set_freeze(&self, freeze: Option<FreezeState>) -> Result<(), StoreError> {
         values::set_freeze(&self.pool, freeze).await
     }

@@ -22,6 +22,22 @@ pub(super) async fn claim_event<DB: Dialect>(
     Ok(done.rows_affected() == 1)
 }
 
+pub(super) async fn prune_claims<DB: Dialect>(
+    pool: &Pool<DB>,
+    before: DateTime<Utc>,
+    limit: u32,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM claimed_events WHERE key IN \
+         (SELECT key FROM claimed_events WHERE claimed_at < $1 ORDER BY claimed_at LIMIT $2)",
+    )
+    .arg(DB::time(before))
+    .arg(i64::from(limit))
+    .execute(DB::pool(pool))
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub(super) async fn set_freeze<DB: Dialect>(
     pool: &Pool<DB>,
     freeze: Option<FreezeState>,
