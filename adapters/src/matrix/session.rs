@@ -154,16 +154,81 @@ fn read_session(path: &Path) -> Result<MatrixSession, MatrixError> {
 }
 
 fn write_session(path: &Path, session: &MatrixSession) -> Result<(), MatrixError> {
+    use std::io::Write;
     let text = serde_json::to_string(session)
         .map_err(|e| MatrixError::Session(format!("cannot encode the session: {e}")))?;
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text)
-        .map_err(|e| MatrixError::Session(format!("cannot write {}: {e}", tmp.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600));
+    let failed = |what: &Path, e: std::io::Error| {
+        MatrixError::Session(format!("cannot write {}: {e}", what.display()))
+    };
+    // A leftover from a crash may have any mode: start afresh, and create the file readable by its owner only
+    // from the first byte (never written first and restricted afterwards).
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(failed(&tmp, e)),
     }
-    std::fs::rename(&tmp, path)
-        .map_err(|e| MatrixError::Session(format!("cannot write {}: {e}", path.display())))
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp).map_err(|e| failed(&tmp, e))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| failed(&tmp, e))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(|e| failed(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> MatrixSession {
+        MatrixSession {
+            meta: SessionMeta {
+                user_id: "@bot:example.org".try_into().expect("user id"),
+                device_id: "DEVICE".into(),
+            },
+            tokens: SessionTokens {
+                access_token: "syt_secret_token".to_string(),
+                refresh_token: None,
+            },
+        }
+    }
+
+    /// The file that holds the access token is the owner's alone from the moment it exists, also when a
+    /// world-readable leftover of an interrupted write is in the way.
+    #[cfg(unix)]
+    #[test]
+    fn the_session_file_is_created_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join(SESSION_FILE);
+        let leftover = path.with_extension("json.tmp");
+        std::fs::write(&leftover, "{}").expect("leftover");
+        std::fs::set_permissions(&leftover, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        write_session(&path, &session()).expect("written");
+        let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "mode {mode:o}");
+        assert_eq!(
+            read_session(&path)
+                .expect("read back")
+                .meta
+                .device_id
+                .as_str(),
+            "DEVICE"
+        );
+    }
+
+    /// A session that cannot be written is an error, never ignored.
+    #[test]
+    fn a_session_that_cannot_be_written_is_an_error() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("missing-dir").join(SESSION_FILE);
+        assert!(matches!(
+            write_session(&path, &session()),
+            Err(MatrixError::Session(_))
+        ));
+    }
 }
