@@ -1,7 +1,9 @@
 //! The audit log's records and its HMAC chain: every row carries `mac = HMAC-SHA256(key, canonical(row) ‖
 //! prev_mac)`, and a chain head kept outside the audit table records the last sequence number under the same key.
 //! The key comes from the settings and is never stored in the database, so an attacker with write access to the
-//! database can neither edit, delete nor re-hash rows without `verify` noticing.
+//! database can neither edit, delete nor re-hash rows without `verify` noticing. Deleting the newest rows together
+//! with putting back an older head is caught only by the external checkpoint ([`AuditCheckpoint`]), kept outside
+//! the database.
 //!
 //! The canonical encoding is length-prefixed (never JSON of a map), so no two different rows encode alike.
 
@@ -15,6 +17,9 @@ use sha2::Sha256;
 use crate::store::StoreError;
 
 pub use crate::store::chain_verify::{AuditProblem, AuditProblemKind, ChainVerifier, VerifyReport};
+pub use checkpoint::AuditCheckpoint;
+
+mod checkpoint;
 
 type HmacSha256 = Hmac<Sha256>;
 
