@@ -97,7 +97,7 @@ async fn a_call_the_role_does_not_grant_is_refused_by_the_api_server() {
     let token = SimToken {
         name: BOT_USER.into(),
         token: "bot-without-logs".into(),
-        role: Some(role.sim_role()),
+        roles: Some(vec![role.sim_role()]),
     };
     let sim = sim_for(token).await;
     let app = TestApp::spawn_on(Arc::new(sim), AppOptions::default()).await;
@@ -125,7 +125,7 @@ async fn sim_with_role(role: &rbac::RenderedRole, token: &str) -> Arc<Sim> {
     let token = SimToken {
         name: BOT_USER.into(),
         token: token.into(),
-        role: Some(role.sim_role()),
+        roles: Some(vec![role.sim_role()]),
     };
     let sim = sim_for(token).await;
     Arc::new(sim)
