@@ -26,6 +26,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// Domain-separation tags, so a row MAC can never pass as a head MAC or the reverse.
 const ROW_TAG: &[u8] = b"mystocks-audit-row-v1\0";
 const HEAD_TAG: &[u8] = b"mystocks-audit-head-v1\0";
+const NOTE_TAG: &[u8] = b"mystocks-audit-note-v1\0";
 
 /// The `prev_mac` of the first row.
 pub const GENESIS_MAC: &str = "";
@@ -50,6 +51,30 @@ impl AuditKey {
     pub fn random() -> Self {
         let bytes: [u8; 32] = rand::random();
         AuditKey(SecretString::from(hex::encode(bytes)))
+    }
+
+    /// Signs `text` for `purpose` (a short name: `reanchor-request`) under its own domain-separation tag, so a
+    /// value the bot keeps in the database cannot be forged by someone who can only write the database. Hex.
+    pub fn sign_note(&self, purpose: &str, text: &str) -> String {
+        hex::encode(self.note_mac(purpose, text).finalize().into_bytes())
+    }
+
+    /// True when `signature` is [`AuditKey::sign_note`] of `text` for `purpose` (constant-time compare).
+    pub fn note_is_signed(&self, purpose: &str, text: &str, signature: &str) -> bool {
+        match hex::decode(signature) {
+            Ok(stored) => self.note_mac(purpose, text).verify_slice(&stored).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    fn note_mac(&self, purpose: &str, text: &str) -> HmacSha256 {
+        let mut mac = self.hmac();
+        mac.update(NOTE_TAG);
+        let mut encoded = Vec::new();
+        put_str(&mut encoded, purpose);
+        put_str(&mut encoded, text);
+        mac.update(&encoded);
+        mac
     }
 
     fn hmac(&self) -> HmacSha256 {
@@ -373,6 +398,16 @@ mod tests {
         );
         let other = AuditKey::new(SecretString::from("another-unit-test-key")).expect("key");
         assert!(!head.mac_is_valid(&other));
+    }
+
+    #[test]
+    fn notes_are_signed_for_one_purpose() {
+        let sig = key().sign_note("reanchor-request", "dave");
+        assert!(key().note_is_signed("reanchor-request", "dave", &sig));
+        assert!(!key().note_is_signed("reanchor-request", "erin", &sig));
+        assert!(!key().note_is_signed("other", "dave", &sig));
+        let other = AuditKey::new(SecretString::from("another-unit-test-key")).expect("key");
+        assert!(!other.note_is_signed("reanchor-request", "dave", &sig));
     }
 
     #[test]

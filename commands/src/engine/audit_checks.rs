@@ -95,12 +95,39 @@ fn verify_reply(report: &VerifyReport) -> Reply {
         })
 }
 
-/// The first admin's request, kept in the store until a second admin confirms or it expires.
+/// The first admin's request, kept in the store until a second admin confirms or it expires. Signed with the
+/// audit key: someone who can write the database must not be able to plant a first request, which would turn an
+/// admin's innocent first `audit reanchor` into the confirmation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct ReanchorRequest {
     person: String,
     display: String,
     at: DateTime<Utc>,
+    #[serde(default)]
+    signature: String,
+}
+
+/// The purpose [`ReanchorRequest`] signatures are made for.
+const REQUEST_PURPOSE: &str = "audit-reanchor-request";
+
+impl ReanchorRequest {
+    fn signed_text(&self) -> String {
+        format!(
+            "{}\n{}\n{}",
+            self.person,
+            self.display,
+            self.at.to_rfc3339()
+        )
+    }
+
+    fn sign(mut self, key: &crate::audit::AuditKey) -> Self {
+        self.signature = key.sign_note(REQUEST_PURPOSE, &self.signed_text());
+        self
+    }
+
+    fn is_signed_by(&self, key: &crate::audit::AuditKey) -> bool {
+        key.note_is_signed(REQUEST_PURPOSE, &self.signed_text(), &self.signature)
+    }
 }
 
 /// `audit reanchor`: the first admin's invocation asks, a second admin's confirms and re-anchors.
@@ -118,6 +145,16 @@ pub(super) async fn reanchor(request: &Request<'_>) -> Outcome {
     let pending = match ctx.store.get_value(REANCHOR_REQUEST).await {
         Ok(value) => value
             .and_then(|v| serde_json::from_str::<ReanchorRequest>(&v).ok())
+            .filter(|r| {
+                let signed = r.is_signed_by(&ctx.audit_key);
+                if !signed {
+                    tracing::error!(
+                        "a stored audit reanchor request is not signed with the audit key: ignored (was the \
+                         database written to?)"
+                    );
+                }
+                signed
+            })
             .filter(|r| {
                 chrono::Duration::from_std(ctx.policy.expiry)
                     .is_ok_and(|expiry| now - r.at < expiry)
@@ -151,7 +188,9 @@ async fn ask(request: &Request<'_>, now: DateTime<Utc>) -> Outcome {
         person: me.person_id.clone(),
         display: me.display.clone(),
         at: now,
-    };
+        signature: String::new(),
+    }
+    .sign(&ctx.audit_key);
     let value = serde_json::to_string(&asked).unwrap_or_default();
     if let Err(err) = ctx.store.put_value(REANCHOR_REQUEST, &value).await {
         return request.internal_error(&err).await;

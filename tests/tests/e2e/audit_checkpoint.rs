@@ -9,6 +9,7 @@ use mystocks_commands::audit::AuditCheckpoint;
 use mystocks_commands::audit_anchor::{
     AnchorError, AnchorHealth, Published, publish_once, read_checkpoint, write_checkpoint,
 };
+use mystocks_commands::clock::Clock;
 use mystocks_commands::directory::{DirectoryConfig, PersonConfig};
 use mystocks_tests::app::test_audit_key;
 use mystocks_tests::rbac::{CHECKPOINT_NAME, CHECKPOINT_NAMESPACE};
@@ -248,4 +249,20 @@ async fn the_checkpoint_is_written_only_over_the_version_it_read() {
     // The publisher's next step reads the new version and writes over it.
     let published = publish_once(&ctx, &anchor).await.expect("publishes");
     assert!(matches!(published, Published::Written(_)), "{published:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_request_planted_in_the_database_does_not_count() {
+    let app = app(StoreKind::Sqlite).await;
+    let at = app.clock.now().to_rfc3339();
+    let planted = format!(r#"{{"person":"dave","display":"dave","at":"{at}","signature":"00"}}"#);
+    app.store
+        .put_value("audit:reanchor:request", &planted)
+        .await
+        .expect("planted");
+    let first = texts(&app.say("erin", "audit reanchor").await);
+    assert!(
+        first.contains("asks to re-anchor") && !first.contains("re-anchored"),
+        "an unsigned request is not a first admin's: {first}"
+    );
 }
