@@ -266,3 +266,55 @@ async fn a_first_request_planted_in_the_database_does_not_count() {
         "an unsigned request is not a first admin's: {first}"
     );
 }
+
+/// The log lines written while the test holds the guard (this thread's default subscriber).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// Current-thread: every task runs on this thread, under the thread's default subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn each_checkpoint_is_also_a_structured_log_line() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = app(StoreKind::Sqlite).await;
+    let ctx = app.core.context().clone();
+    let anchor = ctx.audit_anchor.clone().expect("anchor");
+    app.say("carol", "pods").await;
+    let Published::Written(cp) = publish_once(&ctx, &anchor).await.expect("publishes") else {
+        panic!("nothing written");
+    };
+    let text = String::from_utf8_lossy(&captured.0.lock().expect("log")).to_string();
+    let line: serde_json::Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "audit checkpoint published")
+        .unwrap_or_else(|| panic!("no checkpoint line in {text}"));
+    assert_eq!(line["fields"]["seq"], cp.seq);
+    assert_eq!(line["fields"]["mac"], cp.mac.as_str());
+    assert!(
+        line["fields"]["at"]
+            .as_str()
+            .is_some_and(|at| at.starts_with(&cp.at.format("%Y-%m-%dT%H:%M:%S").to_string())),
+        "{line}"
+    );
+    assert!(!text.contains("test-audit-key"), "the key is never logged");
+}
