@@ -28,7 +28,16 @@ pub(super) async fn verify(request: &Request<'_>) -> Outcome {
             ),
         ),
         Some(anchor) => match audit_anchor::read_checkpoint(&ctx.kube, &anchor.location).await {
-            Ok(stored) => (stored.checkpoint, None),
+            Ok(stored) => {
+                let note = stored.checkpoint.is_none().then(|| {
+                    format!(
+                        "The {} holds no checkpoint yet: the bot writes one within {} s of the next entry.",
+                        anchor.location,
+                        anchor.interval.as_secs()
+                    )
+                });
+                (stored.checkpoint, note)
+            }
             Err(err) => (None, Some(format!("The checkpoint could not be read: {err}."))),
         },
     };
