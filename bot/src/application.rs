@@ -12,6 +12,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use mystocks_adapters::in_flight::InFlight;
 use mystocks_commands::Handler as _;
 use mystocks_commands::audit::AuditKey;
+use mystocks_commands::audit_anchor::{AuditAnchor, CheckpointLocation};
 use mystocks_commands::clock::SystemClock;
 use mystocks_commands::cluster::Target;
 use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator, RedisCoordinator};
@@ -23,7 +24,7 @@ use tokio::net::TcpListener;
 
 use crate::metrics::Metrics;
 use crate::ops_server::{self, OpsState};
-use crate::settings::{KubernetesSettings, Settings};
+use crate::settings::{AuditSettings, KubernetesSettings, Settings};
 
 /// After the grace period, how long giving the remaining jobs and locks back may take (a store or Redis that does
 /// not answer must not hold the exit up; what was not given back expires by itself).
@@ -107,6 +108,16 @@ impl Application {
         .with_incidents(settings.incident_settings())
         .with_checks(settings.checks_config());
         let context = context.with_runbooks(crate::check_config::load_runbooks(&settings.runbooks));
+        let context = match audit_anchor(&settings.audit)? {
+            Some(anchor) => context.with_audit_anchor(anchor),
+            None => {
+                tracing::warn!(
+                    "no [audit.checkpoint]: the audit chain is not anchored outside the database, so its newest \
+                     entries could be cut off unnoticed"
+                );
+                context
+            }
+        };
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
@@ -178,6 +189,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let jobs = self.core.start_job_runner();
+        let checkpoints = self.core.start_audit_checkpoints();
         let ops = OpsState {
             core: self.core.clone(),
             metrics: self.metrics.clone(),
@@ -224,6 +236,9 @@ impl Application {
         }
         hand_over(&self.core).await;
         jobs.abort();
+        if let Some(task) = checkpoints {
+            task.abort();
+        }
         let _ = ops_stop.send(());
         if let Some(task) = ops_task {
             let _ = task.await;
@@ -231,6 +246,21 @@ impl Application {
         self.core.context().store.close().await;
         served.context("the HTTP server failed")
     }
+}
+
+/// The audit checkpoint of `[audit.checkpoint]`, if configured (settings were validated: the cluster is the bot's).
+fn audit_anchor(audit: &AuditSettings) -> anyhow::Result<Option<AuditAnchor>> {
+    let Some(cp) = &audit.checkpoint else {
+        return Ok(None);
+    };
+    let interval = parse_duration(&cp.interval)
+        .map_err(|e| anyhow::anyhow!("audit.checkpoint.interval: {e}"))?;
+    let location = CheckpointLocation {
+        cluster: cp.cluster.clone(),
+        namespace: cp.namespace.clone(),
+        name: cp.name.clone(),
+    };
+    Ok(Some(AuditAnchor::new(location, interval)))
 }
 
 /// Gives back the jobs still running (their leases) and the locks this process holds, within

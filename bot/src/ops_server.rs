@@ -1,6 +1,7 @@
 //! The bot's own endpoints, on a port apart from the public Slack endpoint: `/healthz` (the process is alive),
 //! `/readyz` (store, coordinator and cluster each answer; `?degraded=ok` also answers 200 while one is down, for
-//! the readiness probe — a degraded bot still answers read-only commands; a stopping bot answers 503 `draining`
+//! the readiness probe — a degraded bot still answers read-only commands; the audit checkpoint refusing to publish
+//! over a cut-short log is reported the same way; a stopping bot answers 503 `draining`
 //! whatever is asked, so no new traffic is sent its way while it finishes what is in flight) and `/metrics`
 //! (Prometheus).
 
@@ -13,6 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use mystocks_commands::audit_anchor::AnchorHealth;
 use mystocks_commands::engine::{Core, Dependency};
 use mystocks_commands::store::ApprovalState;
 use serde::Deserialize;
@@ -136,7 +138,8 @@ async fn ready(State(state): State<OpsState>, Query(q): Query<ReadyQuery>) -> (S
             }
         }
     }
-    let all_up = checks.iter().all(|c| c.problem.is_none());
+    let anchored = audit_checkpoint(&state.core, &mut body);
+    let all_up = checks.iter().all(|c| c.problem.is_none()) && anchored;
     let status = if all_up || q.degraded.as_deref() == Some("ok") {
         StatusCode::OK
     } else {
@@ -144,6 +147,32 @@ async fn ready(State(state): State<OpsState>, Query(q): Query<ReadyQuery>) -> (S
     };
     let verdict = if all_up { "ready" } else { "degraded" };
     (status, format!("{verdict}\n{body}"))
+}
+
+/// The audit checkpoint's line of `/readyz` (none when it is not configured); false while the publisher refuses
+/// to write (the log lost the checkpointed row) or cannot reach the ConfigMap. Such a bot stays up for the
+/// probe's `?degraded=ok`, so an admin can still run `audit verify` and `audit reanchor` in chat.
+fn audit_checkpoint(core: &Core, body: &mut String) -> bool {
+    let Some(anchor) = &core.context().audit_anchor else {
+        return true;
+    };
+    match anchor.health() {
+        AnchorHealth::Starting => {
+            body.push_str("audit-checkpoint: ok (nothing checkpointed yet)\n")
+        }
+        AnchorHealth::Anchored { seq } => {
+            body.push_str(&format!("audit-checkpoint: ok (entry {seq})\n"))
+        }
+        AnchorHealth::Refused(why) => {
+            body.push_str(&format!("audit-checkpoint: REFUSED — {why}\n"));
+            return false;
+        }
+        AnchorHealth::Unavailable(why) => {
+            body.push_str(&format!("audit-checkpoint: unavailable — {why}\n"));
+            return false;
+        }
+    }
+    true
 }
 
 async fn metrics(State(state): State<OpsState>) -> Response {

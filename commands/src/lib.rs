@@ -1,6 +1,7 @@
 //! mystocks-commands — the command core: grammar, policy, approvals, audit, the store, and execution against the
 //! cluster. Adapters hand it an [`Invocation`] and a [`ReplySink`]; it answers through the sink.
 
+pub mod audit_anchor;
 pub mod checks;
 pub mod cluster;
 pub mod engine;

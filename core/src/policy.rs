@@ -106,6 +106,9 @@ pub fn rule(command: &Command) -> Rule {
         Command::Admin(Admin::Freeze(_) | Admin::Unfreeze(_)) => {
             rule_of(Some(Role::Admin), Risk::Admin, false)
         }
+        // Two persons, but not an approval request: the second admin confirms by saying the same command (the
+        // engine keeps the first one's request; see `engine::audit_reanchor`).
+        Command::Admin(Admin::AuditReanchor(_)) => rule_of(Some(Role::Admin), Risk::Admin, false),
         Command::Incident(c) => incident::rule(c),
     }
 }

@@ -14,8 +14,9 @@ pub struct SimToken {
     pub name: String,
     /// The secret bearer token.
     pub token: String,
-    /// `None`: may do everything. `Some`: only what the role allows.
-    pub role: Option<Role>,
+    /// `None`: may do everything. `Some`: only what one of these Roles allows (a user bound to a Role in each
+    /// of several namespaces, as the bot is: the operated namespace and its own).
+    pub roles: Option<Vec<Role>>,
 }
 
 impl SimToken {
@@ -24,7 +25,7 @@ impl SimToken {
         SimToken {
             name: name.to_string(),
             token: token.to_string(),
-            role: None,
+            roles: None,
         }
     }
 }

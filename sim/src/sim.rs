@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::Pod;
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -280,6 +283,39 @@ impl Sim {
             .into_iter()
             .cloned()
             .collect()
+    }
+
+    /// The ConfigMap `namespace/name`, if it exists.
+    pub fn config_map(&self, namespace: &str, name: &str) -> Option<ConfigMap> {
+        self.cluster
+            .store()
+            .get::<ConfigMap>(namespace, name)
+            .cloned()
+    }
+
+    /// Creates or replaces the ConfigMap `namespace/name` with `data` (as `kubectl apply` of a manifest would; a
+    /// new resourceVersion either way).
+    pub fn put_config_map(
+        &self,
+        namespace: &str,
+        name: &str,
+        data: Option<BTreeMap<String, String>>,
+    ) {
+        let mut store = self.cluster.store();
+        let mut cm = store
+            .get::<ConfigMap>(namespace, name)
+            .cloned()
+            .unwrap_or_else(|| ConfigMap {
+                metadata: ObjectMeta {
+                    name: Some(name.to_string()),
+                    namespace: Some(namespace.to_string()),
+                    uid: Some(uuid::Uuid::new_v4().to_string()),
+                    ..ObjectMeta::default()
+                },
+                ..ConfigMap::default()
+            });
+        cm.data = data;
+        store.put(cm);
     }
 
     /// Simulated time now.

@@ -6,7 +6,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,6 +22,7 @@ pub enum Kind {
     Deployment,
     ReplicaSet,
     Event,
+    ConfigMap,
 }
 
 impl Kind {
@@ -33,6 +34,7 @@ impl Kind {
             "replicasets" => Kind::ReplicaSet,
             "namespaces" => Kind::Namespace,
             "events" => Kind::Event,
+            "configmaps" => Kind::ConfigMap,
             _ => return None,
         })
     }
@@ -95,6 +97,7 @@ stored!(Pod, Kind::Pod, pods);
 stored!(Deployment, Kind::Deployment, deployments);
 stored!(ReplicaSet, Kind::ReplicaSet, replicasets);
 stored!(Event, Kind::Event, events);
+stored!(ConfigMap, Kind::ConfigMap, configmaps);
 
 /// How many changes the watch history keeps.
 const HISTORY: usize = 5000;
@@ -109,6 +112,7 @@ pub struct Store {
     pub deployments: BTreeMap<Key, Deployment>,
     pub replicasets: BTreeMap<Key, ReplicaSet>,
     pub events: BTreeMap<Key, Event>,
+    pub configmaps: BTreeMap<Key, ConfigMap>,
     /// Simulation-only state of each pod (lifecycle stage, fate, timers).
     pub pod_runtime: HashMap<Key, PodRuntime>,
     /// Each object's latest JSON (from its last event), so reads do not serialize again.
@@ -138,6 +142,7 @@ impl Store {
             deployments: BTreeMap::new(),
             replicasets: BTreeMap::new(),
             events: BTreeMap::new(),
+            configmaps: BTreeMap::new(),
             pod_runtime: HashMap::new(),
             latest: BTreeMap::new(),
             history: VecDeque::new(),

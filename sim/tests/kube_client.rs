@@ -355,10 +355,10 @@ async fn a_role_bound_token_may_read_but_not_patch() {
     let reader = SimToken {
         name: "viewer".into(),
         token: "viewer-token".into(),
-        role: Some(Role::allow(
+        roles: Some(vec![Role::allow(
             &["get", "list", "watch"],
             &["deployments", "pods"],
-        )),
+        )]),
     };
     let config = SimConfig {
         speed: 50.0,

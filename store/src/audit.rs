@@ -1,7 +1,9 @@
 //! The audit log's records and its HMAC chain: every row carries `mac = HMAC-SHA256(key, canonical(row) ‖
 //! prev_mac)`, and a chain head kept outside the audit table records the last sequence number under the same key.
 //! The key comes from the settings and is never stored in the database, so an attacker with write access to the
-//! database can neither edit, delete nor re-hash rows without `verify` noticing.
+//! database can neither edit, delete nor re-hash rows without `verify` noticing. Deleting the newest rows together
+//! with putting back an older head is caught only by the external checkpoint ([`AuditCheckpoint`]), kept outside
+//! the database.
 //!
 //! The canonical encoding is length-prefixed (never JSON of a map), so no two different rows encode alike.
 
@@ -15,12 +17,16 @@ use sha2::Sha256;
 use crate::store::StoreError;
 
 pub use crate::store::chain_verify::{AuditProblem, AuditProblemKind, ChainVerifier, VerifyReport};
+pub use checkpoint::AuditCheckpoint;
+
+mod checkpoint;
 
 type HmacSha256 = Hmac<Sha256>;
 
 /// Domain-separation tags, so a row MAC can never pass as a head MAC or the reverse.
 const ROW_TAG: &[u8] = b"mystocks-audit-row-v1\0";
 const HEAD_TAG: &[u8] = b"mystocks-audit-head-v1\0";
+const NOTE_TAG: &[u8] = b"mystocks-audit-note-v1\0";
 
 /// The `prev_mac` of the first row.
 pub const GENESIS_MAC: &str = "";
@@ -45,6 +51,30 @@ impl AuditKey {
     pub fn random() -> Self {
         let bytes: [u8; 32] = rand::random();
         AuditKey(SecretString::from(hex::encode(bytes)))
+    }
+
+    /// Signs `text` for `purpose` (a short name: `reanchor-request`) under its own domain-separation tag, so a
+    /// value the bot keeps in the database cannot be forged by someone who can only write the database. Hex.
+    pub fn sign_note(&self, purpose: &str, text: &str) -> String {
+        hex::encode(self.note_mac(purpose, text).finalize().into_bytes())
+    }
+
+    /// True when `signature` is [`AuditKey::sign_note`] of `text` for `purpose` (constant-time compare).
+    pub fn note_is_signed(&self, purpose: &str, text: &str, signature: &str) -> bool {
+        match hex::decode(signature) {
+            Ok(stored) => self.note_mac(purpose, text).verify_slice(&stored).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    fn note_mac(&self, purpose: &str, text: &str) -> HmacSha256 {
+        let mut mac = self.hmac();
+        mac.update(NOTE_TAG);
+        let mut encoded = Vec::new();
+        put_str(&mut encoded, purpose);
+        put_str(&mut encoded, text);
+        mac.update(&encoded);
+        mac
     }
 
     fn hmac(&self) -> HmacSha256 {
@@ -368,6 +398,16 @@ mod tests {
         );
         let other = AuditKey::new(SecretString::from("another-unit-test-key")).expect("key");
         assert!(!head.mac_is_valid(&other));
+    }
+
+    #[test]
+    fn notes_are_signed_for_one_purpose() {
+        let sig = key().sign_note("reanchor-request", "dave");
+        assert!(key().note_is_signed("reanchor-request", "dave", &sig));
+        assert!(!key().note_is_signed("reanchor-request", "erin", &sig));
+        assert!(!key().note_is_signed("other", "dave", &sig));
+        let other = AuditKey::new(SecretString::from("another-unit-test-key")).expect("key");
+        assert!(!other.note_is_signed("reanchor-request", "dave", &sig));
     }
 
     #[test]

@@ -79,4 +79,8 @@ on_both_databases!(
     audit::deleted_newest_rows_are_found,
     audit::deleted_head_is_found,
     audit::whole_log_deleted_is_found,
+    audit::cut_tail_with_an_old_head_put_back_is_found,
+    audit::old_head_restored_and_written_on_is_found,
+    audit::both_tables_emptied_are_found,
+    audit::an_intact_log_matches_its_checkpoint,
 );

@@ -4,11 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mystocks_commands::audit::AuditKey;
+use mystocks_commands::audit_anchor::{AuditAnchor, CheckpointLocation};
 use mystocks_commands::checks::ChecksConfig;
 use mystocks_commands::clock::{Clock, ManualClock};
 use mystocks_commands::cluster::Target;
 use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator};
-use mystocks_commands::directory::Directory;
+use mystocks_commands::directory::{Directory, DirectoryConfig};
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
 use mystocks_commands::engine::{Context, Core, CoreSettings};
 use mystocks_commands::incident::IncidentSettings;
@@ -44,6 +45,11 @@ pub struct AppOptions {
     pub incidents: IncidentSettings,
     /// Faults the core's store suffers (the test's own handle, `TestApp::store`, goes around them).
     pub faults: Option<Arc<crate::faulty_store::Faults>>,
+    /// The people (default: the demo people).
+    pub people: Option<DirectoryConfig>,
+    /// Keep the audit checkpoint in the sim's ConfigMap, as deploy/ configures the bot (default true). The app
+    /// does not run the publisher: tests call `audit_anchor::publish_once` when they want a checkpoint.
+    pub audit_checkpoint: bool,
 }
 
 impl Default for AppOptions {
@@ -60,6 +66,8 @@ impl Default for AppOptions {
             },
             incidents: IncidentSettings::default(),
             faults: None,
+            people: None,
+            audit_checkpoint: true,
         }
     }
 }
@@ -95,6 +103,23 @@ pub async fn kube_client(sim: &Sim) -> kube::Client {
     .await
     .expect("sim kubeconfig usable");
     kube::Client::try_from(config).expect("kube client")
+}
+
+/// The audit checkpoint deploy/ creates, made (empty) in `sim` unless it exists, and the anchor for it.
+pub fn checkpoint_in(sim: &Sim) -> AuditAnchor {
+    use crate::rbac::{CHECKPOINT_NAME, CHECKPOINT_NAMESPACE};
+    if sim
+        .config_map(CHECKPOINT_NAMESPACE, CHECKPOINT_NAME)
+        .is_none()
+    {
+        sim.put_config_map(CHECKPOINT_NAMESPACE, CHECKPOINT_NAME, None);
+    }
+    let location = CheckpointLocation {
+        cluster: "bot".into(),
+        namespace: CHECKPOINT_NAMESPACE.into(),
+        name: CHECKPOINT_NAME.into(),
+    };
+    AuditAnchor::new(location, Duration::from_secs(10))
 }
 
 impl TestApp {
@@ -151,12 +176,18 @@ impl TestApp {
             Some(faults) => crate::faulty_store::FaultyStore::wrap(store.clone(), faults.clone()),
             None => store.clone(),
         };
+        let directory = match &options.people {
+            Some(people) => {
+                Directory::from_config_with(people, &options.policy).expect("test people are valid")
+            }
+            None => Directory::demo(),
+        };
         let ctx = Context::new(
             kube_client(&sim).await,
             Target::default(),
             core_store,
             coordinator,
-            Directory::demo(),
+            directory,
             options.policy.clone(),
             clock.clone() as Arc<dyn Clock>,
             test_audit_key(),
@@ -168,6 +199,11 @@ impl TestApp {
             redis_url: Some(format!("redis://{}", sim.redis_addr())),
             ..ChecksConfig::default()
         });
+        let ctx = if options.audit_checkpoint {
+            ctx.with_audit_anchor(checkpoint_in(&sim))
+        } else {
+            ctx
+        };
         let core = Core::new(ctx);
         let sink = Arc::new(RecordingSink::default());
         core.register_sink("console", sink.clone());

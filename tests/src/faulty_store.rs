@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mystocks_commands::audit::{AuditKey, AuditRow, NewAuditEntry, VerifyReport};
+use mystocks_commands::audit::{AuditCheckpoint, AuditKey, AuditRow, NewAuditEntry, VerifyReport};
 use mystocks_commands::incident::{IncidentRecord, NewTimelineEntry, TimelineEntry};
 use mystocks_commands::store::{
     ApprovalRecord, ApprovalState, FreezeState, IncidentStore, Job, JobOutcome, NewApproval, Store,
@@ -301,9 +301,18 @@ impl Store for FaultyStore {
         self.inner.audit_tail(n).await
     }
 
-    async fn verify_audit(&self, key: &AuditKey) -> Result<VerifyReport, StoreError> {
+    async fn audit_row(&self, seq: i64) -> Result<Option<AuditRow>, StoreError> {
         self.faults.wait_while_paused().await;
-        self.inner.verify_audit(key).await
+        self.inner.audit_row(seq).await
+    }
+
+    async fn verify_audit(
+        &self,
+        key: &AuditKey,
+        checkpoint: Option<&AuditCheckpoint>,
+    ) -> Result<VerifyReport, StoreError> {
+        self.faults.wait_while_paused().await;
+        self.inner.verify_audit(key, checkpoint).await
     }
 
     async fn close(&self) {

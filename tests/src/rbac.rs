@@ -15,6 +15,13 @@ use serde::Deserialize;
 /// The name of the bot's Role, RoleBinding and ServiceAccount in the manifests.
 pub const BOT_ROLE: &str = "mystocks-bot";
 
+/// The Role (and RoleBinding) in the bot's own namespace that lets it get and update the audit checkpoint.
+pub const CHECKPOINT_ROLE: &str = "mystocks-bot-audit-checkpoint";
+
+/// Where deploy/ puts the audit checkpoint ConfigMap: the bot's namespace, and its name.
+pub const CHECKPOINT_NAMESPACE: &str = "mystocks-bot";
+pub const CHECKPOINT_NAME: &str = "mystocks-bot-audit-checkpoint";
+
 /// The user name of the bot's token in the sim (what the API server's 403 messages and the request log show).
 pub const BOT_USER: &str = "system:serviceaccount:mystocks-bot:mystocks-bot";
 
@@ -204,8 +211,13 @@ impl std::fmt::Display for ApiCall {
 impl RenderedRole {
     /// The Role named [`BOT_ROLE`] among rendered objects.
     pub fn from_objects(objects: &[serde_yaml::Value]) -> Result<RenderedRole, String> {
-        let role = find(objects, "Role", BOT_ROLE)
-            .ok_or("no Role named mystocks-bot in the rendered manifests")?;
+        RenderedRole::named(objects, BOT_ROLE)
+    }
+
+    /// The Role named `name` among rendered objects.
+    pub fn named(objects: &[serde_yaml::Value], name: &str) -> Result<RenderedRole, String> {
+        let role = find(objects, "Role", name)
+            .ok_or_else(|| format!("no Role named {name} in the rendered manifests"))?;
         let namespace = role["metadata"]["namespace"]
             .as_str()
             .ok_or("the Role has no namespace")?
@@ -287,23 +299,38 @@ impl RenderedRole {
     }
 }
 
-/// The Role rendered from the enforced overlay, once per test process. Panics (failing the test) when kubectl
+/// The objects rendered from the enforced overlay, once per test process. Panics (failing the test) when kubectl
 /// is missing or the manifests do not render: a missing tool is a failure, never a silent skip.
-pub fn bot_role() -> &'static RenderedRole {
-    static ROLE: OnceLock<RenderedRole> = OnceLock::new();
-    ROLE.get_or_init(|| {
+fn enforced_objects() -> &'static [serde_yaml::Value] {
+    static OBJECTS: OnceLock<Vec<serde_yaml::Value>> = OnceLock::new();
+    OBJECTS.get_or_init(|| {
         let dir = deploy_dir().join("overlays").join(ENFORCED_OVERLAY);
-        let objects = kustomize(&dir).unwrap_or_else(|e| panic!("{e}"));
-        RenderedRole::from_objects(&objects).unwrap_or_else(|e| panic!("{e}"))
+        kustomize(&dir).unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
-/// The bot's bearer token for the sim, limited to the rendered Role.
+/// The Role in the operated namespace, rendered from the enforced overlay, once per test process.
+pub fn bot_role() -> &'static RenderedRole {
+    static ROLE: OnceLock<RenderedRole> = OnceLock::new();
+    ROLE.get_or_init(|| {
+        RenderedRole::from_objects(enforced_objects()).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// The Role in the bot's own namespace (the audit checkpoint), rendered from the enforced overlay.
+pub fn checkpoint_role() -> &'static RenderedRole {
+    static ROLE: OnceLock<RenderedRole> = OnceLock::new();
+    ROLE.get_or_init(|| {
+        RenderedRole::named(enforced_objects(), CHECKPOINT_ROLE).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// The bot's bearer token for the sim, limited to the rendered Roles (both are bound to the bot's account).
 pub fn bot_token() -> SimToken {
     SimToken {
         name: BOT_USER.to_string(),
         token: format!("bot-{}", uuid::Uuid::new_v4().simple()),
-        role: Some(bot_role().sim_role()),
+        roles: Some(vec![bot_role().sim_role(), checkpoint_role().sim_role()]),
     }
 }
 

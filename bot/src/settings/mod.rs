@@ -182,6 +182,37 @@ pub struct AuditSettings {
     /// The HMAC key of the audit chain (required for `run`; never stored in the database).
     #[serde(deserialize_with = "secret::lenient_secret")]
     pub hmac_key: Option<SecretString>,
+    /// Where the chain's checkpoint is kept outside the database (`[audit.checkpoint]`); none: no checkpoint, and
+    /// the newest entries could be cut off with the chain head unnoticed.
+    pub checkpoint: Option<CheckpointSettings>,
+}
+
+/// `[audit.checkpoint]`: the ConfigMap the bot writes the chain's signed checkpoint to (get and update only).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSettings {
+    /// The cluster holding the ConfigMap. Reserved for when the bot talks to several clusters; today only
+    /// `"bot"`, the cluster of `[kubernetes]` (the default).
+    #[serde(default = "bot_cluster")]
+    pub cluster: String,
+    /// The ConfigMap's namespace (the bot's own, e.g. `mystocks-bot`).
+    pub namespace: String,
+    /// The ConfigMap's name (e.g. `mystocks-bot-audit-checkpoint`).
+    pub name: String,
+    /// How often the checkpoint is brought up to date (`"10s"`, the default; shorter only for tests).
+    #[serde(default = "checkpoint_interval")]
+    pub interval: String,
+}
+
+/// The only `[audit.checkpoint] cluster` today: the cluster the bot talks to.
+pub const BOT_CLUSTER: &str = "bot";
+
+fn bot_cluster() -> String {
+    BOT_CLUSTER.into()
+}
+
+fn checkpoint_interval() -> String {
+    "10s".into()
 }
 
 /// Slack (the adapter: `mystocks_adapters::slack`; see docs/slack.md).

@@ -362,3 +362,73 @@ fn every_documented_key_of_the_example_is_a_real_setting() {
         Ok(())
     });
 }
+
+#[test]
+fn the_audit_checkpoint_section_loads_with_defaults_and_overrides() {
+    Jail::expect_with(|jail| {
+        let file = valid_file().replace(
+            "[slack]",
+            "[audit.checkpoint]\nnamespace = \"mystocks-bot\"\nname = \"mystocks-bot-audit-checkpoint\"\n\n[slack]",
+        );
+        jail.create_file("bot.toml", &file)?;
+        let s = load(jail).map_err(|e| e.to_string())?;
+        let cp = s.audit.checkpoint.as_ref().ok_or("no checkpoint")?;
+        assert_eq!(
+            (
+                cp.cluster.as_str(),
+                cp.namespace.as_str(),
+                cp.name.as_str(),
+                cp.interval.as_str()
+            ),
+            (
+                "bot",
+                "mystocks-bot",
+                "mystocks-bot-audit-checkpoint",
+                "10s"
+            )
+        );
+        jail.set_env("MYSTOCKS_BOT__AUDIT__CHECKPOINT__INTERVAL", "2s");
+        let s = load(jail).map_err(|e| e.to_string())?;
+        assert_eq!(
+            s.audit.checkpoint.map(|c| c.interval).as_deref(),
+            Some("2s")
+        );
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.create_file("bot.toml", &valid_file())?;
+        let without = load(jail).map_err(|e| e.to_string())?;
+        assert!(
+            without.audit.checkpoint.is_none(),
+            "the section is optional"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn a_bad_audit_checkpoint_says_what_to_write() {
+    Jail::expect_with(|jail| {
+        let file = valid_file().replace(
+            "[slack]",
+            "[audit.checkpoint]\ncluster = \"prod-eu\"\nnamespace = \"\"\nname = \"cp\"\ninterval = \"soon\"\n\n[slack]",
+        );
+        jail.create_file("bot.toml", &file)?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        for needle in [
+            "audit.checkpoint.cluster is `prod-eu`: only `bot`",
+            "audit.checkpoint.namespace is empty",
+            "audit.checkpoint.interval: `soon` is not a duration",
+        ] {
+            assert!(err.contains(needle), "{needle} not in {err}");
+        }
+        let missing = valid_file().replace(
+            "[slack]",
+            "[audit.checkpoint]\nnamespace = \"x\"\n\n[slack]",
+        );
+        jail.create_file("bot.toml", &missing)?;
+        let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("name"), "{err}");
+        Ok(())
+    });
+}

@@ -116,6 +116,9 @@ impl Settings {
             )),
             Some(_) => {}
         }
+        if let Some(cp) = &self.audit.checkpoint {
+            audit_checkpoint_problems(cp, &mut p);
+        }
         if let Err(e) = self.policy.validate() {
             p.push(format!("[policy] {e}"));
         } else if let Err(e) = Directory::from_config_with(&self.people, &self.policy) {
@@ -248,6 +251,18 @@ impl Settings {
                 .into(),
             ),
             (
+                "audit checkpoint".into(),
+                match &self.audit.checkpoint {
+                    Some(cp) => format!(
+                        "ConfigMap {}/{} in the bot's cluster, every {}",
+                        cp.namespace, cp.name, cp.interval
+                    ),
+                    None => {
+                        "none (the newest entries are not protected outside the database)".into()
+                    }
+                },
+            ),
+            (
                 "http server".into(),
                 format!("listening on {}", self.server.listen),
             ),
@@ -325,5 +340,28 @@ impl fmt::Display for Summary {
             writeln!(f, "{:<width$}  {v}", format!("{k}:"), width = width + 1)?;
         }
         Ok(())
+    }
+}
+
+fn audit_checkpoint_problems(cp: &super::CheckpointSettings, p: &mut Vec<String>) {
+    if cp.cluster != super::BOT_CLUSTER {
+        p.push(format!(
+            "audit.checkpoint.cluster is `{}`: only `{}` (the cluster in [kubernetes]) is supported; remove the key \
+             or set it to `{}`",
+            cp.cluster,
+            super::BOT_CLUSTER,
+            super::BOT_CLUSTER
+        ));
+    }
+    for (key, value) in [("namespace", &cp.namespace), ("name", &cp.name)] {
+        if value.trim().is_empty() {
+            p.push(format!(
+                "audit.checkpoint.{key} is empty: name the ConfigMap deploy/ creates (namespace `mystocks-bot`, \
+                 name `mystocks-bot-audit-checkpoint`)"
+            ));
+        }
+    }
+    if let Err(e) = mystocks_commands::policy::parse_duration(&cp.interval) {
+        p.push(format!("audit.checkpoint.interval: {e}"));
     }
 }

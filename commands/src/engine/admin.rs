@@ -1,4 +1,5 @@
-//! Commands about the bot itself: help, whoami, the open approvals, the audit log, freeze and unfreeze.
+//! Commands about the bot itself: help, whoami, the open approvals, the audit log, freeze and unfreeze (checking
+//! and re-anchoring the audit log: `audit_checks.rs`).
 
 use crate::command::{Audit, Freeze, Help};
 use crate::reply::{Block, Level, Reply, ReplyKind, Table};
@@ -124,46 +125,6 @@ pub(super) async fn audit(request: &Request<'_>, cmd: &Audit) -> Outcome {
         });
     request.say(reply).await;
     Outcome::allowed(format!("{} audit entries shown", rows.len()))
-}
-
-pub(super) async fn audit_verify(request: &Request<'_>) -> Outcome {
-    let ctx = request.ctx;
-    let report = match ctx.store.verify_audit(&ctx.audit_key).await {
-        Ok(report) => report,
-        Err(err) => return request.internal_error(&err).await,
-    };
-    let reply = if report.is_ok() {
-        Reply::text(
-            ReplyKind::Result,
-            Level::Ok,
-            format!(
-                "Audit log intact: {} entries checked, chain and head verified.",
-                report.rows_checked
-            ),
-        )
-    } else {
-        let lines: Vec<String> = report
-            .problems
-            .iter()
-            .map(|p| format!("entry {}: {} — {}", p.seq, p.kind, p.detail))
-            .collect();
-        Reply::new(ReplyKind::Result, Level::Fail)
-            .with_header(format!(
-                "Audit log TAMPERED: {} problem(s) in {} entries",
-                report.problems.len(),
-                report.rows_checked
-            ))
-            .with_block(Block::Code {
-                text: lines.join("\n"),
-            })
-    };
-    request.say(reply).await;
-    let summary = if report.is_ok() {
-        "audit verified".to_string()
-    } else {
-        format!("{} audit problems", report.problems.len())
-    };
-    Outcome::allowed(summary)
 }
 
 pub(super) async fn freeze(request: &Request<'_>, cmd: &Freeze) -> Outcome {

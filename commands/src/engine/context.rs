@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::audit::AuditKey;
+use crate::audit_anchor::AuditAnchor;
 use crate::checks::ChecksConfig;
 use crate::clock::Clock;
 use crate::cluster::Target;
@@ -78,6 +79,8 @@ pub struct Context {
     pub runbooks: Arc<RunbookSet>,
     /// Where the core reports invocations, latencies and errors (the binary's metrics); none in most tests.
     pub metrics: Option<Arc<dyn CoreMetrics>>,
+    /// The audit chain's external checkpoint (`[audit.checkpoint]`), if configured.
+    pub audit_anchor: Option<Arc<AuditAnchor>>,
     pub(crate) limits: RateLimits,
     /// Audit entries the store could not take, recorded as one gap entry when it answers again.
     pub(crate) audit_gap: AuditGap,
@@ -117,6 +120,7 @@ impl Context {
             runbooks: Arc::default(),
             limits,
             metrics: None,
+            audit_anchor: None,
             audit_gap: AuditGap::default(),
             claim_pre_filter: PreFilter::default(),
         }
@@ -144,6 +148,12 @@ impl Context {
     /// The same context with these runbooks (`[runbooks]`; the default has none).
     pub fn with_runbooks(mut self, runbooks: RunbookSet) -> Self {
         self.runbooks = Arc::new(runbooks);
+        self
+    }
+
+    /// The same context keeping the audit chain's checkpoint outside the database, in `anchor`'s ConfigMap.
+    pub fn with_audit_anchor(mut self, anchor: AuditAnchor) -> Self {
+        self.audit_anchor = Some(Arc::new(anchor));
         self
     }
 

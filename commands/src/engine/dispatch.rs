@@ -15,7 +15,7 @@ use super::claim::{self, Claim};
 use super::jobs::JobRunner;
 use super::ratelimit::{LimitClass, slow_down};
 use super::trail::{Decision, Trail};
-use super::{Context, admin, approvals, checks, decide, metrics_hook, readonly};
+use super::{Context, admin, approvals, audit_checks, checks, decide, metrics_hook, readonly};
 
 /// What a command handler hands back: the decision to audit, and a one-line outcome.
 pub(super) struct Outcome {
@@ -236,6 +236,7 @@ async fn run(request: &Request<'_>, command: Command) -> Outcome {
         Command::Decide(Decide::Cancel(c)) => decide::cancel(request, &c).await,
         Command::Admin(Admin::Freeze(c)) => admin::freeze(request, &c).await,
         Command::Admin(Admin::Unfreeze(_)) => admin::unfreeze(request).await,
+        Command::Admin(Admin::AuditReanchor(_)) => audit_checks::reanchor(request).await,
         Command::Incident(c) => Box::pin(super::incidents::run(request, &c)).await,
     }
 }
@@ -247,7 +248,7 @@ async fn run_read(request: &Request<'_>, read: Read) -> Outcome {
         Read::Whoami(_) => admin::whoami(request).await,
         Read::Approvals(_) => admin::approvals(request).await,
         Read::Audit(c) => admin::audit(request, &c).await,
-        Read::AuditVerify(_) => admin::audit_verify(request).await,
+        Read::AuditVerify(_) => audit_checks::verify(request).await,
         Read::Pods(c) => readonly::pods(request, &c).await,
         Read::Top(_) => readonly::top(request).await,
         Read::Logs(c) => readonly::logs(request, &c).await,

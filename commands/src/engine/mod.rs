@@ -4,6 +4,7 @@
 
 mod admin;
 mod approvals;
+mod audit_checks;
 mod audit_gap;
 mod change;
 mod checks;
@@ -70,6 +71,23 @@ impl Core {
     /// Starts polling the store for due jobs (jobs of a dead process are taken over when their lease expires).
     pub fn start_job_runner(&self) -> tokio::task::JoinHandle<()> {
         self.runner.clone().spawn_poller()
+    }
+
+    /// Starts the audit checkpoint publisher when `[audit.checkpoint]` is configured: every `interval` it
+    /// checkpoints the chain's newest row in the ConfigMap, unless the chain lost the last checkpoint's row (then
+    /// it keeps the old object and reports not-ready; see [`crate::audit_anchor`]).
+    pub fn start_audit_checkpoints(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let anchor = self.ctx.audit_anchor.clone()?;
+        let ctx = self.ctx.clone();
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(anchor.interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                // Errors are recorded in the anchor's health (and logged when they start).
+                let _ = crate::audit_anchor::publish_once(&ctx, &anchor).await;
+            }
+        }))
     }
 
     /// Graceful stop, first step: claims no stored job from now on (running ones go on; `settle` waits for them).

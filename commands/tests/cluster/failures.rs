@@ -76,10 +76,10 @@ async fn a_read_only_token_reads_but_a_preview_is_forbidden() {
     let viewer = SimToken {
         name: "viewer".into(),
         token: "viewer-token".into(),
-        role: Some(Role::allow(
+        roles: Some(vec![Role::allow(
             &["get", "list", "watch"],
             &["deployments", "replicasets", "pods"],
-        )),
+        )]),
     };
     let config = SimConfig {
         speed: crate::support::SPEED,

@@ -1,9 +1,10 @@
-//! audit — the newest audit-log entries, or a check of the log's HMAC chain.
-//! Grammar: `audit [N]` · `audit verify`
+//! audit — the newest audit-log entries, a check of the log's HMAC chain, or re-anchoring its checkpoint.
+//! Grammar: `audit [N]` · `audit verify` · `audit reanchor`
 //!
-//! One command name, two forms: [`Audit`] lists, [`AuditVerify`] checks.
+//! One command name, three forms: [`Audit`] lists, [`AuditVerify`] checks, [`AuditReanchor`] (admin, two persons)
+//! accepts the log as it is now after a restore from backup.
 
-use crate::command::Read;
+use crate::command::{Admin, Read};
 use serde::{Deserialize, Serialize};
 
 use super::{Canonical, Command, CommandSpec};
@@ -18,10 +19,12 @@ pub const MAX_LIMIT: u32 = 500;
 pub static SPEC: CommandSpec = CommandSpec {
     name: "audit",
     aliases: &[],
-    summary: "The newest audit-log entries (`audit N`), or `audit verify` to check the log is untampered.",
-    usage: "audit [N | verify]",
+    summary: "The newest audit-log entries (`audit N`), `audit verify` to check the log is untampered and complete \
+              up to its external checkpoint, or `audit reanchor` (admins; a second admin confirms) to checkpoint the \
+              log as it is now after a restore from backup.",
+    usage: "audit [N | verify | reanchor]",
     flags: &[],
-    examples: &["audit", "audit 50", "audit verify"],
+    examples: &["audit", "audit 50", "audit verify", "audit reanchor"],
     manual: None,
     free_text: false,
     parse,
@@ -37,16 +40,23 @@ pub struct Audit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditVerify;
 
+/// Re-publish the audit checkpoint at the chain's current head (admin; needs a second admin's confirmation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReanchor;
+
 fn parse(args: &mut Args) -> Result<Command, ParseError> {
     let command = match args.next_arg() {
         Some(word) if word.eq_ignore_ascii_case("verify") => {
             Command::Read(Read::AuditVerify(AuditVerify))
         }
+        Some(word) if word.eq_ignore_ascii_case("reanchor") => {
+            Command::Admin(Admin::AuditReanchor(AuditReanchor))
+        }
         Some(given) if !given.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
             return Err(args.bad_value(
                 "argument for audit",
                 &given,
-                "expected a number of entries (1–500) or `verify`",
+                "expected a number of entries (1–500), `verify` or `reanchor`",
             ));
         }
         Some(given) => {
@@ -75,11 +85,17 @@ impl AuditVerify {
     }
 }
 
+impl AuditReanchor {
+    pub(crate) fn write_args(&self, out: &mut Canonical) {
+        out.arg("reanchor");
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Audit, AuditVerify};
-    use crate::command::Command;
+    use super::{Audit, AuditReanchor, AuditVerify};
     use crate::command::Read;
+    use crate::command::{Admin, Command};
     use crate::grammar::{ParseError, parse};
 
     #[test]
@@ -115,11 +131,26 @@ mod tests {
     }
 
     #[test]
+    fn reanchor_form() {
+        let cmd = Command::Admin(Admin::AuditReanchor(AuditReanchor));
+        assert_eq!(parse("audit reanchor"), Ok(cmd.clone()));
+        assert_eq!(
+            parse("audit REANCHOR").map(|c| c.canonical()),
+            Ok("audit reanchor".to_string())
+        );
+        assert_eq!(cmd.name(), "audit");
+        assert!(matches!(
+            parse("audit reanchor now"),
+            Err(ParseError::ExtraArgument { .. })
+        ));
+    }
+
+    #[test]
     fn bad_counts_and_extras_are_refused() {
         let err = parse("audit 501").expect_err("too many");
         assert_eq!(
             err.to_string(),
-            "`501` is not a valid number of entries: it must be at most 500 — usage: `audit [N | verify]`"
+            "`501` is not a valid number of entries: it must be at most 500 — usage: `audit [N | verify | reanchor]`"
         );
         assert!(matches!(
             parse("audit 0"),

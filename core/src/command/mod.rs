@@ -46,7 +46,7 @@ pub mod whoami;
 pub use approval_id::ApprovalId;
 pub use approvals::Approvals;
 pub use approve::Approve;
-pub use audit::{Audit, AuditVerify};
+pub use audit::{Audit, AuditReanchor, AuditVerify};
 pub use cancel::Cancel;
 pub use canonical::{Canonical, quote};
 pub use checklist::Checklist;
@@ -149,6 +149,7 @@ pub enum Decide {
 pub enum Admin {
     Freeze(Freeze),
     Unfreeze(Unfreeze),
+    AuditReanchor(AuditReanchor),
 }
 
 impl Command {
@@ -167,6 +168,7 @@ impl Command {
             Command::Decide(Decide::Cancel(_)) => &cancel::SPEC,
             Command::Admin(Admin::Freeze(_)) => &freeze::SPEC,
             Command::Admin(Admin::Unfreeze(_)) => &unfreeze::SPEC,
+            Command::Admin(Admin::AuditReanchor(_)) => &audit::SPEC,
             Command::Incident(_) => &incident::SPEC,
         }
     }
@@ -188,6 +190,7 @@ impl Command {
             Command::Decide(Decide::Cancel(c)) => c.write_args(&mut out),
             Command::Admin(Admin::Freeze(c)) => c.write_args(&mut out),
             Command::Admin(Admin::Unfreeze(_)) => {}
+            Command::Admin(Admin::AuditReanchor(c)) => c.write_args(&mut out),
             Command::Incident(c) => c.write_args(&mut out),
         }
         out.finish()

@@ -81,6 +81,17 @@ pub const RESOURCES: &[ResourceInfo] = &[
         subresources: &[],
     },
     ResourceInfo {
+        group: "",
+        version: "v1",
+        plural: "configmaps",
+        singular: "configmap",
+        kind: "ConfigMap",
+        namespaced: true,
+        verbs: &["create", "get", "list", "update", "watch"],
+        short_names: &["cm"],
+        subresources: &[],
+    },
+    ResourceInfo {
         group: "apps",
         version: "v1",
         plural: "deployments",

@@ -1,7 +1,9 @@
 //! The Kubernetes API server: one handler that authenticates, records, routes and answers every request.
 //! Routing by path lives in `path.rs`; reads in `read.rs`; watches in `watch.rs`; deployment writes in
-//! `write.rs`; pod delete / logs / proxy in `pods.rs`; PodMetrics in `metrics.rs`; errors in `status.rs`.
+//! `write.rs`; ConfigMap create / update in `config_maps.rs`; pod delete / logs / proxy in `pods.rs`; PodMetrics in
+//! `metrics.rs`; errors in `status.rs`.
 
+mod config_maps;
 pub mod discovery;
 mod metrics;
 pub mod patch;
@@ -182,11 +184,11 @@ fn discovery_response(st: &ApiState, route: &Route, accept: &str) -> ApiResult {
 /// Checks the request against the token's role (every RBAC attribute: verb, group, namespace, resource,
 /// subresource, name — see `auth`).
 fn authorize(req: &Req) -> ApiResult<()> {
-    let Some(role) = &req.token.role else {
+    let Some(roles) = &req.token.roles else {
         return Ok(());
     };
     let attributes = RequestAttributes::of(&req.method, &req.path, &req.query);
-    if role.allows(&attributes) {
+    if roles.iter().any(|role| role.allows(&attributes)) {
         return Ok(());
     }
     Err(ApiError::forbidden(
@@ -219,6 +221,10 @@ async fn resource(st: &ApiState, req: Req) -> ApiResult {
             out
         }
         ("apps", "deployments", Some("scale")) if is_get => write::get_scale(cluster, &req),
+        ("", "configmaps", None) if req.method == Method::PUT => config_maps::update(cluster, &req),
+        ("", "configmaps", None) if req.method == Method::POST => {
+            config_maps::create(cluster, &req)
+        }
         (_, _, None | Some("status")) if is_get => read::get_or_list(cluster, info, &req),
         _ => Err(ApiError::method_not_allowed(req.method.as_str())),
     }

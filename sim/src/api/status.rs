@@ -94,6 +94,18 @@ impl ApiError {
         }
     }
 
+    /// 409 AlreadyExists for a create of a taken name.
+    pub fn already_exists(resource: &str, group: &str, name: &str) -> ApiError {
+        ApiError {
+            details: Some((group.to_string(), resource.to_string(), name.to_string())),
+            ..ApiError::new(
+                StatusCode::CONFLICT,
+                "AlreadyExists",
+                format!("{resource} \"{name}\" already exists"),
+            )
+        }
+    }
+
     /// 410 Gone for a watch from a compacted resourceVersion.
     pub fn gone(rv: u64) -> ApiError {
         ApiError::new(

@@ -1,9 +1,10 @@
 //! Checking the audit chain: rows are fed one at a time in `seq` order (so a store can stream them), then the chain
-//! head is compared with where the rows ended. Re-exported from `crate::audit`.
+//! head is compared with where the rows ended, and the external checkpoint (when there is one) with the rows: the
+//! head lives in the same database as the rows, the checkpoint does not. Re-exported from `crate::audit`.
 
 use serde::Serialize;
 
-use crate::audit::{AuditHead, AuditKey, AuditRow, GENESIS_MAC};
+use crate::audit::{AuditCheckpoint, AuditHead, AuditKey, AuditRow, GENESIS_MAC};
 
 /// What kind of tampering a problem points to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -19,6 +20,16 @@ pub enum AuditProblemKind {
     TruncatedTail,
     /// The chain head is missing, was not written with the key, or does not match the rows.
     BadHead,
+    /// The external checkpoint names a row past the end of the log: the newest rows were deleted and an older
+    /// chain head put back.
+    TruncatedPastCheckpoint,
+    /// The row at the checkpoint's `seq` is not the row checkpointed: the log was rolled back to an older state
+    /// (an older head restored) and written on from there.
+    RolledBack,
+    /// The external checkpoint exists but the log has no rows: both tables were emptied.
+    WipedLog,
+    /// The external checkpoint was not signed with the audit key.
+    BadCheckpoint,
 }
 
 impl std::fmt::Display for AuditProblemKind {
@@ -29,6 +40,10 @@ impl std::fmt::Display for AuditProblemKind {
             AuditProblemKind::ForgedChain => "forged chain",
             AuditProblemKind::TruncatedTail => "truncated tail",
             AuditProblemKind::BadHead => "bad chain head",
+            AuditProblemKind::TruncatedPastCheckpoint => "truncated past the checkpoint",
+            AuditProblemKind::RolledBack => "rolled-back head",
+            AuditProblemKind::WipedLog => "wiped log",
+            AuditProblemKind::BadCheckpoint => "bad checkpoint",
         })
     }
 }
@@ -59,12 +74,26 @@ pub struct VerifyReport {
     pub head_seq: Option<i64>,
     /// What was found, in `seq` order; empty when the log is intact.
     pub problems: Vec<AuditProblem>,
+    /// The external checkpoint the rows were compared with, if one was given.
+    pub checkpoint: Option<AuditCheckpoint>,
+    /// The last row the check could confirm: the end of the untouched part of the chain, and none when no row
+    /// can be tied to the checkpoint (a wiped or rolled-back log).
+    pub confirmed_seq: Option<i64>,
+    /// The `seq` of the last row read.
+    pub last_seq: Option<i64>,
 }
 
 impl VerifyReport {
     /// True when nothing was found.
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Rows after the checkpoint, which it does not protect yet (all rows when there is no checkpoint).
+    pub fn unanchored_rows(&self) -> i64 {
+        let last = self.last_seq.unwrap_or(0);
+        let anchored = self.checkpoint.as_ref().map_or(0, |c| c.seq);
+        (last - anchored).max(0)
     }
 }
 
@@ -81,6 +110,9 @@ pub struct ChainVerifier<'k> {
     expected_seq: i64,
     last: Option<(i64, String)>,
     run: Option<BadRun>,
+    checkpoint: Option<AuditCheckpoint>,
+    /// The `mac` of the row at the checkpoint's `seq`, once read.
+    mac_at_checkpoint: Option<String>,
 }
 
 impl<'k> ChainVerifier<'k> {
@@ -92,12 +124,23 @@ impl<'k> ChainVerifier<'k> {
             expected_seq: 1,
             last: None,
             run: None,
+            checkpoint: None,
+            mac_at_checkpoint: None,
         }
+    }
+
+    /// Also compares the rows with the external checkpoint (see [`AuditCheckpoint`]).
+    pub fn against(mut self, checkpoint: Option<&AuditCheckpoint>) -> Self {
+        self.checkpoint = checkpoint.cloned();
+        self
     }
 
     /// Checks the next row.
     pub fn push(&mut self, row: &AuditRow) {
         self.report.rows_checked += 1;
+        if self.checkpoint.as_ref().is_some_and(|c| c.seq == row.seq) {
+            self.mac_at_checkpoint = Some(row.mac.clone());
+        }
         let gap = row.seq != self.expected_seq;
         if gap {
             self.problem(
@@ -166,7 +209,87 @@ impl<'k> ChainVerifier<'k> {
             }
             Some(h) => self.check_head(h, head_valid),
         }
+        self.report.last_seq = last_seq;
+        let chain_ok_through = self
+            .report
+            .problems
+            .iter()
+            .map(|p| p.seq - 1)
+            .min()
+            .map_or(last_seq, |before| last_seq.map(|l| l.min(before)));
+        self.report.confirmed_seq = chain_ok_through.filter(|s| *s > 0);
+        if let Some(checkpoint) = self.checkpoint.take() {
+            self.check_checkpoint(&checkpoint, last_seq);
+            self.report.checkpoint = Some(checkpoint);
+        }
+        // Stable: problems at one row keep the order they were found in.
+        self.report.problems.sort_by_key(|p| p.seq);
         self.report
+    }
+
+    /// Compares the rows with the external checkpoint: the one check an attacker with the database alone cannot
+    /// satisfy after cutting rows off, since the checkpoint is signed and kept elsewhere.
+    fn check_checkpoint(&mut self, cp: &AuditCheckpoint, last_seq: Option<i64>) {
+        let taken = cp.at.format("%Y-%m-%d %H:%M:%S UTC");
+        if !cp.is_signed_by(self.key) {
+            self.problem(
+                cp.seq,
+                AuditProblemKind::BadCheckpoint,
+                format!(
+                    "the checkpoint (row #{}, taken {taken}) is not signed with the audit key: it was written by \
+                     someone else; nothing can be confirmed against it",
+                    cp.seq
+                ),
+            );
+            return;
+        }
+        let confirmed = self.confirmed_text();
+        match last_seq {
+            None => {
+                self.report.confirmed_seq = None;
+                self.problem(
+                    1,
+                    AuditProblemKind::WipedLog,
+                    format!(
+                        "the checkpoint taken {taken} records row #{} but the log has no rows: both audit tables \
+                         were emptied; no row can be confirmed",
+                        cp.seq
+                    ),
+                );
+            }
+            Some(last) if last < cp.seq => self.problem(
+                last + 1,
+                AuditProblemKind::TruncatedPastCheckpoint,
+                format!(
+                    "the checkpoint taken {taken} records row #{} but the log ends at #{last}: rows #{}..#{} were \
+                     deleted and an older chain head put back; {confirmed}",
+                    cp.seq,
+                    last + 1,
+                    cp.seq
+                ),
+            ),
+            Some(_) if self.mac_at_checkpoint.as_deref() != Some(cp.mac.as_str()) => {
+                self.report.confirmed_seq = None;
+                self.problem(
+                    cp.seq,
+                    AuditProblemKind::RolledBack,
+                    format!(
+                        "row #{} is not the row the checkpoint taken {taken} records: the log was rolled back to \
+                         an older chain head and written on from there; no row can be confirmed against the \
+                         checkpoint",
+                        cp.seq
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn confirmed_text(&self) -> String {
+        match self.report.confirmed_seq {
+            Some(seq) => format!("the last row confirmed is #{seq}"),
+            None => "no row can be confirmed".to_string(),
+        }
     }
 
     fn check_head(&mut self, head: &AuditHead, head_valid: bool) {
@@ -374,5 +497,89 @@ mod tests {
         let report = verifier.finish(Some(&head));
         let text = report.problems[0].to_string();
         assert!(text.starts_with("#2: truncated tail"), "{text}");
+    }
+
+    fn against(rows: &[AuditRow], head: &AuditHead, cp: &AuditCheckpoint) -> VerifyReport {
+        let key = key();
+        let mut verifier = ChainVerifier::new(&key).against(Some(cp));
+        rows.iter().for_each(|row| verifier.push(row));
+        verifier.finish(Some(head))
+    }
+
+    fn kinds(report: &VerifyReport) -> Vec<(AuditProblemKind, i64)> {
+        report.problems.iter().map(|p| (p.kind, p.seq)).collect()
+    }
+
+    fn checkpoint_at(rows: &[AuditRow], seq: i64) -> AuditCheckpoint {
+        let row = &rows[(seq - 1) as usize];
+        AuditCheckpoint::sign(&key(), row.seq, &row.mac, Utc::now())
+    }
+
+    #[test]
+    fn a_checkpoint_that_matches_confirms_the_log() {
+        let (rows, head) = chain(&key(), 6);
+        let report = against(&rows, &head, &checkpoint_at(&rows, 4));
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!(report.confirmed_seq, Some(6));
+        assert_eq!(report.unanchored_rows(), 2);
+    }
+
+    #[test]
+    fn a_cut_tail_with_its_head_put_back_is_caught_by_the_checkpoint() {
+        let (rows, _) = chain(&key(), 6);
+        let cp = checkpoint_at(&rows, 6);
+        let older_head = AuditHead::after(&key(), &rows[3]);
+        // Without the checkpoint the cut is invisible: the head matches the rows left.
+        assert!(check(&rows[..4], Some(&older_head)).is_empty());
+        let report = against(&rows[..4], &older_head, &cp);
+        assert_eq!(
+            kinds(&report),
+            [(AuditProblemKind::TruncatedPastCheckpoint, 5)]
+        );
+        assert_eq!(report.confirmed_seq, Some(4));
+        assert!(
+            report.problems[0]
+                .detail
+                .contains("the last row confirmed is #4"),
+            "{}",
+            report.problems[0].detail
+        );
+    }
+
+    #[test]
+    fn a_rolled_back_log_written_on_is_caught_by_the_checkpoint() {
+        let (rows, _) = chain(&key(), 6);
+        let cp = checkpoint_at(&rows, 5);
+        // Back to row 3, then new rows 4.. written by the bot itself (valid MACs).
+        let mut rewritten = rows[..3].to_vec();
+        for seq in 4..=7 {
+            let prev = rewritten.last().map(|r| r.mac.clone()).unwrap_or_default();
+            let mut e = entry(seq);
+            e.text = format!("after the rollback {seq}");
+            rewritten.push(AuditRow::seal(&key(), seq, &prev, e));
+        }
+        let head = AuditHead::after(&key(), rewritten.last().expect("rows"));
+        assert!(check(&rewritten, Some(&head)).is_empty());
+        let report = against(&rewritten, &head, &cp);
+        assert_eq!(kinds(&report), [(AuditProblemKind::RolledBack, 5)]);
+        assert_eq!(report.confirmed_seq, None);
+    }
+
+    #[test]
+    fn a_wiped_log_and_a_forged_checkpoint_are_reported() {
+        let (rows, head) = chain(&key(), 3);
+        let cp = checkpoint_at(&rows, 3);
+        let key = key();
+        let report = ChainVerifier::new(&key).against(Some(&cp)).finish(None);
+        assert_eq!(kinds(&report), [(AuditProblemKind::WipedLog, 1)]);
+        assert_eq!(report.confirmed_seq, None);
+        let forged = AuditCheckpoint {
+            seq: 2,
+            ..cp.clone()
+        };
+        assert_eq!(
+            kinds(&against(&rows, &head, &forged)),
+            [(AuditProblemKind::BadCheckpoint, 2)]
+        );
     }
 }

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::audit::{AuditKey, AuditRow, NewAuditEntry, VerifyReport};
+use crate::audit::{AuditCheckpoint, AuditKey, AuditRow, NewAuditEntry, VerifyReport};
 
 pub use error::StoreError;
 pub use incidents::IncidentStore;
@@ -163,8 +163,17 @@ pub trait Store: IncidentStore + Send + Sync + std::fmt::Debug + 'static {
     /// The newest `n` rows, oldest first (for display); `n` ≤ 0 gives none.
     async fn audit_tail(&self, n: i64) -> Result<Vec<AuditRow>, StoreError>;
 
-    /// Checks the whole chain and its head under `key`, streaming the rows in `seq` order.
-    async fn verify_audit(&self, key: &AuditKey) -> Result<VerifyReport, StoreError>;
+    /// The row with this `seq`, if any (read leniently, as `verify_audit` reads it).
+    async fn audit_row(&self, seq: i64) -> Result<Option<AuditRow>, StoreError>;
+
+    /// Checks the whole chain and its head under `key`, streaming the rows in `seq` order, and compares the rows
+    /// with `checkpoint`, the chain's external checkpoint, when given (the only check that notices the newest
+    /// rows deleted together with an older head put back).
+    async fn verify_audit(
+        &self,
+        key: &AuditKey,
+        checkpoint: Option<&AuditCheckpoint>,
+    ) -> Result<VerifyReport, StoreError>;
 
     /// Closes the connections (waits for queries in flight).
     async fn close(&self);

@@ -617,7 +617,7 @@ pub async fn transitions_are_audited_with_their_job(db: &TestDb) {
     );
     assert!(
         store
-            .verify_audit(&crate::harness::audit_key())
+            .verify_audit(&crate::harness::audit_key(), None)
             .await
             .expect("verify")
             .is_ok()
@@ -670,7 +670,7 @@ pub async fn a_failed_write_leaves_no_half_transition(db: &TestDb) {
     );
     assert!(
         store
-            .verify_audit(&crate::harness::audit_key())
+            .verify_audit(&crate::harness::audit_key(), None)
             .await
             .expect("verify")
             .is_ok()

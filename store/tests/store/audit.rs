@@ -3,7 +3,8 @@
 use chrono::Duration;
 use futures::future::join_all;
 use mystocks_store::audit::{
-    AuditHead, AuditKey, AuditProblemKind, AuditRow, GENESIS_MAC, NewAuditEntry,
+    AuditCheckpoint, AuditHead, AuditKey, AuditProblemKind, AuditRow, GENESIS_MAC, NewAuditEntry,
+    VerifyReport,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -38,7 +39,7 @@ async fn append_rows(db: &TestDb, count: i64) -> Vec<AuditRow> {
 async fn problems(db: &TestDb) -> Vec<(AuditProblemKind, i64)> {
     let report = db
         .store
-        .verify_audit(&audit_key())
+        .verify_audit(&audit_key(), None)
         .await
         .expect("verify runs");
     report.problems.iter().map(|p| (p.kind, p.seq)).collect()
@@ -46,7 +47,10 @@ async fn problems(db: &TestDb) -> Vec<(AuditProblemKind, i64)> {
 
 pub async fn appends_chain_and_verify(db: &TestDb) {
     let store = &db.store;
-    let empty = store.verify_audit(&audit_key()).await.expect("verify");
+    let empty = store
+        .verify_audit(&audit_key(), None)
+        .await
+        .expect("verify");
     assert!(empty.is_ok() && empty.rows_checked == 0, "{empty:?}");
     let rows = append_rows(db, 5).await;
     assert_eq!(
@@ -65,12 +69,15 @@ pub async fn appends_chain_and_verify(db: &TestDb) {
     assert!(store.audit_tail(0).await.expect("tail").is_empty());
     assert!(store.audit_tail(-3).await.expect("tail").is_empty());
 
-    let report = store.verify_audit(&audit_key()).await.expect("verify");
+    let report = store
+        .verify_audit(&audit_key(), None)
+        .await
+        .expect("verify");
     assert!(report.is_ok(), "an untouched log passes: {report:?}");
     assert_eq!((report.rows_checked, report.head_seq), (5, Some(5)));
 
     let wrong = AuditKey::new(SecretString::from("some-other-key-entirely")).expect("key");
-    let report = store.verify_audit(&wrong).await.expect("verify");
+    let report = store.verify_audit(&wrong, None).await.expect("verify");
     assert!(!report.is_ok(), "a wrong key fails verification");
 }
 
@@ -91,7 +98,11 @@ pub async fn concurrent_appends_leave_no_gaps(db: &TestDb) {
         .collect();
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=30).collect::<Vec<_>>());
-    let report = db.store.verify_audit(&audit_key()).await.expect("verify");
+    let report = db
+        .store
+        .verify_audit(&audit_key(), None)
+        .await
+        .expect("verify");
     assert!(report.is_ok() && report.rows_checked == 30, "{report:?}");
     other.close().await;
 }
@@ -194,4 +205,116 @@ pub async fn whole_log_deleted_is_found(db: &TestDb) {
     append_rows(db, 3).await;
     db.raw.exec("DELETE FROM audit_log").await;
     assert_eq!(problems(db).await, [(AuditProblemKind::TruncatedTail, 1)]);
+}
+
+/// The checkpoint the bot would publish outside the database for `row`.
+fn checkpoint_of(row: &AuditRow) -> AuditCheckpoint {
+    AuditCheckpoint::sign(&audit_key(), row.seq, &row.mac, t0() + Duration::hours(1))
+}
+
+async fn verify_against(db: &TestDb, checkpoint: &AuditCheckpoint) -> VerifyReport {
+    db.store
+        .verify_audit(&audit_key(), Some(checkpoint))
+        .await
+        .expect("verify runs")
+}
+
+fn found(report: &VerifyReport) -> Vec<(AuditProblemKind, i64)> {
+    report.problems.iter().map(|p| (p.kind, p.seq)).collect()
+}
+
+/// The attacker keeps a copy of the head row (plain SQL: no key needed), lets the log grow, then deletes the
+/// newest rows and puts the old head row back. The chain and head agree again; only the checkpoint knows better.
+async fn cut_tail_and_restore_head(db: &TestDb, keep: i64) {
+    db.raw
+        .exec(&format!("DELETE FROM audit_log WHERE seq > {keep}"))
+        .await;
+    db.raw.exec("DELETE FROM audit_head").await;
+    db.raw
+        .exec("INSERT INTO audit_head SELECT * FROM saved_head")
+        .await;
+}
+
+pub async fn cut_tail_with_an_old_head_put_back_is_found(db: &TestDb) {
+    append_rows(db, 4).await;
+    db.raw
+        .exec("CREATE TABLE saved_head AS SELECT * FROM audit_head")
+        .await;
+    let rows = append_rows_from(db, 5, 6).await;
+    let checkpoint = checkpoint_of(rows.last().expect("row 6"));
+    cut_tail_and_restore_head(db, 4).await;
+    assert!(
+        problems(db).await.is_empty(),
+        "the database alone cannot tell: this is the hole the checkpoint closes"
+    );
+    let report = verify_against(db, &checkpoint).await;
+    assert_eq!(
+        found(&report),
+        [(AuditProblemKind::TruncatedPastCheckpoint, 5)]
+    );
+    assert_eq!(report.confirmed_seq, Some(4));
+    let detail = &report.problems[0].detail;
+    assert!(
+        detail.contains("rows #5..#6 were deleted") && detail.contains("last row confirmed is #4"),
+        "{detail}"
+    );
+}
+
+pub async fn old_head_restored_and_written_on_is_found(db: &TestDb) {
+    append_rows(db, 3).await;
+    db.raw
+        .exec("CREATE TABLE saved_head AS SELECT * FROM audit_head")
+        .await;
+    let rows = append_rows_from(db, 4, 6).await;
+    let checkpoint = checkpoint_of(&rows[1]);
+    cut_tail_and_restore_head(db, 3).await;
+    // The bot goes on appending from the restored head: rows 4.. again, with valid MACs.
+    let again = append_rows_from(db, 10, 13).await;
+    assert_eq!(again.first().map(|r| r.seq), Some(4));
+    assert!(problems(db).await.is_empty(), "the chain itself is whole");
+    let report = verify_against(db, &checkpoint).await;
+    assert_eq!(found(&report), [(AuditProblemKind::RolledBack, 5)]);
+    assert_eq!(report.confirmed_seq, None);
+    assert!(
+        report.problems[0]
+            .detail
+            .contains("no row can be confirmed"),
+        "{}",
+        report.problems[0].detail
+    );
+}
+
+pub async fn both_tables_emptied_are_found(db: &TestDb) {
+    let rows = append_rows(db, 3).await;
+    let checkpoint = checkpoint_of(&rows[2]);
+    db.raw.exec("DELETE FROM audit_log").await;
+    db.raw.exec("DELETE FROM audit_head").await;
+    assert!(
+        problems(db).await.is_empty(),
+        "an empty log with no head looks fresh"
+    );
+    let report = verify_against(db, &checkpoint).await;
+    assert_eq!(found(&report), [(AuditProblemKind::WipedLog, 1)]);
+    assert_eq!(report.confirmed_seq, None);
+}
+
+pub async fn an_intact_log_matches_its_checkpoint(db: &TestDb) {
+    let rows = append_rows(db, 5).await;
+    let report = verify_against(db, &checkpoint_of(&rows[2])).await;
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(
+        (report.confirmed_seq, report.unanchored_rows()),
+        (Some(5), 2)
+    );
+    let row = db.store.audit_row(3).await.expect("read").expect("row 3");
+    assert_eq!(row, rows[2]);
+    assert_eq!(db.store.audit_row(9).await.expect("read"), None);
+}
+
+async fn append_rows_from(db: &TestDb, first: i64, last: i64) -> Vec<AuditRow> {
+    let mut rows = Vec::new();
+    for n in first..=last {
+        rows.push(db.store.append_audit(entry(n)).await.expect("append"));
+    }
+    rows
 }

@@ -64,7 +64,7 @@ async fn memory_store_works_and_keeps_its_data() {
     );
     assert!(
         store
-            .verify_audit(&audit_key())
+            .verify_audit(&audit_key(), None)
             .await
             .expect("verify")
             .is_ok()

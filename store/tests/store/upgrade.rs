@@ -47,7 +47,7 @@ async fn a_postgres_store_of_the_first_release_upgrades_and_keeps_verifying() {
 }
 
 async fn upgraded(store: &dyn store::Store, key: &AuditKey) {
-    let before = store.verify_audit(key).await.expect("verify");
+    let before = store.verify_audit(key, None).await.expect("verify");
     assert!(before.is_ok(), "the old chain verifies: {before:?}");
     assert!(
         before.rows_checked >= 20,
@@ -115,7 +115,7 @@ async fn upgraded(store: &dyn store::Store, key: &AuditKey) {
         .await
         .expect("append");
     assert_eq!(row.seq, tail[0].seq + 2, "after the request's own row");
-    let after = store.verify_audit(key).await.expect("verify");
+    let after = store.verify_audit(key, None).await.expect("verify");
     assert!(after.is_ok(), "old and new rows verify together: {after:?}");
     assert_eq!(after.rows_checked, before.rows_checked + 2);
     assert_eq!(first.state, ApprovalState::Pending);

@@ -185,7 +185,7 @@ on_both_stores!(
         }
         assert!(
             app.store
-                .verify_audit(&test_audit_key())
+                .verify_audit(&test_audit_key(), None)
                 .await
                 .expect("verify")
                 .is_ok()

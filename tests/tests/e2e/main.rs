@@ -3,6 +3,7 @@
 
 mod approvals;
 mod audit;
+mod audit_checkpoint;
 mod checks;
 mod incidents;
 mod readonly;

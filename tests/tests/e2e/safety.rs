@@ -95,7 +95,7 @@ on_both_stores!(
             );
             let report = app
                 .store
-                .verify_audit(&mystocks_tests::app::test_audit_key())
+                .verify_audit(&mystocks_tests::app::test_audit_key(), None)
                 .await
                 .expect("verify");
             assert!(report.is_ok(), "fault at write {n}: {report:?}");

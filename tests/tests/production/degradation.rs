@@ -169,7 +169,7 @@ async fn postgres_down_answers_reads_refuses_changes_and_records_the_audit_gap()
         "{gap:#?}"
     );
     let report = store
-        .verify_audit(&mystocks_tests::app::test_audit_key())
+        .verify_audit(&mystocks_tests::app::test_audit_key(), None)
         .await
         .expect("verify");
     assert!(

@@ -2,6 +2,7 @@
 //! rendered Role enforced and fully used, the bot's own endpoints and metrics after an end-to-end run, and
 //! several replicas on one PostgreSQL and Redis (each event once, each approval executed once, takeover).
 
+mod audit_checkpoint;
 mod claims;
 mod config;
 mod degradation;

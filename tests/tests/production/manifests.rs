@@ -66,6 +66,12 @@ fn the_bot_runs_in_its_own_namespace_and_its_role_in_the_operated_one() {
             let ns = o["metadata"]["namespace"].as_str();
             match kind {
                 "Namespace" => assert_eq!(o["metadata"]["name"].as_str(), Some("mystocks-bot")),
+                // The audit checkpoint's Role lives with its ConfigMap, in the bot's own namespace.
+                "Role" | "RoleBinding"
+                    if o["metadata"]["name"].as_str() == Some(rbac::CHECKPOINT_ROLE) =>
+                {
+                    assert_eq!(ns, Some("mystocks-bot"), "{overlay}: {kind}")
+                }
                 "Role" | "RoleBinding" => assert_eq!(ns, Some("mystocks"), "{overlay}: {kind}"),
                 _ => assert_eq!(
                     ns,
@@ -250,4 +256,56 @@ fn the_matrix_side_is_one_pod_with_its_device_on_a_volume() {
         Some(3),
         "Slack replicas still scale out"
     );
+}
+
+#[test]
+fn the_audit_checkpoint_is_created_empty_and_only_get_and_update_are_granted_on_it() {
+    for overlay in rbac::overlays() {
+        let objects = render(&overlay);
+        let cm = find(&objects, "ConfigMap", rbac::CHECKPOINT_NAME).expect("checkpoint ConfigMap");
+        assert_eq!(
+            cm["metadata"]["namespace"].as_str(),
+            Some(rbac::CHECKPOINT_NAMESPACE)
+        );
+        assert!(
+            cm["data"].is_null(),
+            "{overlay}: no data key, so re-applying never clears the checkpoint"
+        );
+        let role = RenderedRole::named(&objects, rbac::CHECKPOINT_ROLE).expect("checkpoint Role");
+        assert_eq!(role.namespace, rbac::CHECKPOINT_NAMESPACE);
+        let grants: Vec<String> = role.grants().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            grants,
+            [
+                format!("get core/configmaps {}", rbac::CHECKPOINT_NAME),
+                format!("update core/configmaps {}", rbac::CHECKPOINT_NAME),
+            ],
+            "{overlay}"
+        );
+        let binding = find(&objects, "RoleBinding", rbac::CHECKPOINT_ROLE).expect("binding");
+        assert_eq!(
+            binding["subjects"][0]["name"].as_str(),
+            Some("mystocks-bot")
+        );
+        assert_eq!(
+            binding["subjects"][0]["namespace"].as_str(),
+            Some("mystocks-bot")
+        );
+        let config = find(&objects, "ConfigMap", "mystocks-bot-config")
+            .or_else(|| {
+                objects.iter().find(|o| {
+                    o["kind"].as_str() == Some("ConfigMap")
+                        && o["metadata"]["name"]
+                            .as_str()
+                            .is_some_and(|n| n.starts_with("mystocks-bot-config"))
+                })
+            })
+            .expect("the settings ConfigMap");
+        let toml = config["data"]["config.toml"].as_str().unwrap_or_default();
+        assert!(
+            toml.contains(&format!("namespace = \"{}\"", rbac::CHECKPOINT_NAMESPACE))
+                && toml.contains(&format!("name = \"{}\"", rbac::CHECKPOINT_NAME)),
+            "{overlay}: the settings name the checkpoint deploy/ creates"
+        );
+    }
 }

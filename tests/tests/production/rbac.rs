@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use mystocks_commands::directory::{DirectoryConfig, PersonConfig};
 use mystocks_sim::{RecordedRequest, Sim, SimToken};
 use mystocks_tests::rbac::{self, ApiCall, BOT_USER};
 use mystocks_tests::{AppOptions, TestApp, approval_id, texts};
@@ -33,9 +34,26 @@ fn bot_calls(requests: &[RecordedRequest]) -> Vec<ApiCall> {
         .collect()
 }
 
+/// The demo people and a second admin (`audit reanchor` takes two).
+fn people() -> DirectoryConfig {
+    let mut people = DirectoryConfig::demo();
+    people.persons.push(PersonConfig {
+        id: "erin".into(),
+        display: None,
+        identities: vec!["console:erin".into()],
+        roles: vec!["admin".into()],
+        groups: Vec::new(),
+    });
+    people
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_stays_within_the_role_and_uses_all_of_it() {
-    let app = TestApp::spawn(AppOptions::default()).await;
+    let app = TestApp::spawn(AppOptions {
+        people: Some(people()),
+        ..AppOptions::default()
+    })
+    .await;
     for read in READS {
         app.say("alice", read).await;
     }
@@ -57,6 +75,11 @@ async fn every_command_stays_within_the_role_and_uses_all_of_it() {
             .any(|a| matches!(a.state.as_str(), "done" | "failed"));
         assert!(finished, "{change}: {}", texts(&done));
     }
+    // The audit checkpoint (in the bot's own namespace): read by `audit verify`, written by `audit reanchor`.
+    app.say("dave", "audit verify").await;
+    app.say("dave", "audit reanchor").await;
+    let reanchored = texts(&app.say("erin", "audit reanchor").await);
+    assert!(reanchored.contains("re-anchored"), "{reanchored}");
     let requests = app.sim.requests();
     let others: Vec<_> = requests
         .iter()
@@ -75,17 +98,26 @@ async fn every_command_stays_within_the_role_and_uses_all_of_it() {
         forbidden.is_empty(),
         "the sim refused calls the Role does not grant: {forbidden:?}"
     );
-    let role = rbac::bot_role();
-    let denied = rbac::denied_calls(&requests, BOT_USER, role);
+    let (role, checkpoint) = (rbac::bot_role(), rbac::checkpoint_role());
+    let denied: Vec<String> = rbac::denied_calls(&requests, BOT_USER, role)
+        .into_iter()
+        .filter(|d| rbac::denied_calls(&requests, BOT_USER, checkpoint).contains(d))
+        .collect();
     assert!(
         denied.is_empty(),
-        "calls outside the Role (group, namespace or resourceNames): {denied:#?}"
+        "calls outside both Roles (group, namespace or resourceNames): {denied:#?}"
     );
-    let unused = role.unused(&bot_calls(&requests));
-    let unused: Vec<String> = unused.iter().map(ToString::to_string).collect();
+    let calls = bot_calls(&requests);
+    let unused: Vec<String> = role
+        .unused(&calls)
+        .iter()
+        .chain(checkpoint.unused(&calls).iter())
+        .map(ToString::to_string)
+        .collect();
     assert!(
         unused.is_empty(),
-        "granted but never used by the code — remove from deploy/base/role.yaml: {unused:?}"
+        "granted but never used by the code — remove from deploy/base/role.yaml or audit-checkpoint.yaml: \
+         {unused:?}"
     );
 }
 
@@ -97,7 +129,7 @@ async fn a_call_the_role_does_not_grant_is_refused_by_the_api_server() {
     let token = SimToken {
         name: BOT_USER.into(),
         token: "bot-without-logs".into(),
-        role: Some(role.sim_role()),
+        roles: Some(vec![role.sim_role()]),
     };
     let sim = sim_for(token).await;
     let app = TestApp::spawn_on(Arc::new(sim), AppOptions::default()).await;
@@ -125,7 +157,7 @@ async fn sim_with_role(role: &rbac::RenderedRole, token: &str) -> Arc<Sim> {
     let token = SimToken {
         name: BOT_USER.into(),
         token: token.into(),
-        role: Some(role.sim_role()),
+        roles: Some(vec![role.sim_role()]),
     };
     let sim = sim_for(token).await;
     Arc::new(sim)

@@ -334,7 +334,10 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
         .filter(|e| e.kind == kind::APPROVAL && e.detail["event_id"].is_null())
         .count();
     let executed: usize = applied.values().sum();
-    let verify = store.verify_audit(&test_audit_key()).await.expect("verify");
+    let verify = store
+        .verify_audit(&test_audit_key(), None)
+        .await
+        .expect("verify");
     eprintln!(
         "soak: {} approved changes ({done} done), {} denied, {} requests refused while another was in flight; \
          {kills} replicas killed, {redis_restarts} Redis restarts; every delivery sent twice\n\

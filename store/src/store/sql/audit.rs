@@ -9,7 +9,8 @@ use sqlx::{Pool, Transaction};
 use super::Dialect;
 use super::bounds::{BindArg, ReadCol};
 use crate::audit::{
-    AuditHead, AuditKey, AuditRow, ChainVerifier, GENESIS_MAC, NewAuditEntry, VerifyReport,
+    AuditCheckpoint, AuditHead, AuditKey, AuditRow, ChainVerifier, GENESIS_MAC, NewAuditEntry,
+    VerifyReport,
 };
 use crate::store::StoreError;
 
@@ -126,9 +127,25 @@ pub(super) async fn tail<DB: Dialect>(
     rows.iter().map(|row| decode::<DB>(row, false)).collect()
 }
 
+pub(super) async fn row<DB: Dialect>(
+    pool: &Pool<DB>,
+    seq: i64,
+) -> Result<Option<AuditRow>, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM audit_log WHERE seq = $1"
+    ))
+    .arg(seq)
+    .fetch_optional(DB::pool(pool))
+    .await?;
+    row.as_ref().map(|r| decode::<DB>(r, true)).transpose()
+}
+
 pub(super) async fn verify<DB: Dialect>(
     pool: &Pool<DB>,
     key: &AuditKey,
+    checkpoint: Option<&AuditCheckpoint>,
 ) -> Result<VerifyReport, StoreError> {
     let mut tx = pool.begin_with(DB::BEGIN_SNAPSHOT).await?;
     let head =
@@ -143,7 +160,7 @@ pub(super) async fn verify<DB: Dialect>(
                 })
             })
             .transpose()?;
-    let mut verifier = ChainVerifier::new(key);
+    let mut verifier = ChainVerifier::new(key).against(checkpoint);
     {
         let mut rows = sqlx::query(concat!(
             "SELECT ",

@@ -22,7 +22,7 @@ use super::{
     ApprovalRecord, ApprovalState, FreezeState, Job, JobOutcome, NewApproval, Store, StoreError,
     Transition, Transitioned, Vote, VoteResult, redact_url,
 };
-use crate::audit::{AuditKey, AuditRow, NewAuditEntry, VerifyReport};
+use crate::audit::{AuditCheckpoint, AuditKey, AuditRow, NewAuditEntry, VerifyReport};
 use dialect::Dialect;
 
 /// The store in a PostgreSQL database.
@@ -202,8 +202,16 @@ impl<DB: Dialect> Store for SqlStore<DB> {
         audit::tail(&self.pool, n).await
     }
 
-    async fn verify_audit(&self, key: &AuditKey) -> Result<VerifyReport, StoreError> {
-        audit::verify(&self.pool, key).await
+    async fn audit_row(&self, seq: i64) -> Result<Option<AuditRow>, StoreError> {
+        audit::row(&self.pool, seq).await
+    }
+
+    async fn verify_audit(
+        &self,
+        key: &AuditKey,
+        checkpoint: Option<&AuditCheckpoint>,
+    ) -> Result<VerifyReport, StoreError> {
+        audit::verify(&self.pool, key, checkpoint).await
     }
 
     async fn close(&self) {
