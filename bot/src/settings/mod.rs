@@ -89,8 +89,8 @@ impl Settings {
     }
 }
 
-/// The service the bot operates (defaults: the MyStocks API).
-#[derive(Debug, Deserialize)]
+/// The service the bot operates (defaults: the MyStocks API). `Debug` redacts credentials in its URLs.
+#[derive(Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceSettings {
     pub namespace: String,
@@ -106,6 +106,24 @@ pub struct ServiceSettings {
     pub cache_url: Option<CredentialUrl>,
     /// Prometheus, for metrics queries.
     pub prometheus_url: Option<String>,
+}
+
+impl std::fmt::Debug for ServiceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceSettings")
+            .field("namespace", &self.namespace)
+            .field("deployment", &self.deployment)
+            .field("container", &self.container)
+            .field("selector", &self.selector)
+            .field("api_url", &redact_url(&self.api_url))
+            .field("database_url", &self.database_url)
+            .field("cache_url", &self.cache_url)
+            .field(
+                "prometheus_url",
+                &self.prometheus_url.as_deref().map(redact_url),
+            )
+            .finish()
+    }
 }
 
 impl Default for ServiceSettings {

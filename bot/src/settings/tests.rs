@@ -158,6 +158,32 @@ fn missing_file_is_a_clear_error() {
     });
 }
 
+/// Credentials in the app's URLs (the API behind a proxy with basic auth, Prometheus, a Redis token as user name)
+/// show in neither `Debug` nor `check-config`.
+#[test]
+fn credentials_in_service_and_check_urls_are_redacted() {
+    Jail::expect_with(|jail| {
+        let file = valid_file()
+            .replace(
+                "[service]\nnamespace = \"shop\"",
+                "[service]\nnamespace = \"shop\"\napi_url = \"https://ops:api-password-5@api.internal\"\n\
+                 cache_url = \"redis://redis-token-6@cache:6379\"",
+            )
+            .replace(
+                "[store]",
+                "[checks]\nprometheus_url = \"https://ops:prom-password-7@prom.internal\"\n\n[store]",
+            );
+        jail.create_file("bot.toml", &file)?;
+        let s = load(jail).map_err(|e| e.to_string())?;
+        let shown = format!("{s:?}\n{}\n{:?}", s.summary(), s.checks_config());
+        for secret in ["api-password-5", "redis-token-6", "prom-password-7"] {
+            assert!(!shown.contains(secret), "{secret} leaked in:\n{shown}");
+        }
+        assert!(shown.contains("https://ops:***@api.internal"), "{shown}");
+        Ok(())
+    });
+}
+
 #[test]
 fn debug_and_summary_show_no_secret() {
     Jail::expect_with(|jail| {

@@ -227,7 +227,7 @@ impl Settings {
                     svc.namespace, svc.deployment, svc.container, svc.selector
                 ),
             ),
-            ("service api".into(), svc.api_url.clone()),
+            ("service api".into(), super::redact_url(&svc.api_url)),
             (
                 "service database".into(),
                 optional(&svc.database_url, "not configured"),

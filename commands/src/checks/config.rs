@@ -223,11 +223,11 @@ impl std::fmt::Debug for ChecksConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let shown = |u: &Option<String>| u.as_deref().map(crate::store::redact_url);
         f.debug_struct("ChecksConfig")
-            .field("api_url", &self.api_url)
+            .field("api_url", &shown(&self.api_url))
             .field("redis_url", &shown(&self.redis_url))
             .field("database_url", &shown(&self.database_url))
             .field("tdengine_url", &shown(&self.tdengine_url))
-            .field("prometheus_url", &self.prometheus_url)
+            .field("prometheus_url", &shown(&self.prometheus_url))
             .field("ca_file", &self.ca_file)
             .field("timeout", &self.timeout)
             .field("enabled", &self.enabled)

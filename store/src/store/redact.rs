@@ -17,6 +17,15 @@ fn redact_parsed(mut parsed: url::Url) -> String {
     if parsed.password().is_some() && parsed.set_password(Some("***")).is_err() {
         return redact_text(parsed.as_str());
     }
+    // Redis takes `redis://SECRET@host` as its password (AUTH with one argument): a lone user name is the secret.
+    let redis = matches!(parsed.scheme(), "redis" | "rediss");
+    if redis
+        && parsed.password().is_none()
+        && !parsed.username().is_empty()
+        && parsed.set_username("***").is_err()
+    {
+        return redact_text(parsed.as_str());
+    }
     let has_secret_param = parsed.query_pairs().any(|(k, _)| is_secret_param(&k));
     if has_secret_param {
         let pairs: Vec<(String, String)> = parsed
@@ -74,6 +83,19 @@ mod tests {
             redact_url("redis://:hunter2@cache:6379/0"),
             "redis://:***@cache:6379/0"
         );
+    }
+
+    #[test]
+    fn a_redis_token_in_the_user_name_is_masked() {
+        assert_eq!(
+            redact_url("redis://TOKEN@cache:6379/0"),
+            "redis://***@cache:6379/0"
+        );
+        assert_eq!(
+            redact_url("rediss://TOKEN@cache:6380"),
+            "rediss://***@cache:6380"
+        );
+        assert_eq!(redact_url("redis://cache:6379/0"), "redis://cache:6379/0");
     }
 
     #[test]
