@@ -238,7 +238,8 @@ async fn open_request(request: &Request<'_>, id: &str) -> Result<ApprovalRecord,
     if !same_conversation(&record, &request.invocation.conversation) {
         return Err(request
             .refuse(format!(
-                "{id} can only be decided in the conversation where it was requested"
+                "{id} can only be decided in the conversation where it was requested: {}",
+                where_requested(&record)
             ))
             .await);
     }
@@ -282,6 +283,21 @@ async fn expire(request: &Request<'_>, record: &ApprovalRecord) {
     .await;
     if let (Ok(Some(_)), Ok(Some(updated))) = (moved, ctx.store.approval(&record.id).await) {
         refresh_request_message(ctx, &request.runner.sinks(), &updated).await;
+    }
+}
+
+/// Where a request lives, for a refusal that says where to go: the channel or room, and its thread.
+fn where_requested(record: &ApprovalRecord) -> String {
+    match serde_json::from_value::<Conversation>(record.conversation.clone()) {
+        Ok(Conversation {
+            channel,
+            thread: Some(thread),
+        }) => format!("decide it in its thread ({thread}) of {channel}"),
+        Ok(Conversation {
+            channel,
+            thread: None,
+        }) => format!("decide it in {channel}"),
+        Err(_) => "decide it where it was posted".to_string(),
     }
 }
 

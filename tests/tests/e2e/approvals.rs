@@ -266,3 +266,30 @@ on_both_stores!(
         assert_eq!(image(&open.sim), "other/repo:v2");
     }
 );
+
+on_both_stores!(
+    a_vote_from_another_conversation_is_told_where_to_decide,
+    |store| async move {
+        let app = TestApp::spawn(AppOptions {
+            store,
+            ..Default::default()
+        })
+        .await;
+        let id = approval_id(&app.say("alice", "scale 5").await).expect("a request");
+        let elsewhere = app
+            .say_as(
+                Identity::new("console", "bob"),
+                "bob",
+                Some("incident-9"),
+                &format!("approve {id}"),
+            )
+            .await;
+        let said = texts(&elsewhere);
+        assert_eq!(elsewhere[0].kind(), ReplyKind::Refusal, "{said}");
+        assert!(
+            said.contains("decide it in console:main"),
+            "the refusal names where: {said}"
+        );
+        assert!(real_changes(&app.sim).is_empty());
+    }
+);
