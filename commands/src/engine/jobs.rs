@@ -3,6 +3,8 @@
 //! died is taken over when its lease expires. A process that stops gracefully claims nothing new, lets its jobs
 //! finish for a while, then hands the rest back (lease released at once, so another process goes on without
 //! waiting for it to expire).
+//!
+//! What settles requests left between states, and prunes old claims, is in `reconcile.rs`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -10,23 +12,14 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::json;
 
-use crate::invocation::Conversation;
-use crate::reply::{Level, Reply, ReplyKind, ReplySink};
-use crate::store::{ApprovalRecord, ApprovalState, Job, JobOutcome, NewJob};
+use crate::reply::ReplySink;
+use crate::store::{ApprovalState, Job, JobOutcome, NewJob};
 
 use super::Context;
 use super::approvals::refresh_request_message;
 use super::execute::{self, ExecutePayload};
 use super::request_moves::{By, step};
 use super::work_count::WorkCount;
-
-/// How long a delivery's claim is kept: far longer than any platform retries a delivery (Slack: minutes; a Matrix
-/// sync resumes from its stored position and ignores old events).
-const CLAIM_RETENTION: chrono::Duration = chrono::Duration::days(2);
-
-/// How often old claims are pruned, and how many go in one batch.
-const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
-const PRUNE_BATCH: u32 = 1_000;
 
 /// The job kind that executes an approved request and follows its rollout.
 pub const EXECUTE: &str = "execute-approval";
@@ -85,8 +78,8 @@ impl Drop for AbortOnDrop {
 /// Claims and runs stored jobs.
 #[derive(Clone)]
 pub struct JobRunner {
-    ctx: Arc<Context>,
-    sinks: Sinks,
+    pub(super) ctx: Arc<Context>,
+    pub(super) sinks: Sinks,
     in_flight: Arc<InFlight>,
 }
 
@@ -192,7 +185,7 @@ impl JobRunner {
                     last_reconcile = Some(std::time::Instant::now());
                     self.reconcile_stranded().await;
                 }
-                if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                if last_prune.is_none_or(|at| at.elapsed() >= super::reconcile::PRUNE_EVERY) {
                     last_prune = Some(std::time::Instant::now());
                     self.prune_claims().await;
                 }
@@ -317,31 +310,6 @@ impl JobRunner {
         })
     }
 
-    /// Forgets delivery claims older than the retention, in bounded batches (a few per call), so the claims table
-    /// stays the size of two days of traffic. Returns how many went.
-    pub async fn prune_claims(&self) -> u64 {
-        let before = self.ctx.clock.now() - CLAIM_RETENTION;
-        let mut pruned = 0;
-        for _ in 0..10 {
-            match self.ctx.store.prune_claims(before, PRUNE_BATCH).await {
-                Ok(n) => {
-                    pruned += n;
-                    if n < u64::from(PRUNE_BATCH) {
-                        break;
-                    }
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot prune old event claims");
-                    break;
-                }
-            }
-        }
-        if pruned > 0 {
-            tracing::info!(pruned, "old event claims pruned");
-        }
-        pruned
-    }
-
     /// Marks pending requests past their expiry as expired and updates their messages.
     pub async fn expire_due(&self) {
         let ctx = &self.ctx;
@@ -370,90 +338,5 @@ impl JobRunner {
                 refresh_request_message(ctx, &self.sinks, &updated).await;
             }
         }
-    }
-
-    /// Finds requests left approved or executing with no job to run them (a crash, a store fault or a cancelled
-    /// task between two steps, or a job that ended without closing its request) and settles each: an approved
-    /// request that has not expired gets its execution job again (which re-checks the freeze, the approval and
-    /// the bound target state before acting); one that has expired is closed without running; an executing one
-    /// gets a job that compares with the cluster before doing anything (it never re-runs blindly). Each step is
-    /// audited and said in the request's conversation.
-    pub async fn reconcile_stranded(&self) -> usize {
-        let ctx = &self.ctx;
-        // Only requests that have sat still for a whole lease: a step just taken by another process is not
-        // stranded, it is about to be worked on.
-        let quiet = chrono::Duration::from_std(ctx.settings.job_lease)
-            .unwrap_or(chrono::Duration::minutes(1));
-        let stranded = match ctx
-            .store
-            .stranded_approvals(EXECUTE, ctx.clock.now() - quiet, 50)
-            .await
-        {
-            Ok(found) => found,
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot look for stranded requests");
-                return 0;
-            }
-        };
-        let mut settled = 0;
-        for record in stranded {
-            if self.reconcile_one(&record).await {
-                settled += 1;
-            }
-        }
-        settled
-    }
-
-    async fn reconcile_one(&self, record: &ApprovalRecord) -> bool {
-        let ctx = &self.ctx;
-        let now = ctx.clock.now();
-        let (to, detail, job, say) = match record.state {
-            ApprovalState::Approved if now >= record.expires_at => (
-                ApprovalState::Expired,
-                format!(
-                    "approved but never executed (no job ran it) before it expired at {}; nothing was changed — request it again",
-                    record.expires_at.format("%H:%M:%S UTC")
-                ),
-                None,
-                Level::Warn,
-            ),
-            ApprovalState::Approved => (
-                ApprovalState::Approved,
-                "approved; its execution was lost and is queued again".to_string(),
-                Some(self.execution_job(&record.id, "the recorded approvals")),
-                Level::Info,
-            ),
-            ApprovalState::Executing => (
-                ApprovalState::Executing,
-                "the execution stopped without finishing; comparing with the cluster before going on".to_string(),
-                Some(self.execution_job(&record.id, "the recorded approvals")),
-                Level::Info,
-            ),
-            _ => return false,
-        };
-        let from = [record.state];
-        match step(ctx, &record.id, &from, to, &detail, By::Bot, job).await {
-            Ok(Some(_)) => {}
-            Ok(None) | Err(_) => return false,
-        }
-        tracing::warn!(approval = %record.id, state = %record.state, "{detail}");
-        if let Ok(conversation) =
-            serde_json::from_value::<Conversation>(record.conversation.clone())
-            && let Some(sink) = self.sinks.for_channel(&conversation.channel)
-        {
-            let text = format!("{} {detail}.", record.id);
-            let reply =
-                Reply::text(ReplyKind::Notice, say, text).with_approval(&record.id, to.as_str());
-            if let Err(err) = sink.post(&conversation, &reply).await {
-                tracing::warn!(error = %err, "could not say that a request was recovered");
-            }
-        }
-        if let Ok(Some(updated)) = ctx.store.approval(&record.id).await {
-            refresh_request_message(ctx, &self.sinks, &updated).await;
-        }
-        if to != ApprovalState::Expired {
-            self.kick();
-        }
-        true
     }
 }

@@ -18,6 +18,7 @@ mod jobs;
 mod metrics_hook;
 pub mod ratelimit;
 mod readonly;
+mod reconcile;
 mod request_moves;
 mod runbooks;
 mod trail;
