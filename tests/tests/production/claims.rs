@@ -2,8 +2,6 @@
 //! twice, on SQLite and on PostgreSQL. The store's claim decides; Redis only pre-filters duplicates in front of it.
 //! Each test runs a Redis server of its own (a child process on a free port), since the shared one must stay up.
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,62 +19,7 @@ use mystocks_tests::app::{kube_client, test_audit_key};
 use mystocks_tests::{AppOptions, Recorded, RecordingSink, TestApp, TestDb};
 
 use crate::replicas::Replica;
-use crate::support::invocation;
-
-/// A `redis-server` of this test's own, stopped and started at will.
-struct OwnRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl OwnRedis {
-    fn start() -> OwnRedis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut redis = OwnRedis { port, child: None };
-        redis.restart();
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Starts the server (again) on its port and waits until it takes connections.
-    fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed");
-        self.child = Some(child);
-        for _ in 0..200 {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("redis-server did not listen on {}", self.port);
-    }
-
-    /// Kills the server, as a crash does.
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+use crate::support::{OwnRedis, invocation};
 
 /// A replica on `db_url` whose coordinator is `redis`, trying Redis again 100 ms after it failed.
 async fn replica(sim: &Sim, db_url: &str, redis: &OwnRedis) -> Replica {

@@ -11,7 +11,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mystocks_commands::incident::model::kind;
@@ -21,61 +20,7 @@ use mystocks_tests::app::test_audit_key;
 use mystocks_tests::{AppOptions, TestApp, TestDb, approval_id, texts};
 
 use crate::replicas::{Replica, replica};
-
-/// A Redis server of the soak's own (it is killed and restarted; the shared one is not).
-struct OwnRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl OwnRedis {
-    fn start() -> OwnRedis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let mut redis = OwnRedis { port, child: None };
-        redis.restart();
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// `kill -9` of the server.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn restart(&mut self) {
-        self.kill();
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (Debian's redis-server package)");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("redis-server did not listen on {}", self.port);
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+use crate::support::OwnRedis;
 
 /// A small deterministic generator (the soak is reproducible from its seed).
 struct Dice(u64);
@@ -260,7 +205,7 @@ async fn soak_three_replicas_with_kills_redis_restarts_and_duplicates() {
             next_replica += 1;
         }
         if dice.roll(40) == 0 {
-            redis.kill();
+            redis.stop();
             tokio::time::sleep(Duration::from_millis(dice.roll(300))).await;
             redis.restart();
             redis_restarts += 1;
