@@ -263,16 +263,10 @@ fn audit_anchor(audit: &AuditSettings) -> anyhow::Result<Option<AuditAnchor>> {
     Ok(Some(AuditAnchor::new(location, interval)))
 }
 
-/// Gives back the jobs still running (their leases) and the locks this process holds, within
-/// [`HAND_OVER_TIMEOUT`].
+/// Gives back the jobs still running (their leases), within [`HAND_OVER_TIMEOUT`].
 async fn hand_over(core: &Core) {
-    let given_back = async {
-        let jobs = core.hand_over().await;
-        let locks = core.context().coordinator.release_held().await;
-        (jobs, locks)
-    };
-    match tokio::time::timeout(HAND_OVER_TIMEOUT, given_back).await {
-        Ok((jobs, locks)) => tracing::info!(jobs, locks, "stopped: leases and locks given back"),
+    match tokio::time::timeout(HAND_OVER_TIMEOUT, core.hand_over()).await {
+        Ok(jobs) => tracing::info!(jobs, "stopped: leases given back"),
         Err(_) => tracing::warn!(
             "could not give every lease back in time; another replica takes those jobs when they expire"
         ),

@@ -1,10 +1,9 @@
-//! The coordinator: short-lived claims and locks shared by every process of the bot.
+//! The coordinator: short-lived claims shared by every process of the bot.
 //!
-//! Redis in production (`SET key value NX PX ttl`), in-process for a single replica. Claims make a duplicate
-//! event do nothing; locks keep one change at a time per target across processes. A process remembers the locks
-//! it holds, so a graceful stop gives them back (`release_held`) instead of leaving them to expire.
+//! Redis in production (`SET key 1 NX PX ttl`), in-process for a single replica. It is a pre-filter only: a delivery
+//! marked here is a known duplicate; the store's claim decides (one change at a time is the store's rule too).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -15,24 +14,15 @@ use async_trait::async_trait;
 #[error("coordinator unavailable: {0}")]
 pub struct CoordinatorError(pub String);
 
-/// Claims and locks with a time to live.
+/// Claims with a time to live.
 #[async_trait]
 pub trait Coordinator: Send + Sync + 'static {
     /// Claims `key` for `ttl`; true only for the first caller while the claim lives.
     async fn claim(&self, key: &str, ttl: Duration) -> Result<bool, CoordinatorError>;
     /// Whether `key` is claimed right now (a read: claims nothing).
     async fn is_claimed(&self, key: &str) -> Result<bool, CoordinatorError>;
-    /// Releases a claim held with `key` (used for locks; claims of events simply expire).
+    /// Releases the claim on `key`.
     async fn release(&self, key: &str) -> Result<(), CoordinatorError>;
-    /// Takes `key` as a lock of this process for `ttl`: a claim that this process releases (`release`) when done,
-    /// and that a graceful stop gives back with [`Coordinator::release_held`].
-    async fn lock(&self, key: &str, ttl: Duration) -> Result<bool, CoordinatorError> {
-        self.claim(key, ttl).await
-    }
-    /// Releases every lock this process still holds (graceful stop); returns how many.
-    async fn release_held(&self) -> usize {
-        0
-    }
     /// A short name for logs and `check-config` (`in-process`, `redis://host:6379`).
     fn describe(&self) -> String;
 }
@@ -41,31 +31,6 @@ pub trait Coordinator: Send + Sync + 'static {
 #[derive(Debug, Default)]
 pub struct InProcessCoordinator {
     claims: Mutex<HashMap<String, Instant>>,
-    held: HeldLocks,
-}
-
-/// The locks this process holds.
-#[derive(Debug, Default)]
-struct HeldLocks(Mutex<HashSet<String>>);
-
-impl HeldLocks {
-    fn add(&self, key: &str) {
-        if let Ok(mut held) = self.0.lock() {
-            held.insert(key.to_string());
-        }
-    }
-
-    /// Forgets `key`; true if it was held.
-    fn remove(&self, key: &str) -> bool {
-        self.0.lock().is_ok_and(|mut held| held.remove(key))
-    }
-
-    fn take_all(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .map(|mut held| held.drain().collect())
-            .unwrap_or_default()
-    }
 }
 
 #[async_trait]
@@ -98,24 +63,7 @@ impl Coordinator for InProcessCoordinator {
             .lock()
             .map_err(|_| CoordinatorError("lock poisoned".into()))?;
         claims.remove(key);
-        self.held.remove(key);
         Ok(())
-    }
-
-    async fn lock(&self, key: &str, ttl: Duration) -> Result<bool, CoordinatorError> {
-        let won = self.claim(key, ttl).await?;
-        if won {
-            self.held.add(key);
-        }
-        Ok(won)
-    }
-
-    async fn release_held(&self) -> usize {
-        let keys = self.held.take_all();
-        for key in &keys {
-            let _ = self.release(key).await;
-        }
-        keys.len()
     }
 
     fn describe(&self) -> String {
@@ -123,19 +71,12 @@ impl Coordinator for InProcessCoordinator {
     }
 }
 
-/// Claims in Redis, shared by every replica: `SET key 1 NX PX ttl`. A lock's value is this process's token,
-/// and it is released only while it still holds that value (another process may have it after it expired).
+/// Claims in Redis, shared by every replica: `SET key 1 NX PX ttl`.
 pub struct RedisCoordinator {
     conn: redis::aio::ConnectionManager,
     prefix: String,
     shown_url: String,
-    /// This process's lock value.
-    token: String,
-    held: HeldLocks,
 }
-
-/// Deletes a lock only if it still has this process's value.
-const RELEASE_IF_OURS: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 impl std::fmt::Debug for RedisCoordinator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -158,8 +99,6 @@ impl RedisCoordinator {
             conn,
             prefix: prefix.to_string(),
             shown_url,
-            token: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
-            held: HeldLocks::default(),
         })
     }
 
@@ -182,17 +121,6 @@ impl RedisCoordinator {
             .map_err(|e| CoordinatorError(e.to_string()))?;
         Ok(answer.is_some())
     }
-
-    async fn release_lock(&self, key: &str) -> Result<(), CoordinatorError> {
-        let mut conn = self.conn.clone();
-        let _: i64 = redis::Script::new(RELEASE_IF_OURS)
-            .key(format!("{}{key}", self.prefix))
-            .arg(&self.token)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| CoordinatorError(e.to_string()))?;
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -212,9 +140,6 @@ impl Coordinator for RedisCoordinator {
     }
 
     async fn release(&self, key: &str) -> Result<(), CoordinatorError> {
-        if self.held.remove(key) {
-            return self.release_lock(key).await;
-        }
         let mut conn = self.conn.clone();
         let _: i64 = redis::cmd("DEL")
             .arg(format!("{}{key}", self.prefix))
@@ -222,28 +147,6 @@ impl Coordinator for RedisCoordinator {
             .await
             .map_err(|e| CoordinatorError(e.to_string()))?;
         Ok(())
-    }
-
-    async fn lock(&self, key: &str, ttl: Duration) -> Result<bool, CoordinatorError> {
-        let won = self.set_nx(key, &self.token, ttl).await?;
-        if won {
-            self.held.add(key);
-        }
-        Ok(won)
-    }
-
-    async fn release_held(&self) -> usize {
-        let keys = self.held.take_all();
-        let mut released = 0;
-        for key in &keys {
-            match self.release_lock(key).await {
-                Ok(()) => released += 1,
-                Err(err) => {
-                    tracing::warn!(error = %err, lock = %key, "could not release a lock; it expires by itself")
-                }
-            }
-        }
-        released
     }
 
     fn describe(&self) -> String {
@@ -267,29 +170,5 @@ mod tests {
         assert!(c.claim("e1", Duration::from_millis(50)).await.unwrap());
         c.release("e1").await.unwrap();
         assert!(c.claim("e1", Duration::from_secs(5)).await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn held_locks_are_given_back_on_stop_and_claims_are_not() {
-        let c = InProcessCoordinator::default();
-        assert!(
-            c.lock("change-lock:a", Duration::from_secs(30))
-                .await
-                .unwrap()
-        );
-        assert!(
-            c.lock("change-lock:b", Duration::from_secs(30))
-                .await
-                .unwrap()
-        );
-        assert!(c.claim("event:1", Duration::from_secs(30)).await.unwrap());
-        c.release("change-lock:b").await.unwrap();
-        assert_eq!(c.release_held().await, 1, "only the lock still held");
-        assert!(
-            c.lock("change-lock:a", Duration::from_secs(30))
-                .await
-                .unwrap()
-        );
-        assert!(!c.claim("event:1", Duration::from_secs(30)).await.unwrap());
     }
 }
