@@ -42,6 +42,30 @@ pub struct MatrixConfig {
     pub device_name: String,
 }
 
+/// Checks a room id as the Matrix spec defines it for every room version: `!` and an opaque part, which before
+/// room version 12 ends in `:server` (`!abc:example.org`) and from version 12 on is the hash of the room's create
+/// event, with no server (`!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM`). Aliases (`#ops:example.org`) are not
+/// room ids. The answer says what is wrong.
+pub fn check_room_id(id: &str) -> Result<(), String> {
+    if id.starts_with('#') {
+        return Err(format!(
+            "`{id}` is a room alias; give the room id (Element: Room settings → Advanced → Internal room ID)"
+        ));
+    }
+    if id.len() <= 1 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "`{id}` is not a room id: a room id is `!` and its id (`!abc:example.org`, or on room version 12 and later `!` and a hash with no server)"
+        ));
+    }
+    matrix_sdk::ruma::RoomId::parse(id)
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "`{id}` is not a room id ({e}): a room id starts with `!`, like `!abc:example.org`"
+            )
+        })
+}
+
 impl MatrixConfig {
     /// Settings with the defaults for everything but where to connect and how to log in.
     pub fn new(
@@ -118,6 +142,34 @@ mod tests {
         c.allowed_servers = vec!["Partner.org".into()];
         assert!(c.server_allowed("partner.org"));
         assert!(!c.server_allowed("example.org"));
+    }
+
+    #[test]
+    fn room_ids_of_every_room_version_are_accepted_and_aliases_are_not() {
+        for good in [
+            "!abc:example.org",
+            "!OGEhHVWSdvArJzumhm:matrix.org",
+            // Room version 12: the create event's hash, no server.
+            "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM",
+        ] {
+            assert_eq!(check_room_id(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "#ops:example.org",
+            "!",
+            "abc:example.org",
+            "! abc",
+            "",
+            "@alice:example.org",
+        ] {
+            let why = check_room_id(bad).expect_err(bad);
+            assert!(why.contains(&format!("`{bad}`")), "names the value: {why}");
+        }
+        assert!(
+            check_room_id("#ops:example.org")
+                .unwrap_err()
+                .contains("alias")
+        );
     }
 
     #[test]

@@ -21,7 +21,9 @@ use std::path::PathBuf;
 
 pub use approvals::{ReactionVote, RequestMessage, reaction_vote};
 pub use bot::MatrixBot;
-pub use config::{DEFAULT_EDIT_INTERVAL, DEFAULT_OFFLINE_MAX_AGE, Login, MatrixConfig};
+pub use config::{
+    DEFAULT_EDIT_INTERVAL, DEFAULT_OFFLINE_MAX_AGE, Login, MatrixConfig, check_room_id,
+};
 pub use inbound::{Inbound, InboundKind, classify, command_text};
 pub use offline::is_change;
 pub use outbox::{SendCounts, SendStats};

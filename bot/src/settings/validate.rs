@@ -188,12 +188,10 @@ impl Settings {
                     p.push(format!("{key}: {e}"));
                 }
             }
-            if let Some(bad) = m
-                .rooms
-                .iter()
-                .find(|r| !r.starts_with('!') || !r.contains(':'))
-            {
-                p.push(format!("matrix.rooms: `{bad}` is not a room id like !abc:example.org (aliases are not accepted)"));
+            for room in &m.rooms {
+                if let Err(why) = mystocks_adapters::matrix::check_room_id(room) {
+                    p.push(format!("matrix.rooms: {why}"));
+                }
             }
         }
     }

@@ -7,6 +7,7 @@ mod approvals;
 mod commands;
 mod encryption;
 mod incidents;
+mod new_user;
 mod rate_limits;
 mod restart;
 mod support;

@@ -6,23 +6,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use matrix_sdk::ruma::{OwnedRoomId, RoomId};
-use mystocks_adapters::matrix::{Login, MatrixBot, MatrixConfig, MatrixError};
+use mystocks_adapters::matrix::{MatrixBot, MatrixConfig, MatrixError};
+use mystocks_bot::settings::Settings;
 use mystocks_commands::Handler;
 use mystocks_commands::checks::ChecksConfig;
 use mystocks_commands::clock::{Clock, ManualClock};
 use mystocks_commands::cluster::Target;
 use mystocks_commands::coordinator::InProcessCoordinator;
-use mystocks_commands::directory::{Directory, DirectoryConfig, PersonConfig};
+use mystocks_commands::directory::Directory;
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
 use mystocks_commands::engine::{Context, Core, CoreSettings};
-use mystocks_commands::incident::{IncidentConfig, IncidentSettings};
-use mystocks_commands::policy::PolicyConfig;
 use mystocks_commands::store::{self, Store};
 use mystocks_sim::{Sim, SimConfig};
 use mystocks_tests::TestDb;
 use mystocks_tests::app::{kube_client, test_audit_key};
 use mystocks_tests::synapse::{Account, Synapse, SynapseOptions};
-use secrecy::SecretString;
 
 use crate::user::{Seen, TestUser};
 
@@ -69,28 +67,6 @@ pub struct World {
 /// The bot's user id.
 pub fn bot_id() -> String {
     Synapse::user_id("mystocks")
-}
-
-fn person(id: &str, role: &str) -> PersonConfig {
-    PersonConfig {
-        id: id.to_string(),
-        display: None,
-        identities: vec![format!("matrix:{}", Synapse::user_id(id))],
-        roles: vec![role.to_string()],
-        groups: Vec::new(),
-    }
-}
-
-fn directory() -> Directory {
-    let config = DirectoryConfig {
-        persons: vec![
-            person("alice", "operator"),
-            person("bob", "approver"),
-            person("carol", "viewer"),
-        ],
-        ..DirectoryConfig::default()
-    };
-    Directory::from_config(&config).expect("test directory")
 }
 
 impl World {
@@ -175,19 +151,61 @@ impl World {
         world
     }
 
-    /// The bot's settings: the world's room plus `extra_rooms`, the default offline age, fast edits.
-    pub fn bot_config(&self, extra_rooms: &[&RoomId]) -> MatrixConfig {
-        let login = Login::Password(SecretString::from(self.bot_account.password.clone()));
-        let mut config = MatrixConfig::new(
-            &self.synapse.url,
-            bot_id(),
-            login,
-            self.bot_dir.path().to_path_buf(),
-        );
-        config.rooms = std::iter::once(self.room.to_string())
+    /// The settings file a new user writes for this world: the homeserver, the bot account, the world's rooms (ids
+    /// as the homeserver made them, with its default room version) plus `extra_rooms`, the people, and the
+    /// incidents room as `[incidents] channel`.
+    pub fn settings_toml(&self, extra_rooms: &[&RoomId]) -> String {
+        let rooms: Vec<String> = std::iter::once(self.room.to_string())
             .chain(self.incidents_room.iter().map(|r| r.to_string()))
             .chain(extra_rooms.iter().map(|r| r.to_string()))
+            .map(|r| format!("\"{r}\""))
             .collect();
+        let incidents = self
+            .incidents_room
+            .as_ref()
+            .map(|r| format!("[incidents]\nchannel = \"matrix:{r}\"\n\n"))
+            .unwrap_or_default();
+        let people: String = [("alice", "operator"), ("bob", "approver"), ("carol", "viewer")]
+            .iter()
+            .map(|(id, role)| {
+                format!(
+                    "[[people.persons]]\nid = \"{id}\"\nidentities = [\"matrix:{}\"]\nroles = [\"{role}\"]\n\n",
+                    Synapse::user_id(id)
+                )
+            })
+            .collect();
+        format!(
+            "[kubernetes]\nkubeconfig = \"{kube}\"\n\n[store]\nurl = \"sqlite://{dir}/unused.db?mode=rwc\"\n\n\
+             [audit]\nhmac_key = \"test-audit-key-0123456789abcdef-0123456789abcdef\"\n\n{incidents}\
+             [matrix]\nhomeserver_url = \"{hs}\"\nuser_id = \"{user}\"\npassword = \"{password}\"\n\
+             rooms = [{rooms}]\nstore_dir = \"{data}\"\n\n{people}",
+            kube = self.bot_dir.path().join("kubeconfig").display(),
+            dir = self.bot_dir.path().display(),
+            hs = self.synapse.url,
+            user = bot_id(),
+            password = self.bot_account.password,
+            rooms = rooms.join(", "),
+            data = self.bot_dir.path().join("data").display(),
+        )
+    }
+
+    /// The bot's settings, written to a file and loaded and validated by the loader `run` uses.
+    pub fn settings(&self, extra_rooms: &[&RoomId]) -> Settings {
+        let kubeconfig = self.bot_dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, self.sim.kubeconfig_yaml()).expect("kubeconfig written");
+        let path = self.bot_dir.path().join("config.toml");
+        std::fs::write(&path, self.settings_toml(extra_rooms)).expect("settings written");
+        Settings::load(&path).unwrap_or_else(|e| panic!("the settings load: {e}"))
+    }
+
+    /// The adapter's settings, made from the loaded settings as `run` makes them; only the sync wait and the edit
+    /// interval are shortened, to keep the suite fast.
+    pub fn bot_config(&self, extra_rooms: &[&RoomId]) -> MatrixConfig {
+        let settings = self.settings(extra_rooms);
+        let mut config = mystocks_bot::matrix::adapter_config(
+            settings.matrix.as_ref().expect("a [matrix] section"),
+        )
+        .expect("the adapter's settings");
         config.sync_timeout = Duration::from_secs(5);
         config.edit_interval = Duration::from_millis(500);
         config
@@ -196,6 +214,7 @@ impl World {
     /// Builds a core (as a fresh process would) and starts the bot; waits until it is in the room.
     pub async fn start_bot(&mut self, extra_rooms: &[&RoomId]) {
         assert!(self.bot.is_none(), "the bot is already running");
+        let settings = self.settings(extra_rooms);
         let bot = MatrixBot::connect(
             self.bot_config(extra_rooms),
             self.store.clone(),
@@ -204,7 +223,7 @@ impl World {
         .await
         .expect("the bot logs in");
         let bot = Arc::new(bot);
-        let core = self.core().await;
+        let core = self.core(&settings).await;
         core.register_sink("matrix", bot.sink());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = {
@@ -229,7 +248,7 @@ impl World {
         }
     }
 
-    async fn core(&self) -> Core {
+    async fn core(&self, loaded: &Settings) -> Core {
         let settings = CoreSettings {
             follow_timeout: Duration::from_secs(60),
             job_lease: Duration::from_secs(5),
@@ -246,19 +265,13 @@ impl World {
             Target::default(),
             self.store.clone(),
             Arc::new(InProcessCoordinator::default()),
-            directory(),
-            PolicyConfig::default(),
+            Directory::from_config_with(&loaded.people, &loaded.policy).expect("the people"),
+            loaded.policy.clone(),
             self.clock.clone() as Arc<dyn Clock>,
             test_audit_key(),
             settings,
         )
-        .with_incidents(IncidentSettings::new(
-            IncidentConfig {
-                channel: self.incidents_room.as_ref().map(|r| format!("matrix:{r}")),
-                ..IncidentConfig::default()
-            },
-            None,
-        ))
+        .with_incidents(loaded.incident_settings())
         .with_checks(ChecksConfig {
             api_url: Some(self.sim.app_url()),
             redis_url: Some(format!("redis://{}", self.sim.redis_addr())),
