@@ -152,6 +152,8 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     });
     let identity = SlackIdentity {
         team_id: options.team.clone(),
+        enterprise_id: None,
+        workspaces: Vec::new(),
         api_app_id: Some("A1".into()),
         bot_user_id: Some("UBOT".into()),
     };

@@ -61,6 +61,12 @@ pub async fn start(
     core.register_sink("slack", sink.clone());
     let identity = SlackIdentity {
         team_id: settings.team_id.trim().to_string(),
+        enterprise_id: settings.enterprise().map(str::to_string),
+        workspaces: settings
+            .workspaces
+            .iter()
+            .map(|w| w.trim().to_string())
+            .collect(),
         api_app_id: settings.api_app_id.clone(),
         bot_user_id: settings.bot_user_id.clone(),
     };
@@ -76,7 +82,7 @@ pub async fn start(
     if !groups.is_empty() {
         let source = Arc::new(UsergroupRoles::new(
             api.clone(),
-            settings.team_id.trim(),
+            settings.enterprise().unwrap_or(settings.team_id.trim()),
             groups,
             settings.usergroup_ttl(),
         ));

@@ -181,12 +181,43 @@ impl FakeSlack {
         if let Some(thread) = thread_ts {
             body["thread_ts"] = json!(thread);
         }
-        inner
-            .messages
-            .entry(channel.to_string())
-            .or_default()
-            .insert(ts.clone(), body);
+        store_message(&mut inner, channel, &ts, body);
         ts
+    }
+
+    /// The `block_actions` payload Slack sends when `user` (of workspace `team`) presses the button carrying
+    /// `value` on the message `message_ts`: the message as Slack keeps it (a thread parent with its `thread_ts`,
+    /// `reply_count` and `latest_reply`), its container and a fresh trigger id. Panics if no channel has that message:
+    /// Slack only sends presses of buttons it shows.
+    pub fn block_actions(&self, team: &str, user: &str, value: &str, message_ts: &str) -> Value {
+        let inner = self.lock();
+        let (channel, body) = inner
+            .messages
+            .iter()
+            .find_map(|(channel, messages)| Some((channel.clone(), messages.get(message_ts)?)))
+            .unwrap_or_else(|| panic!("no message {message_ts} to press a button on"));
+        let mut message = reads::message_json(message_ts, body);
+        message["team"] = json!(team);
+        if !body["blocks"].is_null() {
+            message["blocks"] = body["blocks"].clone();
+        }
+        let mut container = json!({"type": "message", "message_ts": message_ts, "channel_id": channel,
+                                   "is_ephemeral": false});
+        if let Some(thread) = body["thread_ts"].as_str().filter(|t| *t != message_ts) {
+            container["thread_ts"] = json!(thread);
+        }
+        json!({
+            "type": "block_actions", "team": {"id": team, "domain": "acme"}, "api_app_id": "A1",
+            "user": {"id": user, "username": user.to_lowercase(), "name": user.to_lowercase(), "team_id": team},
+            "container": container,
+            "channel": {"id": channel, "name": "ops"},
+            "message": message,
+            "trigger_id": format!("trig-{}", uuid::Uuid::new_v4().simple()),
+            "response_url": format!("https://hooks.slack.invalid/actions/{channel}/{message_ts}"),
+            "actions": [{"type": "button", "action_id": "mystocks-0", "block_id": "mystocks-actions",
+                         "value": value, "text": {"type": "plain_text", "text": "button"},
+                         "action_ts": "1700000000.100000"}]
+        })
     }
 
     /// Sends a Socket Mode envelope to the connected client; false when no client is connected.
@@ -348,11 +379,7 @@ fn dispatch(fake: &FakeSlack, method: &str, body: &Value) -> Result<Value, Strin
             let mut stored = body.clone();
             stored["user"] = json!("UBOT");
             stored["bot_id"] = json!("BBOT");
-            inner
-                .messages
-                .entry(channel.clone())
-                .or_default()
-                .insert(ts.clone(), stored);
+            store_message(&mut inner, &channel, &ts, stored);
             Ok(
                 json!({"ok": true, "channel": channel, "ts": ts, "message": {"ts": ts, "text": body["text"], "type": "message"}}),
             )
@@ -376,10 +403,25 @@ fn dispatch(fake: &FakeSlack, method: &str, body: &Value) -> Result<Value, Strin
                 .get_mut(&channel)
                 .and_then(|m| m.get_mut(&ts))
                 .ok_or("message_not_found")?;
-            let (user, bot) = (slot["user"].clone(), slot["bot_id"].clone());
+            // An edit changes the text and blocks; who wrote it and its thread stay.
+            let kept: Vec<(&str, Value)> = [
+                "user",
+                "bot_id",
+                "thread_ts",
+                "reply_count",
+                "reply_users",
+                "reply_users_count",
+                "latest_reply",
+            ]
+            .into_iter()
+            .map(|key| (key, slot[key].clone()))
+            .collect();
             *slot = body.clone();
-            slot["user"] = user;
-            slot["bot_id"] = bot;
+            for (key, value) in kept {
+                if !value.is_null() {
+                    slot[key] = value;
+                }
+            }
             Ok(
                 json!({"ok": true, "channel": channel, "ts": ts, "text": body["text"], "message": {"text": body["text"]}}),
             )
@@ -410,6 +452,30 @@ fn dispatch(fake: &FakeSlack, method: &str, body: &Value) -> Result<Value, Strin
         "conversations.replies" => reads::replies(fake, body),
         _ => Err("unknown_method".into()),
     }
+}
+
+/// Keeps a message as Slack does: a reply also marks its thread's parent (`thread_ts` set to the parent's own `ts`,
+/// `reply_count`, `reply_users`, `latest_reply`), which is how Slack shows a parent once it has replies.
+fn store_message(inner: &mut Inner, channel: &str, ts: &str, body: Value) {
+    let messages = inner.messages.entry(channel.to_string()).or_default();
+    if let Some(thread) = body["thread_ts"].as_str().filter(|t| *t != ts)
+        && let Some(parent) = messages.get_mut(thread)
+    {
+        parent["thread_ts"] = json!(thread);
+        parent["reply_count"] = json!(parent["reply_count"].as_u64().unwrap_or(0) + 1);
+        parent["latest_reply"] = json!(ts);
+        let user = body["user"].clone();
+        let mut users = parent["reply_users"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !user.is_null() && !users.contains(&user) {
+            users.push(user);
+        }
+        parent["reply_users_count"] = json!(users.len());
+        parent["reply_users"] = Value::Array(users);
+    }
+    messages.insert(ts.to_string(), body);
 }
 
 fn known_channel(fake: &FakeSlack, body: &Value) -> Result<String, String> {

@@ -27,6 +27,12 @@ use crate::in_flight::{Admission, DEFAULT_MAX_IN_FLIGHT, InFlight};
 pub struct SlackIdentity {
     /// The workspace (`T…`) the bot serves.
     pub team_id: String,
+    /// Enterprise Grid: the organisation (`E…`) the bot is installed in. When set, only requests naming it are
+    /// taken, from `team_id` and `workspaces`, and people are known as `slack:E…/U…` (user ids are the same in
+    /// every workspace of an organisation).
+    pub enterprise_id: Option<String>,
+    /// Enterprise Grid: the organisation's other workspaces (`T…`) the bot serves besides `team_id`.
+    pub workspaces: Vec<String>,
     /// The app (`A…`); when set, requests naming another app are refused.
     pub api_app_id: Option<String>,
     /// The bot's user id (`U…`), to strip mentions and ignore its own messages.
@@ -136,13 +142,33 @@ impl SlackFront {
         }
     }
 
-    fn outsider(&self, team: &str) -> Option<Ack> {
-        (team != self.identity.team_id).then(|| {
-            Ack::Refused(format!(
+    /// A refusal when the request is not from the bot's own workspaces: `team` is the workspace it came from,
+    /// `user_team` the acting person's own workspace (a Slack Connect outsider's differs), `enterprise` the
+    /// organisation it names.
+    fn outsider(&self, team: &str, user_team: &str, enterprise: Option<&str>) -> Option<Ack> {
+        let id = &self.identity;
+        let serves = |t: &str| t == id.team_id || id.workspaces.iter().any(|w| w == t);
+        let enterprise_ok = id
+            .enterprise_id
+            .as_deref()
+            .is_none_or(|ours| enterprise == Some(ours));
+        if enterprise_ok && serves(team) && serves(user_team) {
+            return None;
+        }
+        tracing::info!(%team, %user_team, ?enterprise, "refusing a request from outside the bot's workspaces");
+        Some(Ack::Refused(match &id.enterprise_id {
+            Some(org) => format!(
+                "this bot only takes commands from its own workspaces ({}) of organisation {org}; ask someone there",
+                std::iter::once(id.team_id.as_str())
+                    .chain(id.workspaces.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!(
                 "this bot only takes commands from its own workspace ({}); ask someone there",
-                self.identity.team_id
-            ))
-        })
+                id.team_id
+            ),
+        }))
     }
 
     /// A permit for one delivery, or `Ack::Busy` (logged and counted by the gate).
@@ -176,14 +202,23 @@ impl SlackFront {
         }
     }
 
+    /// What people and conversations are named under: the organisation when the bot serves one (user and channel
+    /// ids are unique across an organisation's workspaces, and a channel may be shared between them), else the
+    /// workspace.
+    fn home<'a>(&'a self, team: &'a str) -> &'a str {
+        self.identity.enterprise_id.as_deref().unwrap_or(team)
+    }
+
     fn actor(&self, team: &str, user: &str, name: &str) -> Actor {
         let display = if name.is_empty() {
             user.to_string()
         } else {
             name.to_string()
         };
+        // In an organisation, a person has one user id in all its workspaces, so they are known by the organisation.
+        let home = self.home(team);
         Actor {
-            identity: Identity::new("slack", &format!("{team}/{user}")),
+            identity: Identity::new("slack", &format!("{home}/{user}")),
             display_name: display,
         }
     }
@@ -193,7 +228,8 @@ impl SlackFront {
         if !self.app_ok(c.api_app_id.as_deref()) {
             return Ack::ForeignApp;
         }
-        if let Some(refusal) = self.outsider(&c.team_id) {
+        // Slack documents no acting person's workspace on slash commands: the workspace they ran it in counts.
+        if let Some(refusal) = self.outsider(&c.team_id, &c.team_id, c.enterprise_id.as_deref()) {
             return refusal;
         }
         let admission = match self.admit() {
@@ -205,7 +241,7 @@ impl SlackFront {
             event_id: format!("slack:{}:cmd:{}", c.team_id, c.trigger_id),
             actor: self.actor(&c.team_id, &c.user_id, &c.user_name),
             conversation: Conversation {
-                channel: channel_id(&c.team_id, &c.channel_id),
+                channel: channel_id(self.home(&c.team_id), &c.channel_id),
                 thread: None,
             },
             addressing: Addressing::Direct,
@@ -239,8 +275,10 @@ impl SlackFront {
         if !self.app_ok(m.api_app_id.as_deref()) {
             return Ack::ForeignApp;
         }
-        if m.team_id != self.identity.team_id || m.user_team != self.identity.team_id {
-            tracing::info!(team = %m.team_id, user_team = %m.user_team, "ignoring a message from another workspace");
+        if self
+            .outsider(&m.team_id, &m.user_team, m.enterprise_id.as_deref())
+            .is_some()
+        {
             return Ack::Ignored;
         }
         let admission = match self.admit() {
@@ -257,7 +295,7 @@ impl SlackFront {
             event_id: format!("slack:{}:event:{}", m.team_id, m.event_id),
             actor: self.actor(&m.team_id, &m.user_id, ""),
             conversation: Conversation {
-                channel: channel_id(&m.team_id, &m.channel_id),
+                channel: channel_id(self.home(&m.team_id), &m.channel_id),
                 thread,
             },
             addressing,
@@ -275,8 +313,10 @@ impl SlackFront {
         if !self.app_ok(r.api_app_id.as_deref()) {
             return Ack::ForeignApp;
         }
-        if r.team_id != self.identity.team_id || r.user_team != self.identity.team_id {
-            tracing::info!(team = %r.team_id, user_team = %r.user_team, "ignoring a reaction from another workspace");
+        if self
+            .outsider(&r.team_id, &r.user_team, r.enterprise_id.as_deref())
+            .is_some()
+        {
             return Ack::Ignored;
         }
         let Some(messages) = self.messages.clone() else {
@@ -313,7 +353,7 @@ impl SlackFront {
                 event_id: format!("slack:{}:pin:{message_key}", r.team_id),
                 actor: front.actor(&r.team_id, &r.user_id, ""),
                 conversation: Conversation {
-                    channel: channel_id(&r.team_id, &r.channel_id),
+                    channel: channel_id(front.home(&r.team_id), &r.channel_id),
                     thread: Some(thread),
                 },
                 addressing: Addressing::ThreadMessage,
@@ -331,10 +371,7 @@ impl SlackFront {
         if !self.app_ok(b.api_app_id.as_deref()) {
             return Ack::ForeignApp;
         }
-        if let Some(refusal) = self
-            .outsider(&b.team_id)
-            .or_else(|| self.outsider(&b.user_team))
-        {
+        if let Some(refusal) = self.outsider(&b.team_id, &b.user_team, b.enterprise_id.as_deref()) {
             return refusal;
         }
         let admission = match self.admit() {
@@ -348,7 +385,7 @@ impl SlackFront {
             // Results follow where the button's message is (its thread, if any): the core decides an approval
             // only in the conversation it was requested in.
             conversation: Conversation {
-                channel: channel_id(&b.team_id, &b.channel_id),
+                channel: channel_id(self.home(&b.team_id), &b.channel_id),
                 thread: b.thread_ts.clone(),
             },
             addressing: Addressing::Action,

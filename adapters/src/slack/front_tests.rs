@@ -44,6 +44,8 @@ fn front() -> (SlackFront, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
     let identity = SlackIdentity {
         team_id: "T1".into(),
+        enterprise_id: None,
+        workspaces: Vec::new(),
         api_app_id: Some("A1".into()),
         bot_user_id: Some("UBOT".into()),
     };
@@ -64,6 +66,7 @@ async fn seen(recorder: &Recorder, n: usize) -> Vec<Invocation> {
 fn command(team: &str, app: &str) -> SlashCommand {
     SlashCommand {
         team_id: team.into(),
+        enterprise_id: None,
         api_app_id: Some(app.into()),
         channel_id: "C1".into(),
         user_id: "U1".into(),
@@ -106,6 +109,7 @@ async fn other_workspaces_and_apps_never_reach_the_core() {
     let outsider = MessageEvent {
         event_id: "Ev1".into(),
         team_id: "T1".into(),
+        enterprise_id: None,
         api_app_id: Some("A1".into()),
         user_team: "T2".into(),
         user_id: "UX".into(),
@@ -126,6 +130,7 @@ async fn mentions_thread_under_themselves_and_buttons_under_their_message() {
     let mention = MessageEvent {
         event_id: "Ev1".into(),
         team_id: "T1".into(),
+        enterprise_id: None,
         api_app_id: None,
         user_team: "T1".into(),
         user_id: "U1".into(),
@@ -138,6 +143,7 @@ async fn mentions_thread_under_themselves_and_buttons_under_their_message() {
     assert_eq!(front.message(mention).await, Ack::Accepted);
     let press = ButtonPress {
         team_id: "T1".into(),
+        enterprise_id: None,
         api_app_id: Some("A1".into()),
         user_team: "T1".into(),
         user_id: "U2".into(),
@@ -230,6 +236,7 @@ fn pin(user: &str, ts: &str) -> ReactionEvent {
     ReactionEvent {
         event_id: format!("Ev-{user}-{ts}"),
         team_id: "T1".into(),
+        enterprise_id: None,
         user_team: "T1".into(),
         api_app_id: Some("A1".into()),
         user_id: user.into(),

@@ -13,6 +13,8 @@ pub struct InboundError(pub String);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlashCommand {
     pub team_id: String,
+    /// The Enterprise Grid organisation (`E…`) the workspace belongs to, when it does.
+    pub enterprise_id: Option<String>,
     pub api_app_id: Option<String>,
     pub channel_id: String,
     pub user_id: String,
@@ -37,6 +39,8 @@ pub enum MessageKind {
 pub struct MessageEvent {
     pub event_id: String,
     pub team_id: String,
+    /// The Enterprise Grid organisation (`E…`), when the workspace belongs to one.
+    pub enterprise_id: Option<String>,
     pub api_app_id: Option<String>,
     /// The sender's own workspace (differs from `team_id` for Slack Connect outsiders).
     pub user_team: String,
@@ -53,6 +57,8 @@ pub struct MessageEvent {
 pub struct ReactionEvent {
     pub event_id: String,
     pub team_id: String,
+    /// The Enterprise Grid organisation (`E…`), when the workspace belongs to one.
+    pub enterprise_id: Option<String>,
     pub api_app_id: Option<String>,
     /// The reacting person's own workspace (differs from `team_id` for Slack Connect outsiders).
     pub user_team: String,
@@ -67,6 +73,8 @@ pub struct ReactionEvent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ButtonPress {
     pub team_id: String,
+    /// The Enterprise Grid organisation (`E…`), when the workspace belongs to one.
+    pub enterprise_id: Option<String>,
     pub api_app_id: Option<String>,
     pub user_team: String,
     pub user_id: String,
@@ -120,9 +128,10 @@ pub fn parse_command_value(v: &Value) -> Result<SlashCommand, InboundError> {
 fn command_of<'a>(
     pairs: impl Iterator<Item = (std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>,
 ) -> Result<SlashCommand, InboundError> {
-    let mut fields: [Option<String>; 9] = Default::default();
-    const NAMES: [&str; 9] = [
+    let mut fields: [Option<String>; 10] = Default::default();
+    const NAMES: [&str; 10] = [
         "team_id",
+        "enterprise_id",
         "api_app_id",
         "channel_id",
         "user_id",
@@ -139,6 +148,7 @@ fn command_of<'a>(
     }
     let [
         team_id,
+        enterprise_id,
         api_app_id,
         channel_id,
         user_id,
@@ -155,6 +165,7 @@ fn command_of<'a>(
     };
     Ok(SlashCommand {
         team_id: need(team_id, "team_id")?,
+        enterprise_id: enterprise_id.filter(|e| !e.is_empty()),
         api_app_id,
         channel_id: need(channel_id, "channel_id")?,
         user_id: need(user_id, "user_id")?,
@@ -199,9 +210,23 @@ pub fn parse_event_value(v: &Value, bot_user_id: Option<&str>) -> Result<Inbound
     }
 }
 
+/// The Enterprise Grid organisation an Events API envelope names (`enterprise_id`, or for an org-wide install
+/// `context_enterprise_id`).
+fn envelope_enterprise(v: &Value) -> Option<String> {
+    str_at(v, &["enterprise_id"])
+        .or(str_at(v, &["context_enterprise_id"]))
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+}
+
 fn parse_callback(v: &Value, bot_user_id: Option<&str>) -> Result<Inbound, InboundError> {
     let event_id = need_str(v, &["event_id"])?;
-    let team_id = need_str(v, &["team_id"])?;
+    // An org-wide install (Enterprise Grid) may leave `team_id` empty and name the workspace in `context_team_id`.
+    let team_id = str_at(v, &["team_id"])
+        .filter(|t| !t.is_empty())
+        .or(str_at(v, &["context_team_id"]))
+        .map(str::to_string)
+        .ok_or_else(|| InboundError("no `team_id`".into()))?;
     let event = v
         .get("event")
         .ok_or_else(|| InboundError("no `event`".into()))?;
@@ -244,6 +269,7 @@ fn parse_callback(v: &Value, bot_user_id: Option<&str>) -> Result<Inbound, Inbou
     let user_team = user_team(event, &team_id);
     Ok(Inbound::Message(MessageEvent {
         event_id,
+        enterprise_id: envelope_enterprise(v),
         api_app_id: str_at(v, &["api_app_id"]).map(str::to_string),
         team_id,
         user_team,
@@ -287,6 +313,7 @@ fn parse_reaction(
     }
     Ok(Inbound::Reaction(ReactionEvent {
         event_id,
+        enterprise_id: envelope_enterprise(v),
         user_team: user_team(event, &team_id),
         team_id,
         api_app_id: str_at(v, &["api_app_id"]).map(str::to_string),
@@ -318,7 +345,11 @@ pub fn parse_interaction_value(v: &Value) -> Result<Inbound, InboundError> {
         .and_then(|a| a.first())
         .ok_or_else(|| InboundError("no `actions`".into()))?;
     let value = need_str(action, &["value"])?;
-    let team_id = need_str(v, &["team", "id"])?;
+    // An org-wide install (Enterprise Grid) may send `team: null`; the presser's workspace is then the one.
+    let team_id = str_at(v, &["team", "id"])
+        .or(str_at(v, &["user", "team_id"]))
+        .map(str::to_string)
+        .ok_or_else(|| InboundError("no `team.id`".into()))?;
     let channel_id = str_at(v, &["container", "channel_id"])
         .or(str_at(v, &["channel", "id"]))
         .ok_or_else(|| InboundError("no channel".into()))?
@@ -327,10 +358,17 @@ pub fn parse_interaction_value(v: &Value) -> Result<Inbound, InboundError> {
         .or(str_at(v, &["message", "ts"]))
         .ok_or_else(|| InboundError("no message".into()))?
         .to_string();
+    // A thread's parent carries `thread_ts == ts` once it has replies; it is still a top-level message, so the press
+    // comes from the channel, as it did before the first reply (as the message path normalises it).
     let thread_ts = str_at(v, &["message", "thread_ts"])
         .or(str_at(v, &["container", "thread_ts"]))
+        .filter(|t| *t != message_ts)
         .map(str::to_string);
     Ok(Inbound::Button(ButtonPress {
+        enterprise_id: str_at(v, &["enterprise", "id"])
+            .or(str_at(v, &["team", "enterprise_id"]))
+            .filter(|e| !e.is_empty())
+            .map(str::to_string),
         api_app_id: str_at(v, &["api_app_id"]).map(str::to_string),
         user_team: str_at(v, &["user", "team_id"])
             .unwrap_or(&team_id)

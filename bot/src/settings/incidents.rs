@@ -58,6 +58,23 @@ impl Settings {
         if let Err(err) = self.incidents.validate(&self.policy, &persons) {
             problems.push(err.to_string());
         }
+        if let Some(channel) = &self.incidents.channel
+            && let Err(why) = check_channel(channel)
+        {
+            problems.push(format!("incidents.channel: {why}"));
+        }
+        if let Some(org) = self.slack.as_ref().and_then(|s| s.enterprise())
+            && let Some(channel) = &self.incidents.channel
+            && let Some((home, id)) = channel
+                .strip_prefix("slack:")
+                .and_then(|c| c.split_once('/'))
+            && home != org
+        {
+            problems.push(format!(
+                "incidents.channel: `{channel}` names workspace {home}, but with slack.enterprise_id conversations \
+                 are named by the organisation: write `slack:{org}/{id}`"
+            ));
+        }
         if let Some(pd) = &self.pagerduty {
             if !(pd.api_url.starts_with("https://") || pd.api_url.starts_with("http://")) {
                 problems.push(format!(
@@ -76,6 +93,30 @@ impl Settings {
                 );
             }
         }
+    }
+}
+
+/// Checks a conversation as the bot names it: `slack:TEAM/CHANNEL`, `matrix:ROOM_ID` (any room version) or
+/// `console:NAME`.
+fn check_channel(channel: &str) -> Result<(), String> {
+    let usage = "give `slack:T0123/C0456` (workspace and channel ids), `matrix:!room` (a room id) or `console:main`";
+    match channel.split_once(':') {
+        Some(("slack", ids)) => match ids.split_once('/') {
+            Some((team, id))
+                if [team, id]
+                    .iter()
+                    .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric())) =>
+            {
+                Ok(())
+            }
+            _ => Err(format!("`{channel}` is not a Slack channel: {usage}")),
+        },
+        Some(("matrix", room)) => mystocks_adapters::matrix::check_room_id(room)
+            .map_err(|why| format!("in `{channel}`, {why}")),
+        Some(("console", name)) if !name.trim().is_empty() => Ok(()),
+        _ => Err(format!(
+            "`{channel}` is not a conversation the bot knows: {usage}"
+        )),
     }
 }
 
@@ -128,5 +169,31 @@ mod tests {
         let config = &s.incident_settings().config;
         assert_eq!(config.response_times.p1.as_secs(), 300);
         assert_eq!(config.response_times.p2.as_secs(), 3600);
+    }
+
+    #[test]
+    fn the_war_room_channel_is_checked_for_every_platform_and_room_version() {
+        for good in [
+            "slack:T1/C9",
+            "matrix:!abc:example.org",
+            "matrix:!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM",
+            "console:main",
+        ] {
+            let s = settings(&format!("[incidents]\nchannel = \"{good}\"\n"));
+            let mut problems = Vec::new();
+            s.incident_problems(&mut problems);
+            assert!(problems.is_empty(), "{good}: {problems:?}");
+        }
+        for bad in ["#ops", "slack:C9", "matrix:#ops:example.org", "irc:ops"] {
+            let s = settings(&format!("[incidents]\nchannel = \"{bad}\"\n"));
+            let mut problems = Vec::new();
+            s.incident_problems(&mut problems);
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.starts_with("incidents.channel") && p.contains(bad)),
+                "{bad}: {problems:?}"
+            );
+        }
     }
 }

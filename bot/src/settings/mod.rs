@@ -252,6 +252,13 @@ pub struct SlackSettings {
     /// The workspace id (`T…`) the bot serves; requests from other workspaces are refused. Required for `run`.
     #[serde(default)]
     pub team_id: String,
+    /// Enterprise Grid: the organisation id (`E…`). When set, only requests from it are taken, from `team_id` and
+    /// `workspaces`, and people's identities are `slack:E…/U…`.
+    #[serde(default)]
+    pub enterprise_id: Option<String>,
+    /// Enterprise Grid: the organisation's other workspaces (`T…`) the bot serves besides `team_id`.
+    #[serde(default)]
+    pub workspaces: Vec<String>,
     /// The app id (`A…`); requests naming another app are refused.
     #[serde(default)]
     pub api_app_id: Option<String>,

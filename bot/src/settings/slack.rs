@@ -36,6 +36,31 @@ impl SlackSettings {
                  be refused",
             ));
         }
+        let id_like = |id: &str, first: char| {
+            id.len() > 1 && id.starts_with(first) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+        };
+        if let Some(org) = &self.enterprise_id
+            && !id_like(org.trim(), 'E')
+        {
+            p.push(format!(
+                "slack.enterprise_id: `{org}` is not an organisation id (E…, from the org's admin dashboard or \
+                 auth.test's `enterprise_id`)"
+            ));
+        }
+        for w in &self.workspaces {
+            if !id_like(w.trim(), 'T') {
+                p.push(format!(
+                    "slack.workspaces: `{w}` is not a workspace id (T…, from auth.team.list or the workspace's URL)"
+                ));
+            }
+        }
+        if !self.workspaces.is_empty() && self.enterprise().is_none() {
+            p.push(
+                "slack.workspaces names other workspaces but slack.enterprise_id is not set: serving several \
+                 workspaces needs an org-wide install (set slack.enterprise_id to the organisation's E… id)"
+                    .to_string(),
+            );
+        }
         if let Err(e) = self.usergroup_roles(policy) {
             p.push(e);
         }
@@ -49,6 +74,14 @@ impl SlackSettings {
                 self.ack_wait_ms
             ));
         }
+    }
+
+    /// The Enterprise Grid organisation the bot serves, when one is set.
+    pub fn enterprise(&self) -> Option<&str> {
+        self.enterprise_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
     }
 
     /// `[slack.usergroup_roles]` resolved: (group id, role), in id order.

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::cluster;
 use crate::command::{Change, Command};
 use crate::reply::{Action, ActionStyle, Block, Level, Reply, ReplyKind};
-use crate::store::{ApprovalRecord, ApprovalState, NewApproval, StoreError};
+use crate::store::{ApprovalRecord, ApprovalState, NewApproval, StoreError, Vote, VoteDecision};
 
 use super::Context;
 use super::change::{self, PlanError};
@@ -69,7 +69,7 @@ async fn request_open(request: &Request<'_>, change: &Change) -> Outcome {
         }
         Err(err) => return request.internal_error(&err).await,
     };
-    let reply = request_reply(ctx, &record, &request.principal.display);
+    let reply = request_reply(ctx, &record, &request.principal.display, &[]);
     if let Some(msg) = request.say(reply).await {
         match serde_json::to_value(&msg) {
             Ok(value) => {
@@ -141,15 +141,53 @@ async fn in_the_way(ctx: &Context, change: &Change) -> Option<String> {
     }
 }
 
-/// The approval request message, in its current state.
-pub(super) fn request_reply(ctx: &Context, record: &ApprovalRecord, requester: &str) -> Reply {
+/// The approval request message, in its current state, with its history: who asked and when, each vote with its
+/// time, and the outcome. The message left in the conversation is what people read later, so a decided request
+/// keeps all of it; only the buttons go.
+pub(super) fn request_reply(
+    ctx: &Context,
+    record: &ApprovalRecord,
+    requester: &str,
+    votes: &[Vote],
+) -> Reply {
     let fields: Vec<(String, String)> =
         serde_json::from_value(record.preview.clone()).unwrap_or_default();
     let mut reply = Reply::new(ReplyKind::ApprovalRequest, level_of(record.state))
         .with_header(format!("Approval {} — `{}`", record.id, record.command))
         .with_block(Block::Fields { fields })
         .with_approval(record.id.clone(), record.state.as_str());
-    let status = match record.state {
+    let mut history = vec![format!(
+        "Requested by {requester} at {}.",
+        record.created_at.format("%Y-%m-%d %H:%M:%S UTC")
+    )];
+    let voted = |decision: VoteDecision| -> Vec<String> {
+        votes
+            .iter()
+            .filter(|v| v.decision == decision)
+            .map(|v| {
+                let reason = v
+                    .reason
+                    .as_deref()
+                    .filter(|r| !r.trim().is_empty())
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
+                format!(
+                    "{} at {}{reason}",
+                    ctx.directory.display_name(&v.person_id),
+                    v.at.format("%H:%M:%S UTC")
+                )
+            })
+            .collect()
+    };
+    let approved = voted(VoteDecision::Approve);
+    let denied = voted(VoteDecision::Deny);
+    if !approved.is_empty() {
+        history.push(format!("Approved by {}.", approved.join(", ")));
+    }
+    if !denied.is_empty() {
+        history.push(format!("Denied by {}.", denied.join(", ")));
+    }
+    match record.state {
         ApprovalState::Pending => {
             let approvers = ctx.policy.approver_role_names().join(" or ");
             reply = reply
@@ -163,23 +201,34 @@ pub(super) fn request_reply(ctx: &Context, record: &ApprovalRecord, requester: &
                     command: format!("deny {}", record.id),
                     style: ActionStyle::Danger,
                 });
-            format!(
-                "Requested by {requester}. Needs {} approval(s) from an {approvers} other than the requester; expires {}.",
+            history.push(format!(
+                "Needs {} approval(s) from an {approvers} other than the requester; expires {}.",
                 record.quorum,
                 record.expires_at.format("%H:%M:%S UTC")
-            )
+            ));
         }
-        state => format!(
-            "{}{}",
-            state_sentence(state),
-            record
-                .state_detail
-                .as_deref()
-                .map(|d| format!(" — {d}"))
-                .unwrap_or_default()
-        ),
-    };
-    reply.with_block(Block::Text { text: status })
+        // The votes above already say who approved or denied, and why.
+        ApprovalState::Denied if !denied.is_empty() => {}
+        state => {
+            let detail = match state {
+                ApprovalState::Approved | ApprovalState::Executing | ApprovalState::Cancelled => {
+                    None
+                }
+                _ => record.state_detail.as_deref(),
+            };
+            history.push(format!(
+                "{}{} ({}).",
+                state_sentence(state).trim_end_matches('.'),
+                detail
+                    .map(|d| format!(" — {}", d.trim_end_matches('.')))
+                    .unwrap_or_default(),
+                record.updated_at.format("%H:%M:%S UTC")
+            ));
+        }
+    }
+    reply.with_block(Block::Text {
+        text: history.join("\n"),
+    })
 }
 
 fn state_sentence(state: ApprovalState) -> &'static str {
@@ -249,8 +298,12 @@ pub(super) async fn refresh_request_message(
         return;
     };
     let requester = ctx.directory.display_name(&record.requester_person);
+    let votes = ctx.store.votes(&record.id).await.unwrap_or_else(|err| {
+        tracing::warn!(error = %err, approval = %record.id, "could not read the votes; the message shows none");
+        Vec::new()
+    });
     if let Err(err) = sink
-        .update(&msg, &request_reply(ctx, record, &requester))
+        .update(&msg, &request_reply(ctx, record, &requester, &votes))
         .await
     {
         tracing::warn!(error = %err, approval = %record.id, "could not update the request message");

@@ -12,7 +12,16 @@ use super::FakeSlack;
 /// One message the fake knows, in one channel: people's messages added by tests, and the bot's posts.
 pub(super) fn message_json(ts: &str, body: &Value) -> Value {
     let mut m = json!({"type": "message", "ts": ts, "text": body["text"]});
-    for key in ["user", "bot_id", "thread_ts", "subtype"] {
+    for key in [
+        "user",
+        "bot_id",
+        "thread_ts",
+        "subtype",
+        "reply_count",
+        "reply_users",
+        "reply_users_count",
+        "latest_reply",
+    ] {
         if !body[key].is_null() {
             m[key] = body[key].clone();
         }

@@ -56,7 +56,9 @@ async fn a_button_press_goes_on_when_slack_hangs_up() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let body = form(&[(
         "payload",
-        &button_payload(TEAM, "UBOB", &approve, &ts).to_string(),
+        &bot.slack
+            .block_actions(TEAM, "UBOB", &approve, &ts)
+            .to_string(),
     )]);
     bot.post_and_hang_up(
         "/slack/interactions",

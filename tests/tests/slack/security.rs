@@ -218,8 +218,8 @@ fn outsider_mention(text: &str) -> serde_json::Value {
 }
 
 /// A button press by an outsider: the payload's `team` is the channel's workspace, `user.team_id` theirs.
-fn outsider_press(value: &str, message_ts: &str) -> serde_json::Value {
-    let mut payload = button_payload(TEAM, "UOUT", value, message_ts);
+fn outsider_press(bot: &Bot, value: &str, message_ts: &str) -> serde_json::Value {
+    let mut payload = bot.slack.block_actions(TEAM, "UOUT", value, message_ts);
     payload["user"]["team_id"] = json!("TOTHER");
     payload
 }
@@ -264,7 +264,7 @@ async fn slack_connect_outsiders_run_nothing_over_http() {
     assert_eq!(status, 200);
     assert!(answer.contains("workspace"), "{answer}");
     assert_eq!(bot.event(&outsider_mention("scale 6")).await.0, 200);
-    let press = form(&[("payload", &outsider_press(&approve, &ts).to_string())]);
+    let press = form(&[("payload", &outsider_press(&bot, &approve, &ts).to_string())]);
     let (status, _) = bot.post_signed("/slack/interactions", FORM, &press).await;
     assert_eq!(status, 200);
     // A 📌 by an outsider on a message in a war room.
@@ -310,7 +310,11 @@ async fn slack_connect_outsiders_run_nothing_over_socket_mode() {
             slash("TOTHER", "UOUT", "scale 6", "trig-out"),
         ),
         envelope("env-out-2", "events_api", outsider_mention("scale 6")),
-        envelope("env-out-3", "interactive", outsider_press(&approve, &ts)),
+        envelope(
+            "env-out-3",
+            "interactive",
+            outsider_press(&bot, &approve, &ts),
+        ),
     ];
     for e in sent {
         assert!(bot.slack.socket_send(e));
@@ -334,4 +338,115 @@ async fn slack_connect_outsiders_run_nothing_over_socket_mode() {
         "the outsider is told why: {refusal}"
     );
     assert_outsiders_ran_nothing(&bot).await;
+}
+
+/// A slash command from `user` in workspace `team` of organisation `enterprise` (as an org-wide install sends it).
+fn grid_command(team: &str, enterprise: Option<&str>, user: &str, text: &str) -> String {
+    let mut body = command_body(team, CHANNEL, user, text);
+    if let Some(org) = enterprise {
+        body.push_str(&format!("&enterprise_id={org}&is_enterprise_install=true"));
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_org_wide_install_takes_only_its_organisation_and_workspaces() {
+    let bot = Bot::start(Options {
+        enterprise_id: Some("E1"),
+        workspaces: vec!["T2"],
+        ..Options::default()
+    })
+    .await;
+    // alice is one person in both workspaces of the organisation: `slack:E1/UALICE`.
+    for team in [TEAM, "T2"] {
+        let (status, answer) = bot
+            .post_signed(
+                "/slack/commands",
+                FORM,
+                &grid_command(team, Some("E1"), "UALICE", "whoami"),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        assert!(
+            answer.contains("alice") && answer.contains("operator"),
+            "from {team}: {answer}"
+        );
+    }
+    // Another workspace of the organisation that is not configured, another organisation, and no organisation at all.
+    for (team, org) in [("T3", Some("E1")), ("T2", Some("E2")), (TEAM, None)] {
+        let (status, answer) = bot
+            .post_signed(
+                "/slack/commands",
+                FORM,
+                &grid_command(team, org, "UALICE", "scale 6"),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        assert!(
+            answer.contains(
+                "only takes commands from its own workspaces (T1, T2) of organisation E1"
+            ),
+            "{team}/{org:?}: {answer}"
+        );
+    }
+    // Events and buttons from another organisation are not acted on either.
+    let mut foreign = callback(
+        json!({"type": "app_mention", "user": "UALICE", "text": "<@UBOT> scale 6", "ts": "1700000800.1",
+               "event_ts": "1700000800.1", "channel": CHANNEL}),
+        None,
+    );
+    foreign["enterprise_id"] = json!("E2");
+    assert_eq!(bot.event(&foreign).await.0, 200);
+    let (status, answer) = bot
+        .post_signed(
+            "/slack/commands",
+            FORM,
+            &grid_command("T2", Some("E1"), "UALICE", "scale 4"),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    bot.wait_for("the approval request", |s| {
+        s.posted().iter().any(|(_, b)| !buttons(b).is_empty())
+    })
+    .await;
+    let (ts, _, approve) = posted_request(&bot.slack, "approve");
+    let mut press = bot.slack.block_actions(TEAM, "UBOB", &approve, &ts);
+    press["enterprise"] = json!({"id": "E2", "name": "Other"});
+    let (status, _) = bot
+        .post_signed(
+            "/slack/interactions",
+            FORM,
+            &form(&[("payload", &press.to_string())]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        real_changes(&bot.sim).is_empty(),
+        "{:?}",
+        real_changes(&bot.sim)
+    );
+    // bob, pressing from the organisation, approves.
+    let mut press = bot.slack.block_actions("T2", "UBOB", &approve, &ts);
+    press["enterprise"] = json!({"id": "E1", "name": "Acme"});
+    let (status, _) = bot
+        .post_signed(
+            "/slack/interactions",
+            FORM,
+            &form(&[("payload", &press.to_string())]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    bot.wait_for("the rollout to complete", |s| {
+        s.calls()
+            .iter()
+            .any(|c| text_of(&c.body).contains("Rollout complete"))
+    })
+    .await;
+    assert_eq!(replicas(&bot.sim), (4, 4));
+    assert_eq!(
+        posts_with(&bot.slack, "scale 6").len(),
+        0,
+        "nothing from outside the organisation was acted on"
+    );
 }

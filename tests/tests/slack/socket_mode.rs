@@ -34,7 +34,7 @@ async fn socket_mode_behaves_like_http() {
 
     let (ts, _, approve) = posted_request(&bot.slack, "approve");
     let press = json!({"envelope_id": "env-2", "type": "interactive", "accepts_response_payload": false,
-                       "payload": button_payload(TEAM, "UBOB", &approve, &ts)});
+                       "payload": bot.slack.block_actions(TEAM, "UBOB", &approve, &ts)});
     assert!(bot.slack.socket_send(press));
     bot.wait_for("the rollout to complete", |s| {
         s.calls()

@@ -39,6 +39,10 @@ pub struct Options {
     pub max_in_flight: Option<usize>,
     /// `[policy] quorum` (none: the default, 1).
     pub quorum: Option<u32>,
+    /// `slack.enterprise_id` (Enterprise Grid; people are then known as `slack:E…/U…`).
+    pub enterprise_id: Option<&'static str>,
+    /// `slack.workspaces`: the organisation's other workspaces.
+    pub workspaces: Vec<&'static str>,
 }
 
 /// The channel war rooms open in (`[incidents] channel`).
@@ -58,6 +62,17 @@ pub struct Bot {
 /// The `[slack]` keys the options add, and the user-group table (which must come last in `[slack]`).
 fn slack_extras(options: &Options) -> String {
     let mut out = String::new();
+    if let Some(org) = options.enterprise_id {
+        out.push_str(&format!("enterprise_id = \"{org}\"\n"));
+    }
+    if !options.workspaces.is_empty() {
+        let list: Vec<String> = options
+            .workspaces
+            .iter()
+            .map(|w| format!("\"{w}\""))
+            .collect();
+        out.push_str(&format!("workspaces = [{}]\n", list.join(", ")));
+    }
     if let Some(ms) = options.ack_wait_ms {
         out.push_str(&format!("ack_wait_ms = {ms}\n"));
     }
@@ -84,9 +99,10 @@ fn config(dir: &std::path::Path, sim: &Sim, slack: &FakeSlack, options: &Options
     } else {
         String::new()
     };
+    let home = options.enterprise_id.unwrap_or(TEAM);
     let person = |id: &str, role: &str, user: &str| {
         format!(
-            "[[people.persons]]\nid = \"{id}\"\nidentities = [\"slack:{TEAM}/{user}\"]\nroles = [\"{role}\"]\n"
+            "[[people.persons]]\nid = \"{id}\"\nidentities = [\"slack:{home}/{user}\"]\nroles = [\"{role}\"]\n"
         )
     };
     let people = options
@@ -94,7 +110,7 @@ fn config(dir: &std::path::Path, sim: &Sim, slack: &FakeSlack, options: &Options
         .map(|role| format!("[people]\nunknown_role = \"{role}\"\n"))
         .unwrap_or_default();
     format!(
-        "[service]\napi_url = \"{app}\"\n\n[incidents]\nchannel = \"slack:{TEAM}/{INCIDENTS}\"\n\n\
+        "[service]\napi_url = \"{app}\"\n\n[incidents]\nchannel = \"slack:{home}/{INCIDENTS}\"\n\n\
          [kubernetes]\nkubeconfig = \"{kube}\"\n\n[store]\nurl = \"sqlite://{db}?mode=rwc\"\n\n{redis}\
          [audit]\nhmac_key = \"test-audit-key-0123456789abcdef-0123456789abcdef\"\n\n\
          [rate_limit]\nread_per_minute = 100000\ndestructive_per_minute = 100000\n\n\
@@ -358,7 +374,10 @@ impl Bot {
     pub async fn press(&self, user: &str, value: &str, message_ts: &str) -> (u16, String) {
         let body = form(&[(
             "payload",
-            &button_payload(TEAM, user, value, message_ts).to_string(),
+            &self
+                .slack
+                .block_actions(TEAM, user, value, message_ts)
+                .to_string(),
         )]);
         self.post_signed("/slack/interactions", FORM, &body).await
     }
@@ -412,7 +431,8 @@ pub fn command_body(team: &str, channel: &str, user: &str, text: &str) -> String
     ])
 }
 
-/// A `block_actions` payload.
+/// A `block_actions` payload for a message the fake does not keep (one posted through a `response_url`); for
+/// messages posted with the Web API, `FakeSlack::block_actions` gives the payload as Slack sends it.
 pub fn button_payload(team: &str, user: &str, value: &str, message_ts: &str) -> Value {
     json!({
         "type": "block_actions", "team": {"id": team}, "api_app_id": "A1",

@@ -173,3 +173,86 @@ async fn a_slow_rollout_updates_one_progress_message() {
     );
     assert_eq!(replicas(&bot.sim), (3, 3));
 }
+
+/// Once a request's message has replies, Slack sends it as a thread parent (`thread_ts` equal to its own `ts`, with
+/// `reply_count`) in the button's payload; Approve and Deny must keep working on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_and_deny_work_on_a_request_whose_message_has_replies() {
+    let bot = Bot::start(Options::default()).await;
+
+    let ack = bot.slash_json("UALICE", "scale 5").await;
+    assert_eq!(ack["response_type"], "in_channel", "{ack}");
+    bot.wait_for("alice's approval request", |s| {
+        s.posted().iter().any(|(_, b)| !buttons(b).is_empty())
+    })
+    .await;
+    let (request_ts, _, approve) = posted_request(&bot.slack, "approve");
+    bot.slack.add_message(
+        CHANNEL,
+        Some(&request_ts),
+        "UBOB",
+        "checking the dashboards first",
+    );
+    let press = bot.slack.block_actions(TEAM, "UBOB", &approve, &request_ts);
+    assert_eq!(
+        (
+            press["message"]["thread_ts"].as_str(),
+            press["message"]["reply_count"].as_u64()
+        ),
+        (Some(request_ts.as_str()), Some(1)),
+        "the payload shows a thread parent, as Slack sends it: {press}"
+    );
+    bot.press("UBOB", &approve, &request_ts).await;
+    bot.wait_for("the rollout to complete", |s| {
+        s.calls()
+            .iter()
+            .any(|c| text_of(&c.body).contains("Rollout complete"))
+    })
+    .await;
+    assert_eq!(replicas(&bot.sim), (5, 5));
+    // The decided request keeps who asked, who approved and when, and the outcome.
+    bot.wait_for("the request to show its outcome", |s| {
+        s.message(CHANNEL, &request_ts)
+            .is_some_and(|m| buttons(&m).is_empty() && text_of(&m).contains("Done"))
+    })
+    .await;
+    let decided = text_of(
+        &bot.slack
+            .message(CHANNEL, &request_ts)
+            .expect("the request"),
+    );
+    assert!(
+        decided.contains("Requested by alice at") && decided.contains("Approved by bob at"),
+        "{decided}"
+    );
+
+    let ack = bot.slash_json("UALICE", "scale 4").await;
+    assert_eq!(ack["response_type"], "in_channel", "{ack}");
+    bot.wait_for("the second request", |s| {
+        s.posted()
+            .iter()
+            .filter(|(_, b)| !buttons(b).is_empty())
+            .count()
+            == 2
+    })
+    .await;
+    let (second_ts, second, _) = approval_request(&bot.slack, 1);
+    let deny = buttons(&second)
+        .into_iter()
+        .find(|v| v.starts_with("deny "))
+        .expect("a Deny button");
+    bot.slack
+        .add_message(CHANNEL, Some(&second_ts), "UBOB", "not during the open");
+    bot.press("UBOB", &deny, &second_ts).await;
+    bot.wait_for("the request to show it was denied", |s| {
+        s.message(CHANNEL, &second_ts)
+            .is_some_and(|m| buttons(&m).is_empty() && text_of(&m).contains("Denied by bob at"))
+    })
+    .await;
+    assert_eq!(replicas(&bot.sim), (5, 5), "the denied change did not run");
+    assert!(
+        whispers_to(&bot.slack, "UBOB").is_empty(),
+        "no refusal to bob: {:?}",
+        whispers_to(&bot.slack, "UBOB")
+    );
+}

@@ -134,7 +134,7 @@ pub(super) async fn run(request: &Request<'_>, change: &BreakGlassChange, reason
     }
     if let Ok(Some(approved)) = ctx.store.approval(&record.id).await
         && let Some(msg) = request
-            .say(request_reply(ctx, &approved, &me.display))
+            .say(request_reply(ctx, &approved, &me.display, &[]))
             .await
         && let Ok(value) = serde_json::to_value(&msg)
     {
