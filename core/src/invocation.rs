@@ -43,6 +43,43 @@ pub struct Conversation {
     pub thread: Option<String>,
 }
 
+impl Conversation {
+    /// A link that opens the conversation on its platform, at `message` when given (a Matrix event id): a
+    /// `matrix.to` link to the room or to the message; for Slack, the channel (`app_redirect`; Slack documents no
+    /// thread link without the workspace's domain). `None` where the platform has none (the console).
+    pub fn link(&self, message: Option<&str>) -> Option<String> {
+        let (platform, place) = self.channel.split_once(':')?;
+        let safe = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "!$:._-~=+/".contains(c))
+        };
+        match platform {
+            "matrix" if safe(place) => Some(match message.filter(|m| safe(m)) {
+                Some(event) => format!("https://matrix.to/#/{place}/{event}"),
+                None => format!("https://matrix.to/#/{place}"),
+            }),
+            "slack" => {
+                let (home, channel) = place.split_once('/')?;
+                let ids = [home, channel];
+                if !ids
+                    .iter()
+                    .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()))
+                {
+                    return None;
+                }
+                // An organisation (E…) is not a workspace: the link then names the channel alone.
+                Some(if home.starts_with('T') {
+                    format!("https://slack.com/app_redirect?team={home}&channel={channel}")
+                } else {
+                    format!("https://slack.com/app_redirect?channel={channel}")
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// How the message addressed the bot; decides what counts as a command (ordinary talk never does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Addressing {
@@ -68,4 +105,48 @@ pub struct Invocation {
     /// The command text without the `/mystocks` prefix or mention, e.g. `scale 5`.
     pub text: String,
     pub received_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation(channel: &str, thread: Option<&str>) -> Conversation {
+        Conversation {
+            channel: channel.into(),
+            thread: thread.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn links_open_the_conversation_on_its_platform() {
+        let v12 = conversation("matrix:!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM", None);
+        assert_eq!(
+            v12.link(Some("$abc-DEF_1")).as_deref(),
+            Some("https://matrix.to/#/!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM/$abc-DEF_1")
+        );
+        assert_eq!(
+            conversation("matrix:!a:example.org", None)
+                .link(None)
+                .as_deref(),
+            Some("https://matrix.to/#/!a:example.org")
+        );
+        assert_eq!(
+            conversation("slack:T1/C9", Some("1.000100"))
+                .link(None)
+                .as_deref(),
+            Some("https://slack.com/app_redirect?team=T1&channel=C9")
+        );
+        assert_eq!(
+            conversation("slack:E1/C9", None).link(None).as_deref(),
+            Some("https://slack.com/app_redirect?channel=C9")
+        );
+        assert_eq!(conversation("console:main", None).link(None), None);
+        assert_eq!(
+            conversation("matrix:!a b", None).link(None),
+            None,
+            "nothing unsafe goes into a link"
+        );
+        assert_eq!(conversation("slack:T1/C9&x=1", None).link(None), None);
+    }
 }

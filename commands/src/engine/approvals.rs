@@ -112,8 +112,8 @@ async fn in_the_way(ctx: &Context, change: &Change) -> Option<String> {
         Ok(open) => {
             if let Some(first) = open.first() {
                 let what_next = match first.state {
-                    ApprovalState::Pending => "decide or cancel it first",
-                    _ => "wait until it has finished (`approvals` shows it)",
+                    ApprovalState::Pending => "decide or cancel it first".to_string(),
+                    _ => still_running(ctx, first).await,
                 };
                 return Some(format!(
                     "{} (`{}` by {}) is {} for this deployment; {what_next} — one change at a time",
@@ -139,6 +139,31 @@ async fn in_the_way(ctx: &Context, change: &Change) -> Option<String> {
         Ok(_) => None,
         Err(err) => Some(format!("cannot read the rollout state: {err}")),
     }
+}
+
+/// What a request that is approved or executing is doing, and about when it should be done: it runs (following the
+/// rollout for at most `follow_timeout`) from when it started executing, then it is verified.
+async fn still_running(ctx: &Context, record: &ApprovalRecord) -> String {
+    let since = record.updated_at;
+    let latest = since
+        + ChronoDuration::from_std(ctx.settings.follow_timeout)
+            .unwrap_or(ChronoDuration::minutes(10));
+    let progress = match cluster::rollout_status(&ctx.kube, &ctx.target).await {
+        Ok(state) => format!("; the rollout: {}", state.message()),
+        Err(_) => String::new(),
+    };
+    let doing = match record.state {
+        ApprovalState::Approved => format!(
+            "it was approved at {} and is about to run",
+            since.format("%H:%M:%S UTC")
+        ),
+        _ => format!("it has been running since {}", since.format("%H:%M:%S UTC")),
+    };
+    format!(
+        "{doing}{progress}; it should be done, its verification included, by about {} at the latest — wait until it \
+         has finished (`approvals` shows it)",
+        latest.format("%H:%M UTC")
+    )
 }
 
 /// The approval request message, in its current state, with its history: who asked and when, each vote with its

@@ -286,18 +286,28 @@ async fn expire(request: &Request<'_>, record: &ApprovalRecord) {
     }
 }
 
-/// Where a request lives, for a refusal that says where to go: the channel or room, and its thread.
+/// Where a request lives, for a refusal that says where to go: the channel or room, its thread, and a link to it
+/// (to the request message itself where the platform links to messages).
 fn where_requested(record: &ApprovalRecord) -> String {
-    match serde_json::from_value::<Conversation>(record.conversation.clone()) {
-        Ok(Conversation {
-            channel,
-            thread: Some(thread),
-        }) => format!("decide it in its thread ({thread}) of {channel}"),
-        Ok(Conversation {
-            channel,
-            thread: None,
-        }) => format!("decide it in {channel}"),
-        Err(_) => "decide it where it was posted".to_string(),
+    let Ok(conversation) = serde_json::from_value::<Conversation>(record.conversation.clone())
+    else {
+        return "decide it where it was posted".to_string();
+    };
+    let posted = record
+        .request_message
+        .clone()
+        .and_then(|m| serde_json::from_value::<crate::reply::MessageRef>(m).ok())
+        .map(|m| m.message_id);
+    let link = conversation
+        .link(posted.as_deref())
+        .map(|l| format!(": {l}"))
+        .unwrap_or_default();
+    match &conversation.thread {
+        Some(thread) => format!(
+            "decide it in its thread ({thread}) of {}{link}",
+            conversation.channel
+        ),
+        None => format!("decide it in {}{link}", conversation.channel),
     }
 }
 

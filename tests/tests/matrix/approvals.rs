@@ -215,3 +215,31 @@ async fn a_reaction_from_another_room_is_no_vote() {
     request_edited_to(&world, &request, "Done").await;
     assert_eq!(world.replicas(), 7);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_typed_in_another_room_is_told_where_to_decide_with_a_link() {
+    let world = World::start(WorldOptions {
+        incidents_room: true,
+        ..WorldOptions::default()
+    })
+    .await;
+    let other = world.incidents_room.clone().expect("a second room");
+    let (request, id) = request_scale(&world, 5).await;
+    world
+        .bob
+        .say(&other, &format!("!mystocks approve {id}"))
+        .await;
+    let link = format!("https://matrix.to/#/{}/{}", world.room, request.event_id);
+    let refusal = world
+        .bob
+        .wait_for("the refusal naming where to decide", |s| {
+            s.room == other.as_str() && bot_says(s, &[&id, "decide it in"])
+        })
+        .await;
+    assert!(
+        refusal.body.contains(&link),
+        "the refusal links to the request message ({link}): {}",
+        refusal.body
+    );
+    assert_eq!(world.replicas(), 3, "nothing was approved");
+}

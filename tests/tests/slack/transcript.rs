@@ -147,6 +147,21 @@ async fn a_slow_rollout_updates_one_progress_message() {
     .await;
     let (ts, _, approve) = posted_request(&bot.slack, "approve");
     bot.press("UBOB", &approve, &ts).await;
+    // While it runs, another change is refused with what is running and about when it should be done.
+    bot.wait_for("the rollout to start", |s| {
+        s.posted()
+            .iter()
+            .any(|(_, b)| text_of(b).contains("Rollout"))
+    })
+    .await;
+    let busy = ack_text(&bot.slash_json("UALICE", "scale 4").await);
+    assert!(
+        busy.contains("one change at a time")
+            && busy.contains("running since")
+            && busy.contains("by about")
+            && busy.contains("the rollout:"),
+        "{busy}"
+    );
     bot.wait_for("the rollout to complete", |s| {
         s.calls()
             .iter()
