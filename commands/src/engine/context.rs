@@ -16,6 +16,7 @@ use crate::runbook::RunbookSet;
 use crate::store::Store;
 
 use super::audit_gap::AuditGap;
+use super::audit_writer::AuditWriter;
 use super::claim::PreFilter;
 use super::metrics_hook::CoreMetrics;
 use super::ratelimit::{RateLimitConfig, RateLimits};
@@ -84,6 +85,8 @@ pub struct Context {
     pub(crate) limits: RateLimits,
     /// Audit entries the store could not take, recorded as one gap entry when it answers again.
     pub(crate) audit_gap: AuditGap,
+    /// Appends invocation and job rows in batches (group commit).
+    pub(crate) audit_writer: AuditWriter,
     /// Redis in front of the store's delivery claims, skipped for a while after it failed.
     pub(crate) claim_pre_filter: PreFilter,
 }
@@ -122,6 +125,7 @@ impl Context {
             metrics: None,
             audit_anchor: None,
             audit_gap: AuditGap::default(),
+            audit_writer: AuditWriter::default(),
             claim_pre_filter: PreFilter::default(),
         }
     }

@@ -6,6 +6,7 @@ mod admin;
 mod approvals;
 mod audit_checks;
 mod audit_gap;
+mod audit_writer;
 mod change;
 mod checks;
 mod claim;

@@ -110,14 +110,15 @@ pub(super) async fn record_gap(ctx: &Context) {
     }
 }
 
-/// Appends an entry; a store that cannot take it leaves a gap that the next successful write records first.
+/// Appends an entry through the group-committing writer (it returns once the row has committed); a store that
+/// cannot take it leaves a gap that the next successful write records first.
 async fn write(ctx: &Context, entry: NewAuditEntry) -> Option<AuditRow> {
     record_gap(ctx).await;
     let noted = entry.clone();
-    match ctx.store.append_audit(entry).await {
+    match ctx.audit_writer.append(&ctx.store, entry).await {
         Ok(row) => Some(row),
         Err(err) => {
-            ctx.audit_gap.note(&noted, &err.to_string());
+            ctx.audit_gap.note(&noted, &err);
             super::metrics_hook::dependency_error(ctx, super::metrics_hook::Dependency::Store);
             None
         }

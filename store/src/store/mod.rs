@@ -160,6 +160,19 @@ pub trait Store: IncidentStore + Send + Sync + std::fmt::Debug + 'static {
     /// serialised across processes, so `seq` runs 1, 2, 3, … without gaps.
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditRow, StoreError>;
 
+    /// Appends `entries` in order (group commit). The database stores take the chain's lock once and write all or
+    /// none in one transaction; this default appends them one by one and stops at the first failure.
+    async fn append_audit_batch(
+        &self,
+        entries: Vec<NewAuditEntry>,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let mut rows = Vec::with_capacity(entries.len());
+        for entry in entries {
+            rows.push(self.append_audit(entry).await?);
+        }
+        Ok(rows)
+    }
+
     /// The newest `n` rows, oldest first (for display); `n` ≤ 0 gives none.
     async fn audit_tail(&self, n: i64) -> Result<Vec<AuditRow>, StoreError>;
 

@@ -53,7 +53,41 @@ pub(super) async fn append_in<DB: Dialect>(
 ) -> Result<AuditRow, StoreError> {
     let (last_seq, last_mac) = chain_end(tx).await?;
     let row = AuditRow::seal(key, last_seq + 1, &last_mac, entry);
-    let head = AuditHead::after(key, &row);
+    insert_row(tx, &row).await?;
+    write_head(tx, key, &row).await?;
+    Ok(row)
+}
+
+/// Appends `entries` in order in one transaction (group commit): the chain is locked and its end read once, each
+/// row chains on the one before, and the head is written once, after the last. All or none are written.
+pub(super) async fn append_batch<DB: Dialect>(
+    pool: &Pool<DB>,
+    key: &AuditKey,
+    entries: Vec<NewAuditEntry>,
+) -> Result<Vec<AuditRow>, StoreError> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = begin_append(pool).await?;
+    let (mut seq, mut mac) = chain_end(&mut tx).await?;
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let row = AuditRow::seal(key, seq + 1, &mac, entry);
+        insert_row(&mut tx, &row).await?;
+        (seq, mac) = (row.seq, row.mac.clone());
+        rows.push(row);
+    }
+    if let Some(last) = rows.last() {
+        write_head(&mut tx, key, last).await?;
+    }
+    tx.commit().await?;
+    Ok(rows)
+}
+
+async fn insert_row<DB: Dialect>(
+    tx: &mut Transaction<'static, DB>,
+    row: &AuditRow,
+) -> Result<(), StoreError> {
     // The JSON columns are text on both databases: the exact text the MAC covers.
     sqlx::query(concat!(
         "INSERT INTO audit_log (",
@@ -76,6 +110,16 @@ pub(super) async fn append_in<DB: Dialect>(
     .arg(row.mac.as_str())
     .execute(DB::conn(tx))
     .await?;
+    Ok(())
+}
+
+/// Moves the chain's head to `row`.
+async fn write_head<DB: Dialect>(
+    tx: &mut Transaction<'static, DB>,
+    key: &AuditKey,
+    row: &AuditRow,
+) -> Result<(), StoreError> {
+    let head = AuditHead::after(key, row);
     sqlx::query(
         "INSERT INTO audit_head (singleton, last_seq, last_mac, head_mac) VALUES (1, $1, $2, $3) \
          ON CONFLICT (singleton) DO UPDATE SET last_seq = excluded.last_seq, last_mac = excluded.last_mac, \
@@ -86,7 +130,7 @@ pub(super) async fn append_in<DB: Dialect>(
     .arg(head.head_mac)
     .execute(DB::conn(tx))
     .await?;
-    Ok(row)
+    Ok(())
 }
 
 /// Where the next row chains on: the head (so deleted newest rows stay visible as a gap), or the last row if it

@@ -198,6 +198,13 @@ impl<DB: Dialect> Store for SqlStore<DB> {
         audit::append(&self.pool, &self.key, entry).await
     }
 
+    async fn append_audit_batch(
+        &self,
+        entries: Vec<NewAuditEntry>,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        audit::append_batch(&self.pool, &self.key, entries).await
+    }
+
     async fn audit_tail(&self, n: i64) -> Result<Vec<AuditRow>, StoreError> {
         audit::tail(&self.pool, n).await
     }
