@@ -15,7 +15,7 @@ use super::claim::{self, Claim};
 use super::jobs::JobRunner;
 use super::ratelimit::{LimitClass, slow_down};
 use super::trail::{Decision, Trail};
-use super::{Context, admin, approvals, audit_checks, checks, decide, metrics_hook, readonly};
+use super::{Context, admin, audit_checks, checks, decide, metrics_hook, readonly, request_change};
 
 /// What a command handler hands back: the decision to audit, and a one-line outcome.
 pub(super) struct Outcome {
@@ -230,7 +230,7 @@ async fn run(request: &Request<'_>, command: Command) -> Outcome {
         // task polls it (a Matrix sync task overflowed its 2 MiB).
         Command::Read(read) => Box::pin(run_read(request, read)).await,
         // Every change is requested and approved before it runs: the kind decides, not a list of commands.
-        Command::Change(change) => Box::pin(approvals::request_change(request, change)).await,
+        Command::Change(change) => Box::pin(request_change::request_change(request, change)).await,
         Command::Decide(Decide::Approve(c)) => decide::approve(request, &c).await,
         Command::Decide(Decide::Deny(c)) => decide::deny(request, &c).await,
         Command::Decide(Decide::Cancel(c)) => decide::cancel(request, &c).await,

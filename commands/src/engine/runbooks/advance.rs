@@ -207,7 +207,7 @@ async fn change(
         principal: &principal,
         sink,
     };
-    let outcome = super::super::approvals::request_change(&request, command.clone()).await;
+    let outcome = super::super::request_change::request_change(&request, command.clone()).await;
     audit(
         ctx,
         run,
