@@ -15,7 +15,7 @@ use super::claim::{self, Claim};
 use super::jobs::JobRunner;
 use super::ratelimit::{LimitClass, slow_down};
 use super::trail::{Decision, Trail};
-use super::{Context, admin, audit_checks, checks, decide, metrics_hook, readonly, request_change};
+use super::{Context, admin, audit_checks, checks, decide, metrics_hook, reads, request_change};
 
 /// What a command handler hands back: the decision to audit, and a one-line outcome.
 pub(super) struct Outcome {
@@ -249,13 +249,13 @@ async fn run_read(request: &Request<'_>, read: Read) -> Outcome {
         Read::Approvals(_) => admin::approvals(request).await,
         Read::Audit(c) => admin::audit(request, &c).await,
         Read::AuditVerify(_) => audit_checks::verify(request).await,
-        Read::Pods(c) => readonly::pods(request, &c).await,
-        Read::Top(_) => readonly::top(request).await,
-        Read::Logs(c) => readonly::logs(request, &c).await,
-        Read::Errors(c) => readonly::errors(request, &c).await,
-        Read::FiveXx(c) => readonly::five_xx(request, &c).await,
-        Read::History(_) => readonly::history(request).await,
-        Read::Status(_) => readonly::status(request).await,
+        Read::Pods(c) => reads::pods(request, &c).await,
+        Read::Top(_) => reads::top(request).await,
+        Read::Logs(c) => reads::logs(request, &c).await,
+        Read::Errors(c) => reads::errors(request, &c).await,
+        Read::FiveXx(c) => reads::five_xx(request, &c).await,
+        Read::History(_) => reads::history(request).await,
+        Read::Status(_) => reads::status(request).await,
         Read::Health(c) => checks::health(request, &c).await,
         Read::Latency(c) => checks::latency(request, &c).await,
         Read::Metrics(_) => checks::metrics(request).await,

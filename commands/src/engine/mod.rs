@@ -16,7 +16,7 @@ mod incidents;
 mod jobs;
 mod metrics_hook;
 pub mod ratelimit;
-mod readonly;
+mod reads;
 mod reconcile;
 mod request_change;
 mod request_moves;
