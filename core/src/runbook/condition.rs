@@ -3,20 +3,21 @@
 //!
 //! Grammar: `EXPR := ALL ("or" ALL)*`, `ALL := CLAUSE ("and" CLAUSE)*`, `CLAUSE := OPERAND [OP OPERAND]`,
 //! `OPERAND := STEP.FACT | NUMBER | ok | warn | fail | true | false`, `OP := > >= < <= == !=`. A clause without an
-//! operator is true when its value is not zero. A fact that is unknown (its step was skipped or failed) makes its
-//! clause false. Pure: no I/O.
+//! operator is true when its value is not zero. Each FACT is mapped to its [`Fact`] when the text is parsed (a name
+//! that is no fact is a parse error); a fact that is unknown when it is read (its step was skipped or failed) makes
+//! its clause false. Pure: no I/O.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::facts::{FactValue, Facts};
+use super::facts::{Fact, FactValue, Facts};
 
 /// A reference to a fact of an earlier step: `usage.cpu_max_millicores`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FactRef {
     pub step: String,
-    pub fact: String,
+    pub fact: Fact,
 }
 
 impl fmt::Display for FactRef {
@@ -163,24 +164,31 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, (usize, String)> {
     Ok(out)
 }
 
-fn operand(word: &str) -> Result<Operand, String> {
+/// An operand as written, before its fact's name is mapped to a [`Fact`].
+#[derive(Clone)]
+enum Written {
+    Fact { step: String, fact: String },
+    Value(FactValue),
+}
+
+fn operand(word: &str) -> Result<Written, String> {
     if let Some(value) = FactValue::constant(word) {
-        return Ok(Operand::Value(value));
+        return Ok(Written::Value(value));
     }
     if word.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') {
         return word
             .parse::<f64>()
             .ok()
             .filter(|n| n.is_finite())
-            .map(|n| Operand::Value(FactValue::Number(n)))
+            .map(|n| Written::Value(FactValue::Number(n)))
             .ok_or_else(|| format!("`{word}` is not a number"));
     }
     match word.split_once('.') {
         Some((step, fact)) if !step.is_empty() && !fact.is_empty() && !fact.contains('.') => {
-            Ok(Operand::Fact(FactRef {
+            Ok(Written::Fact {
                 step: step.to_string(),
                 fact: fact.to_string(),
-            }))
+            })
         }
         _ => Err(format!(
             "`{word}` is neither STEP.FACT (e.g. `usage.cpu_max_millicores`), a number, nor ok / warn / fail / true / false"
@@ -212,7 +220,7 @@ impl Condition {
             let Token::Word(word) = token else {
                 return Err(fail(column, "expected a value before the operator".into()));
             };
-            let left = operand(&word).map_err(|r| fail(column, r))?;
+            let left = (column, operand(&word).map_err(|r| fail(column, r))?);
             i += 1;
             let mut compare = None;
             if let Some((column, Token::Op(op))) = tokens.get(i).cloned() {
@@ -225,11 +233,11 @@ impl Condition {
                         ));
                     }
                 };
-                compare = Some((op, operand(&right).map_err(|r| fail(rcol, r))?));
+                compare = Some((op, (rcol, operand(&right).map_err(|r| fail(rcol, r))?)));
                 i += 2;
             }
             if let Some(all) = any.last_mut() {
-                all.push(Clause { left, compare });
+                all.push((left, compare));
             }
             match tokens.get(i) {
                 None => break,
@@ -243,6 +251,36 @@ impl Condition {
                 }
             }
         }
+        // Names are mapped after the syntax is known good, so a syntax error is reported first.
+        let resolve = |(column, written): (usize, Written)| match written {
+            Written::Value(v) => Ok(Operand::Value(v)),
+            Written::Fact { step, fact } => match Fact::named(&fact) {
+                Some(fact) => Ok(Operand::Fact(FactRef { step, fact })),
+                None => Err(fail(
+                    column,
+                    format!(
+                        "`{step}.{fact}`: there is no fact `{fact}`; steps yield {}",
+                        super::facts::names(&Fact::ALL)
+                    ),
+                )),
+            },
+        };
+        let any = any
+            .into_iter()
+            .map(|all| {
+                all.into_iter()
+                    .map(|(left, compare)| {
+                        Ok(Clause {
+                            left: resolve(left)?,
+                            compare: match compare {
+                                Some((op, right)) => Some((op, resolve(right)?)),
+                                None => None,
+                            },
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ConditionError>>()
+            })
+            .collect::<Result<Vec<_>, ConditionError>>()?;
         Ok(Condition {
             source: text.to_string(),
             any,
@@ -279,7 +317,7 @@ impl Condition {
     pub fn explain(&self, facts: &Facts) -> String {
         let show = |o: &Operand| match o {
             Operand::Value(v) => v.to_string(),
-            Operand::Fact(r) => match facts.get(&r.step, &r.fact) {
+            Operand::Fact(r) => match facts.get(&r.step, r.fact) {
                 Some(v) => format!("{r} ({v})"),
                 None => format!("{r} (unknown)"),
             },
@@ -307,7 +345,7 @@ impl Condition {
 fn value_of(operand: &Operand, facts: &Facts) -> Option<f64> {
     match operand {
         Operand::Value(v) => Some(v.number()),
-        Operand::Fact(r) => facts.get(&r.step, &r.fact).map(|v| v.number()),
+        Operand::Fact(r) => facts.get(&r.step, r.fact).map(|v| v.number()),
     }
 }
 
@@ -324,13 +362,15 @@ fn clause_holds(clause: &Clause, facts: &Facts) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runbook::facts::Grade;
+    use crate::runbook::facts::{Grade, StepFacts};
 
     fn facts() -> Facts {
         let mut f = Facts::default();
-        f.set("usage", "cpu_max_millicores", FactValue::Number(912.0));
-        f.set("usage", "level", FactValue::Grade(Grade::Warn));
-        f.set("scale", "done", FactValue::Number(1.0));
+        f.set_all(
+            "usage",
+            &StepFacts::graded(Grade::Warn).number(Fact::CpuMaxMillicores, 912.0),
+        );
+        f.set_all("scale", &StepFacts::default().number(Fact::Done, 1.0));
         f
     }
 
@@ -415,12 +455,26 @@ mod tests {
     }
 
     #[test]
+    fn a_name_that_is_no_fact_is_a_parse_error_after_the_syntax() {
+        let err =
+            Condition::parse("usage.cpu_max_millicores > 5 and usage.cpu < 2").expect_err("cpu");
+        assert_eq!(err.column, 34, "{err}");
+        assert!(
+            err.reason.contains("no fact `cpu`") && err.reason.contains("cpu_max_millicores"),
+            "{err}"
+        );
+        let err = Condition::parse("usage.cpu >").expect_err("syntax first");
+        assert!(err.reason.contains("needs a value"), "{err}");
+    }
+
+    #[test]
     fn references_and_round_trip() {
-        let c = Condition::parse("a.x > b.y or c.z").unwrap();
+        let c = Condition::parse("a.pods > b.ready or c.done").unwrap();
         let refs: Vec<String> = c.references().iter().map(|r| r.to_string()).collect();
-        assert_eq!(refs, ["a.x", "b.y", "c.z"]);
+        assert_eq!(refs, ["a.pods", "b.ready", "c.done"]);
+        assert_eq!(c.references()[0].fact, Fact::Pods);
         let json = serde_json::to_string(&c).unwrap();
-        assert_eq!(json, "\"a.x > b.y or c.z\"");
+        assert_eq!(json, "\"a.pods > b.ready or c.done\"");
         let back: Condition = serde_json::from_str(&json).unwrap();
         assert_eq!(back, c);
     }

@@ -20,13 +20,12 @@
 //!
 //! Every problem is reported with the line it is on. Pure: no I/O.
 
-use crate::command::Read;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::condition::Condition;
-use super::facts::{READ_STEPS, facts_of};
-use crate::command::Command;
+use super::facts::{CHANGE_FACTS, Fact, SAY_FACTS, names};
+use crate::command::{ChatRead, Command, ReadKind, StepRead};
 use crate::policy::{self, Risk};
 
 /// Most steps a runbook may have (a longer one is a procedure for a person, not a chat thread).
@@ -74,6 +73,16 @@ impl Step {
         match &self.action {
             StepAction::Run(c) => c.name(),
             StepAction::Say(_) => "say",
+        }
+    }
+
+    /// The facts the step yields for later steps' conditions.
+    pub fn facts(&self) -> &'static [Fact] {
+        match &self.action {
+            StepAction::Run(Command::Read(read)) => read.as_step().map_or(SAY_FACTS, |s| s.facts()),
+            StepAction::Run(Command::Change(_)) => CHANGE_FACTS,
+            StepAction::Run(Command::Decide(_) | Command::Admin(_) | Command::Incident(_))
+            | StepAction::Say(_) => SAY_FACTS,
         }
     }
 
@@ -301,17 +310,27 @@ fn step_command(text: &str) -> Result<Command, String> {
             "run `{text}`: a runbook cannot run another runbook"
         ));
     }
-    if matches!(command, Command::Read(Read::Help(_))) {
-        return Err(format!(
-            "run `{text}`: `help` is not a step (use `say` for guidance)"
-        ));
-    }
+    let step_read = match &command {
+        Command::Read(read) => match read.clone().kind() {
+            ReadKind::Step(_) => true,
+            ReadKind::Chat(ChatRead::Help(_)) => {
+                return Err(format!(
+                    "run `{text}`: `help` is not a step (use `say` for guidance)"
+                ));
+            }
+            ReadKind::Chat(_) => false,
+        },
+        _ => false,
+    };
     match policy::rule(&command).risk {
-        Risk::ReadOnly if !READ_STEPS.contains(&command.name()) => Err(format!(
-            "run `{text}`: `{}` cannot be a runbook step; steps can run {} or a change (scale, deploy, rollback, restart, db vacuum)",
-            command.name(),
-            READ_STEPS.join(", ")
-        )),
+        Risk::ReadOnly if !step_read => {
+            let steps: Vec<&str> = StepRead::SPECS.iter().map(|s| s.name).collect();
+            Err(format!(
+                "run `{text}`: `{}` cannot be a runbook step; steps can run {} or a change (scale, deploy, rollback, restart, db vacuum)",
+                command.name(),
+                steps.join(", ")
+            ))
+        }
         Risk::ReadOnly | Risk::Destructive => Ok(command),
         Risk::Deciding | Risk::Admin => Err(format!(
             "run `{text}`: `{}` decides or administers; people do that themselves, a runbook cannot",
@@ -341,14 +360,14 @@ fn step_condition(text: &str, earlier: &[Step], this: Option<&Step>) -> Result<C
                     r.step
                 )
             })?;
-        let facts = facts_of(step.kind());
-        if !facts.contains(&r.fact.as_str()) {
+        let facts = step.facts();
+        if !facts.contains(&r.fact) {
             return Err(format!(
                 "`{r}`: step `{}` ({}) has no fact `{}`; it has {}",
                 step.id,
                 step.kind(),
                 r.fact,
-                facts.join(", ")
+                names(facts)
             ));
         }
     }

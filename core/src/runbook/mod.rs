@@ -12,7 +12,7 @@ pub mod run;
 
 pub use condition::{Condition, ConditionError};
 pub use config::RunbooksConfig;
-pub use facts::{FactValue, Facts, Grade, StepFacts};
+pub use facts::{Fact, FactValue, Facts, Grade, StepFacts};
 pub use format::{Runbook, Step, StepAction};
 pub use loader::{RunbookProblem, RunbookSet, load_dir};
 pub use run::{RunState, RunStatus};
