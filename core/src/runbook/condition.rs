@@ -164,6 +164,9 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, (usize, String)> {
     Ok(out)
 }
 
+/// A clause as written: its left operand and comparison, each operand with the column it starts at.
+type WrittenClause = ((usize, Written), Option<(Op, (usize, Written))>);
+
 /// An operand as written, before its fact's name is mapped to a [`Fact`].
 #[derive(Clone)]
 enum Written {
@@ -196,14 +199,86 @@ fn operand(word: &str) -> Result<Written, String> {
     }
 }
 
+/// Why a condition does not parse in its runbook: its text, or a fact it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unresolved {
+    Syntax(ConditionError),
+    /// A `STEP.FACT` the resolver refused, with the column it starts at and the resolver's reason.
+    Reference {
+        column: usize,
+        reason: String,
+    },
+}
+
 impl Condition {
-    /// Parses a condition text.
+    /// Parses a condition text; its facts may be any [`Fact`] (runbooks check which step yields which with
+    /// [`Condition::parse_in`]).
     pub fn parse(text: &str) -> Result<Condition, ConditionError> {
+        let any_fact = |_: &str, name: &str| {
+            Fact::named(name).ok_or_else(|| {
+                format!(
+                    "there is no fact `{name}`; steps yield {}",
+                    super::facts::names(&Fact::ALL)
+                )
+            })
+        };
+        Condition::parse_in(text, any_fact).map_err(|e| match e {
+            Unresolved::Syntax(err) => err,
+            Unresolved::Reference { column, reason } => ConditionError {
+                text: text.to_string(),
+                column,
+                reason,
+            },
+        })
+    }
+
+    /// Parses a condition text, mapping each `STEP.FACT` to its [`Fact`] with `resolve(step, fact)` once the
+    /// syntax is known good (so a syntax error is reported first).
+    pub fn parse_in(
+        text: &str,
+        resolve: impl Fn(&str, &str) -> Result<Fact, String>,
+    ) -> Result<Condition, Unresolved> {
         let fail = |column: usize, reason: String| ConditionError {
             text: text.to_string(),
             column,
             reason,
         };
+        let any = Condition::syntax(text, &fail).map_err(Unresolved::Syntax)?;
+        let resolve = |(column, written): (usize, Written)| match written {
+            Written::Value(v) => Ok(Operand::Value(v)),
+            Written::Fact { step, fact } => match resolve(&step, &fact) {
+                Ok(fact) => Ok(Operand::Fact(FactRef { step, fact })),
+                Err(reason) => Err(Unresolved::Reference { column, reason }),
+            },
+        };
+        let any = any
+            .into_iter()
+            .map(|all| {
+                all.into_iter()
+                    .map(|(left, compare)| {
+                        Ok(Clause {
+                            left: resolve(left)?,
+                            compare: match compare {
+                                Some((op, right)) => Some((op, resolve(right)?)),
+                                None => None,
+                            },
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Unresolved>>()
+            })
+            .collect::<Result<Vec<_>, Unresolved>>()?;
+        Ok(Condition {
+            source: text.to_string(),
+            any,
+        })
+    }
+
+    /// The clauses as written: alternatives of conjunctions of `(operand, comparison)`, each operand with its
+    /// column.
+    fn syntax(
+        text: &str,
+        fail: &dyn Fn(usize, String) -> ConditionError,
+    ) -> Result<Vec<Vec<WrittenClause>>, ConditionError> {
         let tokens = tokenize(text).map_err(|(c, r)| fail(c, r))?;
         if tokens.is_empty() {
             return Err(fail(1, "it is empty".into()));
@@ -251,40 +326,7 @@ impl Condition {
                 }
             }
         }
-        // Names are mapped after the syntax is known good, so a syntax error is reported first.
-        let resolve = |(column, written): (usize, Written)| match written {
-            Written::Value(v) => Ok(Operand::Value(v)),
-            Written::Fact { step, fact } => match Fact::named(&fact) {
-                Some(fact) => Ok(Operand::Fact(FactRef { step, fact })),
-                None => Err(fail(
-                    column,
-                    format!(
-                        "`{step}.{fact}`: there is no fact `{fact}`; steps yield {}",
-                        super::facts::names(&Fact::ALL)
-                    ),
-                )),
-            },
-        };
-        let any = any
-            .into_iter()
-            .map(|all| {
-                all.into_iter()
-                    .map(|(left, compare)| {
-                        Ok(Clause {
-                            left: resolve(left)?,
-                            compare: match compare {
-                                Some((op, right)) => Some((op, resolve(right)?)),
-                                None => None,
-                            },
-                        })
-                    })
-                    .collect::<Result<Vec<_>, ConditionError>>()
-            })
-            .collect::<Result<Vec<_>, ConditionError>>()?;
-        Ok(Condition {
-            source: text.to_string(),
-            any,
-        })
+        Ok(any)
     }
 
     /// The source text.

@@ -23,7 +23,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::condition::Condition;
+use super::condition::{Condition, Unresolved};
 use super::facts::{CHANGE_FACTS, Fact, SAY_FACTS, names};
 use crate::command::{ChatRead, Command, ReadKind, StepRead};
 use crate::policy::{self, Risk};
@@ -339,15 +339,14 @@ fn step_command(text: &str) -> Result<Command, String> {
     }
 }
 
-/// Parses a condition and checks each fact it reads comes from an earlier step (or, for `expect`, this one)
+/// Parses a condition, mapping each fact it reads to the [`Fact`] of an earlier step (or, for `expect`, this one)
 /// that yields it.
 fn step_condition(text: &str, earlier: &[Step], this: Option<&Step>) -> Result<Condition, String> {
-    let condition = Condition::parse(text).map_err(|e| e.to_string())?;
-    for r in condition.references() {
+    let resolve = |step_id: &str, name: &str| {
         let step = earlier
             .iter()
             .chain(this)
-            .find(|s| s.id == r.step)
+            .find(|s| s.id == step_id)
             .ok_or_else(|| {
                 let known: Vec<&str> = earlier.iter().chain(this).map(|s| s.id.as_str()).collect();
                 let known = if known.is_empty() {
@@ -356,20 +355,24 @@ fn step_condition(text: &str, earlier: &[Step], this: Option<&Step>) -> Result<C
                     known.join(", ")
                 };
                 format!(
-                    "`{r}` names no earlier step `{}` (earlier steps: {known})",
-                    r.step
+                    "`{step_id}.{name}` names no earlier step `{step_id}` (earlier steps: {known})"
                 )
             })?;
         let facts = step.facts();
-        if !facts.contains(&r.fact) {
-            return Err(format!(
-                "`{r}`: step `{}` ({}) has no fact `{}`; it has {}",
-                step.id,
-                step.kind(),
-                r.fact,
-                names(facts)
-            ));
-        }
-    }
-    Ok(condition)
+        facts
+            .iter()
+            .copied()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "`{step_id}.{name}`: step `{step_id}` ({}) has no fact `{name}`; it has {}",
+                    step.kind(),
+                    names(facts)
+                )
+            })
+    };
+    Condition::parse_in(text, resolve).map_err(|err| match err {
+        Unresolved::Syntax(err) => err.to_string(),
+        Unresolved::Reference { reason, .. } => reason,
+    })
 }

@@ -10,7 +10,7 @@ pub mod format;
 pub mod loader;
 pub mod run;
 
-pub use condition::{Condition, ConditionError};
+pub use condition::{Condition, ConditionError, Unresolved};
 pub use config::RunbooksConfig;
 pub use facts::{Fact, FactValue, Facts, Grade, StepFacts};
 pub use format::{Runbook, Step, StepAction};
