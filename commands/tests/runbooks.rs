@@ -7,7 +7,7 @@ use chrono::Utc;
 use mystocks_commands::Conversation;
 use mystocks_commands::runbook::run::{Next, StepOutcome};
 use mystocks_commands::runbook::{
-    Grade, RunState, RunStatus, RunbookSet, StepAction, StepFacts, load_dir,
+    Fact, Grade, RunState, RunStatus, RunbookSet, StepAction, StepFacts, load_dir,
 };
 
 fn shipped_dir() -> PathBuf {
@@ -232,7 +232,7 @@ fn the_run_skips_the_scale_when_cpu_is_fine() {
     assert_eq!(run.next(), Next::Step(0));
     run.complete(
         0,
-        &StepFacts::graded(Grade::Ok).number("cpu_max_millicores", 130.0),
+        &StepFacts::graded(Grade::Ok).number(Fact::CpuMaxMillicores, 130.0),
         "3 pods".into(),
     );
     assert_eq!(run.next(), Next::Step(1));
@@ -254,7 +254,7 @@ fn the_run_waits_for_the_approval_and_checks_its_expectation() {
     let mut run = high_cpu_run();
     run.complete(
         0,
-        &StepFacts::graded(Grade::Warn).number("cpu_max_millicores", 912.0),
+        &StepFacts::graded(Grade::Warn).number(Fact::CpuMaxMillicores, 912.0),
         "hot".into(),
     );
     assert!(run.should_run(1).is_ok());
@@ -273,7 +273,7 @@ fn the_run_waits_for_the_approval_and_checks_its_expectation() {
     assert!(run.should_run(2).is_ok());
     run.complete(
         2,
-        &StepFacts::graded(Grade::Ok).number("cpu_max_millicores", 340.0),
+        &StepFacts::graded(Grade::Ok).number(Fact::CpuMaxMillicores, 340.0),
         "cooler".into(),
     );
     let (held, shown) = run.records[2]
@@ -300,7 +300,7 @@ fn a_denied_change_resumes_without_its_follow_up() {
     let mut run = high_cpu_run();
     run.complete(
         0,
-        &StepFacts::graded(Grade::Warn).number("cpu_max_millicores", 912.0),
+        &StepFacts::graded(Grade::Warn).number(Fact::CpuMaxMillicores, 912.0),
         "hot".into(),
     );
     run.wait_for("A1");

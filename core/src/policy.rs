@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::command::{Admin, Command, Decide, Read};
+use crate::command::{Admin, ChatRead, Command, Decide, Read, ReadKind};
 
 mod duration;
 mod incident;
@@ -113,27 +113,23 @@ pub fn rule(command: &Command) -> Rule {
     }
 }
 
-/// Who may read what: everything but `help` and `whoami` needs a known person.
+/// Who may read what: everything but `help` and `whoami` needs a known person. A read a runbook step can run
+/// looks at the service, so its kind gives its rule (viewers), as a change's does.
 fn read_rule(read: &Read) -> Rule {
-    match read {
-        Read::Help(_) | Read::Whoami(_) => rule_of(ANYONE, Risk::ReadOnly, false),
-        Read::Pods(_)
-        | Read::Top(_)
-        | Read::Logs(_)
-        | Read::Errors(_)
-        | Read::FiveXx(_)
-        | Read::History(_)
-        | Read::Status(_)
-        | Read::Approvals(_)
-        | Read::Audit(_)
-        | Read::AuditVerify(_)
-        | Read::Health(_)
-        | Read::Latency(_)
-        | Read::Metrics(_)
-        | Read::DbTables(_)
-        | Read::Checklist(_)
-        | Read::Oncall(_)
-        | Read::Runbook(_) => rule_of(VIEWER, Risk::ReadOnly, false),
+    match read.clone().kind() {
+        ReadKind::Step(_) => rule_of(VIEWER, Risk::ReadOnly, false),
+        ReadKind::Chat(ChatRead::Help(_) | ChatRead::Whoami(_)) => {
+            rule_of(ANYONE, Risk::ReadOnly, false)
+        }
+        ReadKind::Chat(
+            ChatRead::Approvals(_)
+            | ChatRead::Audit(_)
+            | ChatRead::AuditVerify(_)
+            | ChatRead::DbTables(_)
+            | ChatRead::Checklist(_)
+            | ChatRead::Oncall(_)
+            | ChatRead::Runbook(_),
+        ) => rule_of(VIEWER, Risk::ReadOnly, false),
     }
 }
 

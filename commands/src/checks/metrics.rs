@@ -266,6 +266,36 @@ pub fn judge(
     judge_recent(summary, None, thresholds, source, elapsed)
 }
 
+/// The figures the metrics judge grades, and runbook steps read as facts: recent ones (`windowed`) when they can be
+/// had, else what the scrape says since each process started.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct JudgedFigures {
+    pub cache_hit_rate: Option<f64>,
+    /// The share of 5xx responses.
+    pub error_ratio: Option<f64>,
+    /// Latency p50 and p99, in seconds.
+    pub latency: Option<(f64, f64)>,
+}
+
+/// Picks the figures [`judge_recent`] grades.
+pub fn judged_figures(summary: &MetricsSummary, windowed: Option<&WindowedRates>) -> JudgedFigures {
+    let lifetime_ratio =
+        (summary.requests() > 0.0).then(|| summary.server_errors() / summary.requests());
+    JudgedFigures {
+        cache_hit_rate: summary
+            .cache_hit_rate
+            .or(windowed.and_then(|w| w.cache_hit_rate)),
+        error_ratio: windowed.and_then(|w| w.error_ratio).or(lifetime_ratio),
+        latency: windowed
+            .and_then(recent_latency)
+            .or(summary.latency_p50.zip(summary.latency_p99)),
+    }
+}
+
+fn recent_latency(w: &WindowedRates) -> Option<(f64, f64)> {
+    w.latency_p50_seconds.zip(w.latency_p99_seconds)
+}
+
 /// The metrics as check lines: cache hit rate, DB pool, 5xx share, latency p50 / p99. Recent rates
 /// (`windowed`: Prometheus, or two scrapes of each pod) are used when given; otherwise totals since each
 /// process started.
@@ -279,10 +309,8 @@ pub fn judge_recent(
     let mut out = Vec::new();
     let line =
         |name: &str, level, reason: String| CheckResult::new(name, source, level, reason, elapsed);
-    match summary
-        .cache_hit_rate
-        .or(windowed.and_then(|w| w.cache_hit_rate))
-    {
+    let figures = judged_figures(summary, windowed);
+    match figures.cache_hit_rate {
         Some(rate) => {
             let level = if rate < thresholds.cache_hit_fail {
                 CheckLevel::Fail
@@ -327,18 +355,11 @@ pub fn judge_recent(
         }
         None => {}
     }
-    let recent = windowed.and_then(|w| {
-        Some((
-            w.latency_p50_seconds?,
-            w.latency_p99_seconds?,
-            w.source.clone(),
-        ))
-    });
-    let lifetime = summary
-        .latency_p50
-        .zip(summary.latency_p99)
-        .map(|(a, b)| (a, b, "since the process started".to_string()));
-    if let Some((p50, p99, from)) = recent.or(lifetime) {
+    let from = match windowed {
+        Some(w) if recent_latency(w).is_some() => w.source.clone(),
+        _ => "since the process started".to_string(),
+    };
+    if let Some((p50, p99)) = figures.latency {
         let warn = thresholds.latency_warn_ms as f64 / 1000.0;
         let level = if p50 > warn {
             CheckLevel::Warn

@@ -1,13 +1,13 @@
-//! The looking commands run against the context's `[checks]` settings: `health`, `latency`, `metrics`,
-//! `db tables` and `checklist`; `db vacuum` goes through approval (see [`maintenance`]).
+//! `db tables` and `checklist`, run against the context's `[checks]` settings (`health`, `latency` and `metrics`
+//! are answered by [`super::reads`], which runbook steps share); `db vacuum` goes through approval (see
+//! [`maintenance`]).
 
 pub(super) mod maintenance;
 
 use std::time::Instant;
 
-use crate::checks::{self, CheckLevel, ChecksConfig, http_check, prometheus, window};
+use crate::checks::{self, CheckLevel, ChecksConfig};
 use crate::cluster;
-use crate::command::{Health, Latency};
 use crate::present::checks as present;
 use crate::present::{pods_reply, top_reply};
 use crate::reply::{Block, Level, Reply, ReplyKind};
@@ -26,83 +26,6 @@ async fn cannot(request: &Request<'_>, text: String) -> Outcome {
         .tell(Reply::text(ReplyKind::Error, Level::Fail, text.clone()))
         .await;
     Outcome::error(text)
-}
-
-pub(super) async fn health(request: &Request<'_>, cmd: &Health) -> Outcome {
-    let ctx = request.ctx;
-    let pod_proxy = cmd.pods.then_some(&ctx.pod_proxy);
-    let report = checks::run_health(&ctx.checks, &ctx.kube, &ctx.target, pod_proxy).await;
-    let summary = format!("health {}", report.verdict.as_str());
-    post(request, present::health_reply(&report), summary).await
-}
-
-pub(super) async fn latency(request: &Request<'_>, cmd: &Latency) -> Outcome {
-    let cfg = &request.ctx.checks;
-    let Some(base) = &cfg.api_url else {
-        return cannot(
-            request,
-            "latency: no API URL configured (set `checks.api_url`)".into(),
-        )
-        .await;
-    };
-    let url = http_check::join(base, &cfg.health_path);
-    match checks::measure_latency(&url, cmd.samples, cfg).await {
-        Ok(report) => {
-            let reply = present::latency_reply(&report, cfg.thresholds.latency_warn_ms);
-            post(
-                request,
-                reply,
-                format!("latency of {} samples", report.samples.len()),
-            )
-            .await
-        }
-        Err(err) => cannot(request, err.to_string()).await,
-    }
-}
-
-pub(super) async fn metrics(request: &Request<'_>) -> Outcome {
-    let ctx = request.ctx;
-    let cfg = &ctx.checks;
-    let Some(base) = &cfg.api_url else {
-        return cannot(
-            request,
-            "metrics: no API URL configured (set `checks.api_url`)".into(),
-        )
-        .await;
-    };
-    let client = match http_check::client_for(cfg) {
-        Ok(client) => client,
-        Err(why) => return cannot(request, format!("metrics: {why}")).await,
-    };
-    let url = http_check::join(base, &cfg.metrics_path);
-    let started = Instant::now();
-    // Recent rates: Prometheus' window when configured, else each pod scraped twice through the pod proxy.
-    let windowed = async {
-        match &cfg.prometheus_url {
-            Some(p) => prometheus::windowed(&client, p).await,
-            None => {
-                let (port, path, gap) = (cfg.pod_port, &cfg.metrics_path, cfg.metrics_gap);
-                window::scrape_twice(&ctx.pod_proxy, &ctx.target, port, path, gap, cfg.timeout)
-                    .await
-            }
-        }
-    };
-    let (scraped, windowed) = tokio::join!(checks::scrape_metrics(&client, &url), windowed);
-    match scraped {
-        Ok(summary) => {
-            let recent = windowed.as_ref().ok();
-            let lines = checks::metrics::judge_recent(
-                &summary,
-                recent,
-                &cfg.thresholds,
-                &url,
-                started.elapsed(),
-            );
-            let reply = present::metrics_reply(&summary, &lines, Some(&windowed));
-            post(request, reply, "metrics shown").await
-        }
-        Err(err) => cannot(request, err.to_string()).await,
-    }
 }
 
 pub(super) async fn db_tables(request: &Request<'_>) -> Outcome {

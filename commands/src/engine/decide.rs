@@ -9,8 +9,8 @@ use crate::invocation::Conversation;
 use crate::reply::{Level, Reply, ReplyKind};
 use crate::store::{ApprovalRecord, ApprovalState, Vote, VoteDecision, VoteResult};
 
-use super::approvals::{frozen, refresh_request_message};
 use super::dispatch::{Outcome, Request};
+use super::request_change::{frozen, refresh_request_message};
 use super::request_moves::{By, step};
 
 /// The two-person rule, checked before roles so the requester learns the real reason: their own request.

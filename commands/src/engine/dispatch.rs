@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::command::{Admin, Command, Decide, Read};
+use crate::command::{Admin, ChatRead, Command, Decide, Read, ReadKind};
 use crate::directory::Principal;
 use crate::grammar;
 use crate::invocation::Invocation;
@@ -15,7 +15,7 @@ use super::claim::{self, Claim};
 use super::jobs::JobRunner;
 use super::ratelimit::{LimitClass, slow_down};
 use super::trail::{Decision, Trail};
-use super::{Context, admin, approvals, audit_checks, checks, decide, metrics_hook, readonly};
+use super::{Context, admin, audit_checks, checks, decide, metrics_hook, reads, request_change};
 
 /// What a command handler hands back: the decision to audit, and a one-line outcome.
 pub(super) struct Outcome {
@@ -230,7 +230,7 @@ async fn run(request: &Request<'_>, command: Command) -> Outcome {
         // task polls it (a Matrix sync task overflowed its 2 MiB).
         Command::Read(read) => Box::pin(run_read(request, read)).await,
         // Every change is requested and approved before it runs: the kind decides, not a list of commands.
-        Command::Change(change) => Box::pin(approvals::request_change(request, change)).await,
+        Command::Change(change) => Box::pin(request_change::request_change(request, change)).await,
         Command::Decide(Decide::Approve(c)) => decide::approve(request, &c).await,
         Command::Decide(Decide::Deny(c)) => decide::deny(request, &c).await,
         Command::Decide(Decide::Cancel(c)) => decide::cancel(request, &c).await,
@@ -241,27 +241,22 @@ async fn run(request: &Request<'_>, command: Command) -> Outcome {
     }
 }
 
-/// Answers a read at once.
+/// Answers a read at once: a read that looks at the service through its one handler (which runbook steps call
+/// too), any other by its own.
 async fn run_read(request: &Request<'_>, read: Read) -> Outcome {
-    match read {
-        Read::Help(c) => admin::help(request, &c).await,
-        Read::Whoami(_) => admin::whoami(request).await,
-        Read::Approvals(_) => admin::approvals(request).await,
-        Read::Audit(c) => admin::audit(request, &c).await,
-        Read::AuditVerify(_) => audit_checks::verify(request).await,
-        Read::Pods(c) => readonly::pods(request, &c).await,
-        Read::Top(_) => readonly::top(request).await,
-        Read::Logs(c) => readonly::logs(request, &c).await,
-        Read::Errors(c) => readonly::errors(request, &c).await,
-        Read::FiveXx(c) => readonly::five_xx(request, &c).await,
-        Read::History(_) => readonly::history(request).await,
-        Read::Status(_) => readonly::status(request).await,
-        Read::Health(c) => checks::health(request, &c).await,
-        Read::Latency(c) => checks::latency(request, &c).await,
-        Read::Metrics(_) => checks::metrics(request).await,
-        Read::DbTables(_) => checks::db_tables(request).await,
-        Read::Checklist(_) => checks::checklist(request).await,
-        Read::Oncall(_) => super::incidents::oncall(request).await,
-        Read::Runbook(c) => super::runbooks::command(request, &c).await,
+    let chat = match read.kind() {
+        ReadKind::Step(step) => return reads::answer(request, &step).await,
+        ReadKind::Chat(chat) => chat,
+    };
+    match chat {
+        ChatRead::Help(c) => admin::help(request, &c).await,
+        ChatRead::Whoami(_) => admin::whoami(request).await,
+        ChatRead::Approvals(_) => admin::approvals(request).await,
+        ChatRead::Audit(c) => admin::audit(request, &c).await,
+        ChatRead::AuditVerify(_) => audit_checks::verify(request).await,
+        ChatRead::DbTables(_) => checks::db_tables(request).await,
+        ChatRead::Checklist(_) => checks::checklist(request).await,
+        ChatRead::Oncall(_) => super::incidents::oncall(request).await,
+        ChatRead::Runbook(c) => super::runbooks::command(request, &c).await,
     }
 }

@@ -14,9 +14,9 @@ use crate::reply::{Level, MessageRef, Reply, ReplyKind, ReplySink};
 use crate::store::{ApprovalRecord, ApprovalState, Job, JobOutcome};
 
 use super::Context;
-use super::approvals::{frozen, refresh_request_message};
 use super::change::{self, ChangePlan, Gate};
 use super::jobs::{AbortOnDrop, Sinks};
+use super::request_change::{frozen, refresh_request_message};
 use super::request_moves::{By, step};
 use super::trail::{Decision, record_step};
 

@@ -16,8 +16,8 @@ use crate::reply::ReplySink;
 use crate::store::{ApprovalState, Job, JobOutcome, NewJob};
 
 use super::Context;
-use super::approvals::refresh_request_message;
 use super::execute::{self, ExecutePayload};
+use super::request_change::refresh_request_message;
 use super::request_moves::{By, step};
 use super::work_count::WorkCount;
 

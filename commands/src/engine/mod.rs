@@ -3,7 +3,6 @@
 //! decides on one; approved changes run as stored jobs that any process can finish. Every step is audited.
 
 mod admin;
-mod approvals;
 mod audit_checks;
 mod audit_gap;
 mod audit_writer;
@@ -18,8 +17,9 @@ mod incidents;
 mod jobs;
 mod metrics_hook;
 pub mod ratelimit;
-mod readonly;
+mod reads;
 mod reconcile;
+mod request_change;
 mod request_moves;
 mod runbooks;
 mod trail;

@@ -6,8 +6,8 @@ use crate::invocation::Conversation;
 use crate::reply::{Level, Reply, ReplyKind};
 use crate::store::{ApprovalRecord, ApprovalState};
 
-use super::approvals::refresh_request_message;
 use super::jobs::{EXECUTE, JobRunner};
+use super::request_change::refresh_request_message;
 use super::request_moves::{By, step};
 
 /// How long a delivery's claim is kept: far longer than any platform retries a delivery (Slack: minutes; a Matrix

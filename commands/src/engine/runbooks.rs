@@ -2,7 +2,6 @@
 //! (`advance`), and the hook that resumes a run once the approval it waits for is decided.
 
 mod advance;
-mod read_steps;
 mod replies;
 mod runs;
 

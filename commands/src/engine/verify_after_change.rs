@@ -161,7 +161,7 @@ async fn propose_rollback(
         principal: &principal,
         sink,
     };
-    let outcome = super::approvals::request_change(&request, command).await;
+    let outcome = super::request_change::request_change(&request, command).await;
     match (&outcome.approval_id, outcome.decision) {
         (Some(id), Decision::Requested) => format!("rollback proposed as {id}"),
         _ => format!("rollback not proposed: {}", outcome.summary),

@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::grammar::{self, Args, ParseError};
+use crate::runbook::Fact;
 
 mod approval_id;
 pub mod approvals;
@@ -121,6 +122,44 @@ pub enum Read {
     Checklist(Checklist),
     Oncall(Oncall),
     Runbook(Runbook),
+}
+
+/// A read that looks at the service and says what it found. One handler in the engine answers it for chat and for
+/// a runbook step alike; the step also keeps its [`facts`](StepRead::facts) for later steps' conditions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepRead {
+    Top(Top),
+    Pods(Pods),
+    Errors(Errors),
+    FiveXx(FiveXx),
+    Logs(Logs),
+    Status(Status),
+    History(History),
+    Health(Health),
+    Metrics(Metrics),
+    Latency(Latency),
+}
+
+/// A read about the bot, its records or the conversation, or one that gathers several reads at once: chat runs
+/// it; a runbook step cannot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatRead {
+    Help(Help),
+    Whoami(Whoami),
+    Approvals(Approvals),
+    Audit(Audit),
+    AuditVerify(AuditVerify),
+    DbTables(DbTables),
+    Checklist(Checklist),
+    Oncall(Oncall),
+    Runbook(Runbook),
+}
+
+/// Which of the two a read is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadKind {
+    Step(StepRead),
+    Chat(ChatRead),
 }
 
 /// A command that changes the service: it goes through approval because of its type.
@@ -243,6 +282,118 @@ impl Read {
             | Read::Checklist(_)
             | Read::Oncall(_) => {}
         }
+    }
+}
+
+impl Read {
+    /// Splits the reads by who runs them; the match has no catch-all, so a new read is placed here or does not
+    /// compile.
+    pub fn kind(self) -> ReadKind {
+        match self {
+            Read::Top(c) => ReadKind::Step(StepRead::Top(c)),
+            Read::Pods(c) => ReadKind::Step(StepRead::Pods(c)),
+            Read::Errors(c) => ReadKind::Step(StepRead::Errors(c)),
+            Read::FiveXx(c) => ReadKind::Step(StepRead::FiveXx(c)),
+            Read::Logs(c) => ReadKind::Step(StepRead::Logs(c)),
+            Read::Status(c) => ReadKind::Step(StepRead::Status(c)),
+            Read::History(c) => ReadKind::Step(StepRead::History(c)),
+            Read::Health(c) => ReadKind::Step(StepRead::Health(c)),
+            Read::Metrics(c) => ReadKind::Step(StepRead::Metrics(c)),
+            Read::Latency(c) => ReadKind::Step(StepRead::Latency(c)),
+            Read::Help(c) => ReadKind::Chat(ChatRead::Help(c)),
+            Read::Whoami(c) => ReadKind::Chat(ChatRead::Whoami(c)),
+            Read::Approvals(c) => ReadKind::Chat(ChatRead::Approvals(c)),
+            Read::Audit(c) => ReadKind::Chat(ChatRead::Audit(c)),
+            Read::AuditVerify(c) => ReadKind::Chat(ChatRead::AuditVerify(c)),
+            Read::DbTables(c) => ReadKind::Chat(ChatRead::DbTables(c)),
+            Read::Checklist(c) => ReadKind::Chat(ChatRead::Checklist(c)),
+            Read::Oncall(c) => ReadKind::Chat(ChatRead::Oncall(c)),
+            Read::Runbook(c) => ReadKind::Chat(ChatRead::Runbook(c)),
+        }
+    }
+
+    /// The read as a runbook step would run it, if a step can.
+    pub fn as_step(&self) -> Option<StepRead> {
+        match self.clone().kind() {
+            ReadKind::Step(step) => Some(step),
+            ReadKind::Chat(_) => None,
+        }
+    }
+}
+
+impl StepRead {
+    /// The reads a runbook step can run, in the order messages list them.
+    pub const SPECS: [&'static CommandSpec; 10] = [
+        &top::SPEC,
+        &pods::SPEC,
+        &errors::SPEC,
+        &five_xx::SPEC,
+        &logs::SPEC,
+        &status::SPEC,
+        &history::SPEC,
+        &health::SPEC,
+        &metrics::SPEC,
+        &latency::SPEC,
+    ];
+
+    /// The facts the read yields in a runbook step ([`Fact::Level`] always).
+    pub fn facts(&self) -> &'static [Fact] {
+        match self {
+            StepRead::Top(_) => &[
+                Fact::Level,
+                Fact::CpuMaxMillicores,
+                Fact::CpuAvgMillicores,
+                Fact::MemoryMaxMib,
+                Fact::Pods,
+            ],
+            StepRead::Pods(_) => &[
+                Fact::Level,
+                Fact::Pods,
+                Fact::Ready,
+                Fact::NotReady,
+                Fact::Restarts,
+            ],
+            StepRead::Errors(_) => &[Fact::Level, Fact::Errors, Fact::Groups],
+            StepRead::FiveXx(_) => &[Fact::Level, Fact::Responses, Fact::Groups],
+            StepRead::Logs(_) => &[Fact::Level, Fact::Lines],
+            StepRead::Status(_) => &[Fact::Level, Fact::Complete],
+            StepRead::History(_) => &[Fact::Level, Fact::Revisions],
+            StepRead::Health(_) => &[Fact::Level, Fact::Failing, Fact::Warning],
+            StepRead::Metrics(_) => &[
+                Fact::Level,
+                Fact::CacheHitRate,
+                Fact::PoolActive,
+                Fact::PoolIdle,
+                Fact::PoolMax,
+                Fact::PoolWaitSeconds,
+                Fact::ErrorRatio,
+                Fact::LatencyP50Ms,
+                Fact::LatencyP99Ms,
+            ],
+            StepRead::Latency(_) => &[
+                Fact::Level,
+                Fact::TotalMedianMs,
+                Fact::TotalMaxMs,
+                Fact::TtfbMedianMs,
+                Fact::Failures,
+            ],
+        }
+    }
+
+    /// The read as a command, for its canonical text and name.
+    pub fn command(&self) -> Command {
+        Command::Read(match self.clone() {
+            StepRead::Top(c) => Read::Top(c),
+            StepRead::Pods(c) => Read::Pods(c),
+            StepRead::Errors(c) => Read::Errors(c),
+            StepRead::FiveXx(c) => Read::FiveXx(c),
+            StepRead::Logs(c) => Read::Logs(c),
+            StepRead::Status(c) => Read::Status(c),
+            StepRead::History(c) => Read::History(c),
+            StepRead::Health(c) => Read::Health(c),
+            StepRead::Metrics(c) => Read::Metrics(c),
+            StepRead::Latency(c) => Read::Latency(c),
+        })
     }
 }
 

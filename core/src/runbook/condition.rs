@@ -3,20 +3,21 @@
 //!
 //! Grammar: `EXPR := ALL ("or" ALL)*`, `ALL := CLAUSE ("and" CLAUSE)*`, `CLAUSE := OPERAND [OP OPERAND]`,
 //! `OPERAND := STEP.FACT | NUMBER | ok | warn | fail | true | false`, `OP := > >= < <= == !=`. A clause without an
-//! operator is true when its value is not zero. A fact that is unknown (its step was skipped or failed) makes its
-//! clause false. Pure: no I/O.
+//! operator is true when its value is not zero. Each FACT is mapped to its [`Fact`] when the text is parsed (a name
+//! that is no fact is a parse error); a fact that is unknown when it is read (its step was skipped or failed) makes
+//! its clause false. Pure: no I/O.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::facts::{FactValue, Facts};
+use super::facts::{Fact, FactValue, Facts};
 
 /// A reference to a fact of an earlier step: `usage.cpu_max_millicores`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FactRef {
     pub step: String,
-    pub fact: String,
+    pub fact: Fact,
 }
 
 impl fmt::Display for FactRef {
@@ -163,24 +164,34 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, (usize, String)> {
     Ok(out)
 }
 
-fn operand(word: &str) -> Result<Operand, String> {
+/// A clause as written: its left operand and comparison, each operand with the column it starts at.
+type WrittenClause = ((usize, Written), Option<(Op, (usize, Written))>);
+
+/// An operand as written, before its fact's name is mapped to a [`Fact`].
+#[derive(Clone)]
+enum Written {
+    Fact { step: String, fact: String },
+    Value(FactValue),
+}
+
+fn operand(word: &str) -> Result<Written, String> {
     if let Some(value) = FactValue::constant(word) {
-        return Ok(Operand::Value(value));
+        return Ok(Written::Value(value));
     }
     if word.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') {
         return word
             .parse::<f64>()
             .ok()
             .filter(|n| n.is_finite())
-            .map(|n| Operand::Value(FactValue::Number(n)))
+            .map(|n| Written::Value(FactValue::Number(n)))
             .ok_or_else(|| format!("`{word}` is not a number"));
     }
     match word.split_once('.') {
         Some((step, fact)) if !step.is_empty() && !fact.is_empty() && !fact.contains('.') => {
-            Ok(Operand::Fact(FactRef {
+            Ok(Written::Fact {
                 step: step.to_string(),
                 fact: fact.to_string(),
-            }))
+            })
         }
         _ => Err(format!(
             "`{word}` is neither STEP.FACT (e.g. `usage.cpu_max_millicores`), a number, nor ok / warn / fail / true / false"
@@ -188,14 +199,86 @@ fn operand(word: &str) -> Result<Operand, String> {
     }
 }
 
+/// Why a condition does not parse in its runbook: its text, or a fact it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unresolved {
+    Syntax(ConditionError),
+    /// A `STEP.FACT` the resolver refused, with the column it starts at and the resolver's reason.
+    Reference {
+        column: usize,
+        reason: String,
+    },
+}
+
 impl Condition {
-    /// Parses a condition text.
+    /// Parses a condition text; its facts may be any [`Fact`] (runbooks check which step yields which with
+    /// [`Condition::parse_in`]).
     pub fn parse(text: &str) -> Result<Condition, ConditionError> {
+        let any_fact = |_: &str, name: &str| {
+            Fact::named(name).ok_or_else(|| {
+                format!(
+                    "there is no fact `{name}`; steps yield {}",
+                    super::facts::names(&Fact::ALL)
+                )
+            })
+        };
+        Condition::parse_in(text, any_fact).map_err(|e| match e {
+            Unresolved::Syntax(err) => err,
+            Unresolved::Reference { column, reason } => ConditionError {
+                text: text.to_string(),
+                column,
+                reason,
+            },
+        })
+    }
+
+    /// Parses a condition text, mapping each `STEP.FACT` to its [`Fact`] with `resolve(step, fact)` once the
+    /// syntax is known good (so a syntax error is reported first).
+    pub fn parse_in(
+        text: &str,
+        resolve: impl Fn(&str, &str) -> Result<Fact, String>,
+    ) -> Result<Condition, Unresolved> {
         let fail = |column: usize, reason: String| ConditionError {
             text: text.to_string(),
             column,
             reason,
         };
+        let any = Condition::syntax(text, &fail).map_err(Unresolved::Syntax)?;
+        let resolve = |(column, written): (usize, Written)| match written {
+            Written::Value(v) => Ok(Operand::Value(v)),
+            Written::Fact { step, fact } => match resolve(&step, &fact) {
+                Ok(fact) => Ok(Operand::Fact(FactRef { step, fact })),
+                Err(reason) => Err(Unresolved::Reference { column, reason }),
+            },
+        };
+        let any = any
+            .into_iter()
+            .map(|all| {
+                all.into_iter()
+                    .map(|(left, compare)| {
+                        Ok(Clause {
+                            left: resolve(left)?,
+                            compare: match compare {
+                                Some((op, right)) => Some((op, resolve(right)?)),
+                                None => None,
+                            },
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Unresolved>>()
+            })
+            .collect::<Result<Vec<_>, Unresolved>>()?;
+        Ok(Condition {
+            source: text.to_string(),
+            any,
+        })
+    }
+
+    /// The clauses as written: alternatives of conjunctions of `(operand, comparison)`, each operand with its
+    /// column.
+    fn syntax(
+        text: &str,
+        fail: &dyn Fn(usize, String) -> ConditionError,
+    ) -> Result<Vec<Vec<WrittenClause>>, ConditionError> {
         let tokens = tokenize(text).map_err(|(c, r)| fail(c, r))?;
         if tokens.is_empty() {
             return Err(fail(1, "it is empty".into()));
@@ -212,7 +295,7 @@ impl Condition {
             let Token::Word(word) = token else {
                 return Err(fail(column, "expected a value before the operator".into()));
             };
-            let left = operand(&word).map_err(|r| fail(column, r))?;
+            let left = (column, operand(&word).map_err(|r| fail(column, r))?);
             i += 1;
             let mut compare = None;
             if let Some((column, Token::Op(op))) = tokens.get(i).cloned() {
@@ -225,11 +308,11 @@ impl Condition {
                         ));
                     }
                 };
-                compare = Some((op, operand(&right).map_err(|r| fail(rcol, r))?));
+                compare = Some((op, (rcol, operand(&right).map_err(|r| fail(rcol, r))?)));
                 i += 2;
             }
             if let Some(all) = any.last_mut() {
-                all.push(Clause { left, compare });
+                all.push((left, compare));
             }
             match tokens.get(i) {
                 None => break,
@@ -243,10 +326,7 @@ impl Condition {
                 }
             }
         }
-        Ok(Condition {
-            source: text.to_string(),
-            any,
-        })
+        Ok(any)
     }
 
     /// The source text.
@@ -279,7 +359,7 @@ impl Condition {
     pub fn explain(&self, facts: &Facts) -> String {
         let show = |o: &Operand| match o {
             Operand::Value(v) => v.to_string(),
-            Operand::Fact(r) => match facts.get(&r.step, &r.fact) {
+            Operand::Fact(r) => match facts.get(&r.step, r.fact) {
                 Some(v) => format!("{r} ({v})"),
                 None => format!("{r} (unknown)"),
             },
@@ -307,7 +387,7 @@ impl Condition {
 fn value_of(operand: &Operand, facts: &Facts) -> Option<f64> {
     match operand {
         Operand::Value(v) => Some(v.number()),
-        Operand::Fact(r) => facts.get(&r.step, &r.fact).map(|v| v.number()),
+        Operand::Fact(r) => facts.get(&r.step, r.fact).map(|v| v.number()),
     }
 }
 
@@ -324,13 +404,15 @@ fn clause_holds(clause: &Clause, facts: &Facts) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runbook::facts::Grade;
+    use crate::runbook::facts::{Grade, StepFacts};
 
     fn facts() -> Facts {
         let mut f = Facts::default();
-        f.set("usage", "cpu_max_millicores", FactValue::Number(912.0));
-        f.set("usage", "level", FactValue::Grade(Grade::Warn));
-        f.set("scale", "done", FactValue::Number(1.0));
+        f.set_all(
+            "usage",
+            &StepFacts::graded(Grade::Warn).number(Fact::CpuMaxMillicores, 912.0),
+        );
+        f.set_all("scale", &StepFacts::default().number(Fact::Done, 1.0));
         f
     }
 
@@ -415,12 +497,26 @@ mod tests {
     }
 
     #[test]
+    fn a_name_that_is_no_fact_is_a_parse_error_after_the_syntax() {
+        let err =
+            Condition::parse("usage.cpu_max_millicores > 5 and usage.cpu < 2").expect_err("cpu");
+        assert_eq!(err.column, 34, "{err}");
+        assert!(
+            err.reason.contains("no fact `cpu`") && err.reason.contains("cpu_max_millicores"),
+            "{err}"
+        );
+        let err = Condition::parse("usage.cpu >").expect_err("syntax first");
+        assert!(err.reason.contains("needs a value"), "{err}");
+    }
+
+    #[test]
     fn references_and_round_trip() {
-        let c = Condition::parse("a.x > b.y or c.z").unwrap();
+        let c = Condition::parse("a.pods > b.ready or c.done").unwrap();
         let refs: Vec<String> = c.references().iter().map(|r| r.to_string()).collect();
-        assert_eq!(refs, ["a.x", "b.y", "c.z"]);
+        assert_eq!(refs, ["a.pods", "b.ready", "c.done"]);
+        assert_eq!(c.references()[0].fact, Fact::Pods);
         let json = serde_json::to_string(&c).unwrap();
-        assert_eq!(json, "\"a.x > b.y or c.z\"");
+        assert_eq!(json, "\"a.pods > b.ready or c.done\"");
         let back: Condition = serde_json::from_str(&json).unwrap();
         assert_eq!(back, c);
     }

@@ -1,5 +1,6 @@
-//! What a step found out, as named values later steps' conditions read (`usage.cpu_max_millicores`), and the
-//! catalogue of facts each command yields, so a runbook that names a fact no step gives is refused at load.
+//! What a step found out, as typed facts later steps' conditions read (`usage.cpu_max_millicores`): one [`Fact`]
+//! per signal, named in runbook files by its snake_case name. A condition's fact names are mapped to [`Fact`]s once,
+//! when it is parsed, so a name no step yields is a parse error rather than a condition that never holds.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -26,7 +27,140 @@ impl Grade {
     }
 }
 
-/// One fact: a number, or a grade (which compares as 0, 1, 2).
+/// One signal a step can yield. Which step yields which is said by the command ([`crate::command::StepRead::facts`])
+/// or, for a change, [`CHANGE_FACTS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fact {
+    /// Every step's grade.
+    Level,
+    CpuMaxMillicores,
+    CpuAvgMillicores,
+    MemoryMaxMib,
+    Pods,
+    Ready,
+    NotReady,
+    Restarts,
+    Errors,
+    Groups,
+    Responses,
+    Lines,
+    Complete,
+    Revisions,
+    Failing,
+    Warning,
+    CacheHitRate,
+    PoolActive,
+    PoolIdle,
+    PoolMax,
+    PoolWaitSeconds,
+    ErrorRatio,
+    LatencyP50Ms,
+    LatencyP99Ms,
+    TotalMedianMs,
+    TotalMaxMs,
+    TtfbMedianMs,
+    Failures,
+    Approved,
+    Done,
+}
+
+impl Fact {
+    /// Every fact.
+    pub const ALL: [Fact; 30] = [
+        Fact::Level,
+        Fact::CpuMaxMillicores,
+        Fact::CpuAvgMillicores,
+        Fact::MemoryMaxMib,
+        Fact::Pods,
+        Fact::Ready,
+        Fact::NotReady,
+        Fact::Restarts,
+        Fact::Errors,
+        Fact::Groups,
+        Fact::Responses,
+        Fact::Lines,
+        Fact::Complete,
+        Fact::Revisions,
+        Fact::Failing,
+        Fact::Warning,
+        Fact::CacheHitRate,
+        Fact::PoolActive,
+        Fact::PoolIdle,
+        Fact::PoolMax,
+        Fact::PoolWaitSeconds,
+        Fact::ErrorRatio,
+        Fact::LatencyP50Ms,
+        Fact::LatencyP99Ms,
+        Fact::TotalMedianMs,
+        Fact::TotalMaxMs,
+        Fact::TtfbMedianMs,
+        Fact::Failures,
+        Fact::Approved,
+        Fact::Done,
+    ];
+
+    /// The name a runbook file uses (`cpu_max_millicores`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Fact::Level => "level",
+            Fact::CpuMaxMillicores => "cpu_max_millicores",
+            Fact::CpuAvgMillicores => "cpu_avg_millicores",
+            Fact::MemoryMaxMib => "memory_max_mib",
+            Fact::Pods => "pods",
+            Fact::Ready => "ready",
+            Fact::NotReady => "not_ready",
+            Fact::Restarts => "restarts",
+            Fact::Errors => "errors",
+            Fact::Groups => "groups",
+            Fact::Responses => "responses",
+            Fact::Lines => "lines",
+            Fact::Complete => "complete",
+            Fact::Revisions => "revisions",
+            Fact::Failing => "failing",
+            Fact::Warning => "warning",
+            Fact::CacheHitRate => "cache_hit_rate",
+            Fact::PoolActive => "pool_active",
+            Fact::PoolIdle => "pool_idle",
+            Fact::PoolMax => "pool_max",
+            Fact::PoolWaitSeconds => "pool_wait_seconds",
+            Fact::ErrorRatio => "error_ratio",
+            Fact::LatencyP50Ms => "latency_p50_ms",
+            Fact::LatencyP99Ms => "latency_p99_ms",
+            Fact::TotalMedianMs => "total_median_ms",
+            Fact::TotalMaxMs => "total_max_ms",
+            Fact::TtfbMedianMs => "ttfb_median_ms",
+            Fact::Failures => "failures",
+            Fact::Approved => "approved",
+            Fact::Done => "done",
+        }
+    }
+
+    /// The fact a runbook file names, if there is one.
+    pub fn named(name: &str) -> Option<Fact> {
+        Fact::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl fmt::Display for Fact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The names of `facts`, comma-separated (for messages).
+pub fn names(facts: &[Fact]) -> String {
+    let names: Vec<&str> = facts.iter().map(|f| f.name()).collect();
+    names.join(", ")
+}
+
+/// Facts of a destructive step: whether it was approved, and whether the change was made and rolled out.
+pub const CHANGE_FACTS: &[Fact] = &[Fact::Level, Fact::Approved, Fact::Done];
+
+/// Facts of a guidance step (`say`): its level only.
+pub const SAY_FACTS: &[Fact] = &[Fact::Level];
+
+/// One fact's value: a number, or a grade (which compares as 0, 1, 2).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FactValue {
@@ -73,108 +207,69 @@ impl fmt::Display for FactValue {
     }
 }
 
-/// Every fact gathered in a run, by step id then fact name.
+/// The facts one step yielded (always including its [`Fact::Level`]). Stored as `{"level": "warn",
+/// "cpu_max_millicores": 912}`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Facts(BTreeMap<String, BTreeMap<String, FactValue>>);
-
-impl Facts {
-    /// The fact `step.fact`, if that step ran and yielded it.
-    pub fn get(&self, step: &str, fact: &str) -> Option<FactValue> {
-        self.0.get(step)?.get(fact).copied()
-    }
-
-    /// Records `step.fact`.
-    pub fn set(&mut self, step: &str, fact: &str, value: FactValue) {
-        self.0
-            .entry(step.to_string())
-            .or_default()
-            .insert(fact.to_string(), value);
-    }
-
-    /// Records every fact of one step.
-    pub fn set_all(&mut self, step: &str, facts: &StepFacts) {
-        for (name, value) in &facts.0 {
-            self.set(step, name, *value);
-        }
-    }
-
-    /// The facts of one step.
-    pub fn of(&self, step: &str) -> Option<&BTreeMap<String, FactValue>> {
-        self.0.get(step)
-    }
-}
-
-/// The facts one step yielded (always including `level`).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct StepFacts(pub Vec<(&'static str, FactValue)>);
+#[serde(transparent)]
+pub struct StepFacts(BTreeMap<Fact, FactValue>);
 
 impl StepFacts {
     /// Starts with the step's grade.
     pub fn graded(grade: Grade) -> Self {
-        StepFacts(vec![("level", FactValue::Grade(grade))])
+        StepFacts(BTreeMap::from([(Fact::Level, FactValue::Grade(grade))]))
     }
 
     /// Adds a number.
-    pub fn number(mut self, name: &'static str, value: f64) -> Self {
-        self.0.push((name, FactValue::Number(value)));
+    pub fn number(mut self, fact: Fact, value: f64) -> Self {
+        self.0.insert(fact, FactValue::Number(value));
         self
     }
 
     /// Adds a number when there is one.
-    pub fn maybe(self, name: &'static str, value: Option<f64>) -> Self {
+    pub fn maybe(self, fact: Fact, value: Option<f64>) -> Self {
         match value {
-            Some(v) => self.number(name, v),
+            Some(v) => self.number(fact, v),
             None => self,
         }
     }
+
+    /// One fact, if the step yielded it.
+    pub fn get(&self, fact: Fact) -> Option<FactValue> {
+        self.0.get(&fact).copied()
+    }
+
+    /// The step's grade (`ok` when it yielded none).
+    pub fn grade(&self) -> Grade {
+        match self.get(Fact::Level) {
+            Some(FactValue::Grade(g)) => g,
+            _ => Grade::Ok,
+        }
+    }
+
+    /// Every fact yielded, in [`Fact`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Fact, FactValue)> + '_ {
+        self.0.iter().map(|(f, v)| (*f, *v))
+    }
 }
 
-/// The read-only commands a runbook step can run (each yields the facts [`facts_of`] lists).
-pub const READ_STEPS: &[&str] = &[
-    "top", "pods", "errors", "5xx", "logs", "status", "history", "health", "metrics", "latency",
-];
+/// Every fact gathered in a run, by the id of the step that yielded it (ids are the runbook's own names).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts(BTreeMap<String, StepFacts>);
 
-/// Facts of a destructive step: whether it was approved, and whether the change was made and rolled out.
-pub const CHANGE_FACTS: &[&str] = &["level", "approved", "done"];
+impl Facts {
+    /// The fact `step.fact`, if that step ran and yielded it.
+    pub fn get(&self, step: &str, fact: Fact) -> Option<FactValue> {
+        self.0.get(step)?.get(fact)
+    }
 
-/// The facts a command yields in a runbook step (`level` always), by command name.
-pub fn facts_of(command: &str) -> &'static [&'static str] {
-    match command {
-        "top" => &[
-            "level",
-            "cpu_max_millicores",
-            "cpu_avg_millicores",
-            "memory_max_mib",
-            "pods",
-        ],
-        "pods" => &["level", "pods", "ready", "not_ready", "restarts"],
-        "errors" => &["level", "errors", "groups"],
-        "5xx" => &["level", "responses", "groups"],
-        "logs" => &["level", "lines"],
-        "status" => &["level", "complete"],
-        "history" => &["level", "revisions"],
-        "health" => &["level", "failing", "warning"],
-        "checklist" => &["level", "failing", "warning"],
-        "metrics" => &[
-            "level",
-            "cache_hit_rate",
-            "pool_active",
-            "pool_idle",
-            "pool_max",
-            "pool_wait_seconds",
-            "error_ratio",
-            "latency_p50_ms",
-            "latency_p99_ms",
-        ],
-        "latency" => &[
-            "level",
-            "total_median_ms",
-            "total_max_ms",
-            "ttfb_median_ms",
-            "failures",
-        ],
-        "scale" | "deploy" | "rollback" | "restart" | "db" => CHANGE_FACTS,
-        _ => &["level"],
+    /// Records what one step yielded, in place of anything it yielded before.
+    pub fn set_all(&mut self, step: &str, facts: &StepFacts) {
+        self.0.insert(step.to_string(), facts.clone());
+    }
+
+    /// The facts of one step.
+    pub fn of(&self, step: &str) -> Option<&StepFacts> {
+        self.0.get(step)
     }
 }
 
@@ -191,28 +286,38 @@ mod tests {
     }
 
     #[test]
-    fn facts_round_trip_through_json() {
+    fn facts_round_trip_through_json_under_their_names() {
         let mut f = Facts::default();
         f.set_all(
             "usage",
-            &StepFacts::graded(Grade::Warn).number("cpu_max_millicores", 900.0),
+            &StepFacts::graded(Grade::Warn).number(Fact::CpuMaxMillicores, 900.0),
         );
-        let back: Facts = serde_json::from_value(serde_json::to_value(&f).unwrap()).unwrap();
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"usage": {"level": "warn", "cpu_max_millicores": 900.0}})
+        );
+        let back: Facts = serde_json::from_value(json).unwrap();
         assert_eq!(back, f);
         assert_eq!(
-            back.get("usage", "level"),
+            back.get("usage", Fact::Level),
             Some(FactValue::Grade(Grade::Warn))
         );
         assert_eq!(
-            back.get("usage", "cpu_max_millicores"),
+            back.get("usage", Fact::CpuMaxMillicores),
             Some(FactValue::Number(900.0))
         );
     }
 
     #[test]
-    fn every_command_yields_a_level() {
-        for name in ["top", "metrics", "scale", "whoami"] {
-            assert!(facts_of(name).contains(&"level"), "{name}");
+    fn every_fact_is_found_by_its_name_and_serialised_as_it() {
+        for fact in Fact::ALL {
+            assert_eq!(Fact::named(fact.name()), Some(fact));
+            assert_eq!(
+                serde_json::to_value(fact).unwrap(),
+                serde_json::json!(fact.name())
+            );
         }
+        assert_eq!(Fact::named("cpu"), None);
     }
 }

@@ -20,13 +20,12 @@
 //!
 //! Every problem is reported with the line it is on. Pure: no I/O.
 
-use crate::command::Read;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::condition::Condition;
-use super::facts::{READ_STEPS, facts_of};
-use crate::command::Command;
+use super::condition::{Condition, Unresolved};
+use super::facts::{CHANGE_FACTS, Fact, SAY_FACTS, names};
+use crate::command::{ChatRead, Command, ReadKind, StepRead};
 use crate::policy::{self, Risk};
 
 /// Most steps a runbook may have (a longer one is a procedure for a person, not a chat thread).
@@ -74,6 +73,16 @@ impl Step {
         match &self.action {
             StepAction::Run(c) => c.name(),
             StepAction::Say(_) => "say",
+        }
+    }
+
+    /// The facts the step yields for later steps' conditions.
+    pub fn facts(&self) -> &'static [Fact] {
+        match &self.action {
+            StepAction::Run(Command::Read(read)) => read.as_step().map_or(SAY_FACTS, |s| s.facts()),
+            StepAction::Run(Command::Change(_)) => CHANGE_FACTS,
+            StepAction::Run(Command::Decide(_) | Command::Admin(_) | Command::Incident(_))
+            | StepAction::Say(_) => SAY_FACTS,
         }
     }
 
@@ -301,17 +310,27 @@ fn step_command(text: &str) -> Result<Command, String> {
             "run `{text}`: a runbook cannot run another runbook"
         ));
     }
-    if matches!(command, Command::Read(Read::Help(_))) {
-        return Err(format!(
-            "run `{text}`: `help` is not a step (use `say` for guidance)"
-        ));
-    }
+    let step_read = match &command {
+        Command::Read(read) => match read.clone().kind() {
+            ReadKind::Step(_) => true,
+            ReadKind::Chat(ChatRead::Help(_)) => {
+                return Err(format!(
+                    "run `{text}`: `help` is not a step (use `say` for guidance)"
+                ));
+            }
+            ReadKind::Chat(_) => false,
+        },
+        _ => false,
+    };
     match policy::rule(&command).risk {
-        Risk::ReadOnly if !READ_STEPS.contains(&command.name()) => Err(format!(
-            "run `{text}`: `{}` cannot be a runbook step; steps can run {} or a change (scale, deploy, rollback, restart, db vacuum)",
-            command.name(),
-            READ_STEPS.join(", ")
-        )),
+        Risk::ReadOnly if !step_read => {
+            let steps: Vec<&str> = StepRead::SPECS.iter().map(|s| s.name).collect();
+            Err(format!(
+                "run `{text}`: `{}` cannot be a runbook step; steps can run {} or a change (scale, deploy, rollback, restart, db vacuum)",
+                command.name(),
+                steps.join(", ")
+            ))
+        }
         Risk::ReadOnly | Risk::Destructive => Ok(command),
         Risk::Deciding | Risk::Admin => Err(format!(
             "run `{text}`: `{}` decides or administers; people do that themselves, a runbook cannot",
@@ -320,15 +339,14 @@ fn step_command(text: &str) -> Result<Command, String> {
     }
 }
 
-/// Parses a condition and checks each fact it reads comes from an earlier step (or, for `expect`, this one)
+/// Parses a condition, mapping each fact it reads to the [`Fact`] of an earlier step (or, for `expect`, this one)
 /// that yields it.
 fn step_condition(text: &str, earlier: &[Step], this: Option<&Step>) -> Result<Condition, String> {
-    let condition = Condition::parse(text).map_err(|e| e.to_string())?;
-    for r in condition.references() {
+    let resolve = |step_id: &str, name: &str| {
         let step = earlier
             .iter()
             .chain(this)
-            .find(|s| s.id == r.step)
+            .find(|s| s.id == step_id)
             .ok_or_else(|| {
                 let known: Vec<&str> = earlier.iter().chain(this).map(|s| s.id.as_str()).collect();
                 let known = if known.is_empty() {
@@ -337,20 +355,24 @@ fn step_condition(text: &str, earlier: &[Step], this: Option<&Step>) -> Result<C
                     known.join(", ")
                 };
                 format!(
-                    "`{r}` names no earlier step `{}` (earlier steps: {known})",
-                    r.step
+                    "`{step_id}.{name}` names no earlier step `{step_id}` (earlier steps: {known})"
                 )
             })?;
-        let facts = facts_of(step.kind());
-        if !facts.contains(&r.fact.as_str()) {
-            return Err(format!(
-                "`{r}`: step `{}` ({}) has no fact `{}`; it has {}",
-                step.id,
-                step.kind(),
-                r.fact,
-                facts.join(", ")
-            ));
-        }
-    }
-    Ok(condition)
+        let facts = step.facts();
+        facts
+            .iter()
+            .copied()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "`{step_id}.{name}`: step `{step_id}` ({}) has no fact `{name}`; it has {}",
+                    step.kind(),
+                    names(facts)
+                )
+            })
+    };
+    Condition::parse_in(text, resolve).map_err(|err| match err {
+        Unresolved::Syntax(err) => err.to_string(),
+        Unresolved::Reference { reason, .. } => reason,
+    })
 }

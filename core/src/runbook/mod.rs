@@ -10,9 +10,9 @@ pub mod format;
 pub mod loader;
 pub mod run;
 
-pub use condition::{Condition, ConditionError};
+pub use condition::{Condition, ConditionError, Unresolved};
 pub use config::RunbooksConfig;
-pub use facts::{FactValue, Facts, Grade, StepFacts};
+pub use facts::{Fact, FactValue, Facts, Grade, StepFacts};
 pub use format::{Runbook, Step, StepAction};
 pub use loader::{RunbookProblem, RunbookSet, load_dir};
 pub use run::{RunState, RunStatus};

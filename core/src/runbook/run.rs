@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::facts::{FactValue, Facts, Grade, StepFacts};
+use super::facts::{Fact, Facts, Grade, StepFacts};
 use super::format::{Runbook, Step};
 use crate::invocation::Conversation;
 
@@ -144,14 +144,7 @@ impl RunState {
 
     /// Records what a step that ran found, checks its expectation, and moves on.
     pub fn complete(&mut self, index: usize, facts: &StepFacts, summary: String) {
-        let grade = facts
-            .0
-            .iter()
-            .find_map(|(n, v)| match (n, v) {
-                (&"level", FactValue::Grade(g)) => Some(*g),
-                _ => None,
-            })
-            .unwrap_or(Grade::Ok);
+        let grade = facts.grade();
         self.remember(index, facts);
         self.record(index, StepOutcome::Ran(grade), summary);
     }
@@ -193,8 +186,8 @@ impl RunState {
         let index = self.next_step;
         let grade = if done { Grade::Ok } else { Grade::Fail };
         let facts = StepFacts::graded(grade)
-            .number("approved", f64::from(u8::from(approved)))
-            .number("done", f64::from(u8::from(done)));
+            .number(Fact::Approved, f64::from(u8::from(approved)))
+            .number(Fact::Done, f64::from(u8::from(done)));
         self.remember(index, &facts);
         self.status = RunStatus::Running;
         let outcome = if done {

@@ -2,5 +2,6 @@
 //! and the run continues after the decision (also in another process), and changes are verified after rollout.
 
 mod harness;
+mod one_judge;
 mod runs;
 mod verify;

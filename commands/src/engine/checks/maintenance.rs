@@ -14,8 +14,8 @@ use crate::reply::{Level, Reply, ReplyKind};
 use crate::store::{ApprovalRecord, ApprovalState, JobOutcome};
 
 use super::super::Context;
-use super::super::approvals::{frozen, refresh_request_message};
 use super::super::jobs::Sinks;
+use super::super::request_change::{frozen, refresh_request_message};
 use super::super::request_moves::{By, step};
 
 /// Computes the plan and its preview; the error is a sentence for the requester.

@@ -15,8 +15,8 @@ use crate::present;
 use crate::reply::Level;
 use crate::store::{ApprovalState, NewApproval, StoreError};
 
-use super::super::approvals::{frozen, request_reply};
 use super::super::dispatch::{Outcome, Request};
+use super::super::request_change::{frozen, request_reply};
 use super::super::request_moves::{By, entry, step};
 use super::super::trail::Decision;
 use super::room::{announce, change_for, notice, remember, target};

@@ -21,8 +21,9 @@ use crate::store::{Job, JobOutcome};
 use super::super::Context;
 use super::super::dispatch::Request;
 use super::super::jobs::JobRunner;
+use super::super::reads::{self, Observation, ReadError};
 use super::super::trail::Decision;
-use super::{read_steps, replies, runs};
+use super::{replies, runs};
 
 /// What an advance job is about.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -110,46 +111,93 @@ async fn step(
         StepAction::Run(Command::Change(command)) => {
             change(runner, ctx, sink, run, index, &step, command).await
         }
-        StepAction::Run(command) => match read_steps::observe(ctx, command).await {
-            Ok(found) => {
-                run.complete(index, &found.facts, found.summary.clone());
-                audit(
-                    ctx,
-                    run,
-                    index,
-                    &command.canonical(),
-                    Decision::Allowed,
-                    &found.summary,
-                )
-                .await;
-                post(
-                    sink.as_ref(),
-                    run,
-                    &replies::step_reply(run, index, &step, found.reply),
-                )
-                .await;
+        StepAction::Run(Command::Read(read)) => match read.as_step() {
+            Some(step_read) => {
+                let found = reads::observe(ctx, &step_read).await;
+                observed(ctx, sink, run, index, &step, found).await;
             }
-            Err(reason) => {
-                run.fail(index, reason.clone());
-                audit(
-                    ctx,
-                    run,
-                    index,
-                    &command.canonical(),
-                    Decision::Error,
-                    &reason,
-                )
-                .await;
-                let text = format!("Could not run `{}`: {reason}", command.canonical());
-                post(
-                    sink.as_ref(),
-                    run,
-                    &replies::step_note(run, index, &step, Level::Fail, text),
-                )
-                .await;
-            }
+            None => not_a_step(ctx, sink, run, index, &step).await,
         },
+        StepAction::Run(Command::Decide(_) | Command::Admin(_) | Command::Incident(_)) => {
+            not_a_step(ctx, sink, run, index, &step).await
+        }
     }
+}
+
+/// Records and posts what a read step found, or why it could not run.
+async fn observed(
+    ctx: &Context,
+    sink: &Arc<dyn ReplySink>,
+    run: &mut RunState,
+    index: usize,
+    step: &Step,
+    found: Result<Observation, ReadError>,
+) {
+    let StepAction::Run(command) = &step.action else {
+        return;
+    };
+    match found {
+        Ok(found) => {
+            run.complete(index, &found.facts, found.summary.clone());
+            audit(
+                ctx,
+                run,
+                index,
+                &command.canonical(),
+                Decision::Allowed,
+                &found.summary,
+            )
+            .await;
+            post(
+                sink.as_ref(),
+                run,
+                &replies::step_reply(run, index, step, found.reply),
+            )
+            .await;
+        }
+        Err(err) => {
+            let reason = err.reason();
+            run.fail(index, reason.clone());
+            audit(
+                ctx,
+                run,
+                index,
+                &command.canonical(),
+                Decision::Error,
+                &reason,
+            )
+            .await;
+            let text = format!("Could not run `{}`: {reason}", command.canonical());
+            post(
+                sink.as_ref(),
+                run,
+                &replies::step_note(run, index, step, Level::Fail, text),
+            )
+            .await;
+        }
+    }
+}
+
+/// A stored run whose step runs a command no step may run (the loader refuses such files): it fails, saying so.
+async fn not_a_step(
+    ctx: &Context,
+    sink: &Arc<dyn ReplySink>,
+    run: &mut RunState,
+    index: usize,
+    step: &Step,
+) {
+    let name = step.kind();
+    observed(
+        ctx,
+        sink,
+        run,
+        index,
+        step,
+        Err(ReadError::Failed(format!(
+            "`{name}` cannot run as a runbook step"
+        ))),
+    )
+    .await;
 }
 
 /// A change step: requested in the name of the person who started the run, through the normal approval flow.
@@ -207,7 +255,7 @@ async fn change(
         principal: &principal,
         sink,
     };
-    let outcome = super::super::approvals::request_change(&request, command.clone()).await;
+    let outcome = super::super::request_change::request_change(&request, command.clone()).await;
     audit(
         ctx,
         run,

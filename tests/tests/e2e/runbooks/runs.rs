@@ -151,7 +151,9 @@ async fn db_pool_exhausted_shows_the_pool_and_the_fixes() {
     let text = all(&posted);
     let pool = headed(&posted, "Database connection pool exhausted · step 1/3").expect("pool step");
     assert!(
-        pool.text().contains("20 / 0 / 20") || pool.text().contains("DB pool"),
+        pool.text().contains("20 / 0 / 20")
+            || pool.text().contains("DB pool")
+            || pool.text().contains("db pool  exhausted: 20/20 active"),
         "{}",
         pool.text()
     );
