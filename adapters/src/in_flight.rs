@@ -18,8 +18,9 @@ pub const BUSY: &str = "busy — too many commands in flight; try again in a mom
 
 /// Told when a delivery is refused for want of a permit (the binary counts it in its metrics).
 pub trait BusyObserver: Send + Sync {
-    /// A delivery from `platform` (`slack`, `matrix`) was refused.
-    fn refused_busy(&self, platform: &str);
+    /// A delivery from `platform` (`slack`, `matrix`) was refused; `delivery` is its id (a trigger, event or
+    /// Matrix event id).
+    fn refused_busy(&self, platform: &str, delivery: &str);
 }
 
 /// Every permit is taken: the delivery is refused, nothing of it runs.
@@ -74,8 +75,9 @@ impl InFlight {
         self.running.load(Ordering::SeqCst)
     }
 
-    /// Takes a permit for a delivery from `platform`, or refuses it at once (logged and reported).
-    pub fn admit(self: &Arc<Self>, platform: &str) -> Result<Admission, Busy> {
+    /// Takes a permit for the delivery `delivery` (its id) from `platform`, or refuses it at once (logged and
+    /// reported).
+    pub fn admit(self: &Arc<Self>, platform: &str, delivery: &str) -> Result<Admission, Busy> {
         match self.permits.clone().try_acquire_owned() {
             Ok(permit) => {
                 self.running.fetch_add(1, Ordering::SeqCst);
@@ -91,7 +93,7 @@ impl InFlight {
                     "refused a delivery: too many in flight"
                 );
                 if let Some(observer) = &self.observer {
-                    observer.refused_busy(platform);
+                    observer.refused_busy(platform, delivery);
                 }
                 Err(Busy)
             }
@@ -139,27 +141,37 @@ mod tests {
     async fn a_full_gate_refuses_at_once_and_frees_the_permit_when_the_work_ends() {
         let gate = InFlight::new(1);
         let (release, released) = tokio::sync::oneshot::channel::<()>();
-        let task = gate.admit("slack").expect("a permit").spawn(async move {
-            let _ = released.await;
-        });
-        assert_eq!(gate.admit("slack").err(), Some(Busy));
+        let task = gate
+            .admit("slack", "d1")
+            .expect("a permit")
+            .spawn(async move {
+                let _ = released.await;
+            });
+        assert_eq!(gate.admit("slack", "d1").err(), Some(Busy));
         assert_eq!(gate.running(), 1);
         release.send(()).expect("the work waits");
         tokio::time::timeout(Duration::from_secs(5), gate.idle())
             .await
             .expect("idle once the work ended");
         task.await.expect("the work ended");
-        assert!(gate.admit("slack").is_ok(), "the permit is free again");
+        assert!(
+            gate.admit("slack", "d1").is_ok(),
+            "the permit is free again"
+        );
     }
 
     #[tokio::test]
     async fn work_goes_on_when_its_handle_is_dropped() {
         let gate = InFlight::new(2);
         let (done, finished) = tokio::sync::oneshot::channel::<()>();
-        drop(gate.admit("matrix").expect("a permit").spawn(async move {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            let _ = done.send(());
-        }));
+        drop(
+            gate.admit("matrix", "d2")
+                .expect("a permit")
+                .spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    let _ = done.send(());
+                }),
+        );
         tokio::time::timeout(Duration::from_secs(5), finished)
             .await
             .expect("finished in time")

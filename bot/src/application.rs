@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::Router;
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use mystocks_adapters::in_flight::InFlight;
+use mystocks_adapters::in_flight::{BusyObserver, InFlight};
 use mystocks_commands::Handler as _;
 use mystocks_commands::audit::AuditKey;
 use mystocks_commands::audit_anchor::{AuditAnchor, CheckpointLocation};
@@ -47,6 +47,19 @@ pub struct Application {
     shutdown_grace: std::time::Duration,
     /// The deliveries being handled, bounded by `[limits] max_in_flight`; shared by the chat adapters.
     in_flight: Arc<InFlight>,
+}
+
+/// Where a delivery refused as busy goes: the metrics count it, the core writes one audit row per window.
+struct BusyRefusals {
+    metrics: Arc<Metrics>,
+    core: Core,
+}
+
+impl BusyObserver for BusyRefusals {
+    fn refused_busy(&self, platform: &str, delivery: &str) {
+        self.metrics.refused_busy(platform, delivery);
+        self.core.note_busy(platform, delivery);
+    }
 }
 
 impl Application {
@@ -91,7 +104,6 @@ impl Application {
             ..CoreSettings::default()
         };
         let metrics = Arc::new(Metrics::new());
-        let in_flight = InFlight::with_observer(settings.limits.max_in_flight, metrics.clone());
         let context = Context::new(
             kube,
             target,
@@ -133,8 +145,14 @@ impl Application {
             ),
             None => None,
         };
+        let core = Core::new(context);
+        let busy = Arc::new(BusyRefusals {
+            metrics: metrics.clone(),
+            core: core.clone(),
+        });
+        let in_flight = InFlight::with_observer(settings.limits.max_in_flight, busy);
         Ok(Application {
-            core: Core::new(context),
+            core,
             listener,
             port,
             routes: Router::new(),

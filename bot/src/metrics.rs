@@ -177,7 +177,7 @@ impl Metrics {
 
 /// A delivery refused for want of a permit (`[limits] max_in_flight`).
 impl BusyObserver for Metrics {
-    fn refused_busy(&self, platform: &str) {
+    fn refused_busy(&self, platform: &str, _delivery: &str) {
         let labels = vec![("platform".to_string(), platform.to_string())];
         self.busy_refusals.get_or_create(&labels).inc();
     }
@@ -224,7 +224,7 @@ mod tests {
         m.slack_api_error("rate_limited");
         m.set_dependency_up(Dependency::Store, false);
         m.set_approvals_pending(2);
-        m.refused_busy("slack");
+        m.refused_busy("slack", "slack:T1:cmd:t1");
         let text = m.render();
         for expected in [
             "mystocks_bot_invocations_total{command=\"scale\",outcome=\"requested\"} 1",

@@ -265,7 +265,7 @@ impl MatrixBot {
             }
             return;
         }
-        let admission = match self.in_flight.admit(PLATFORM) {
+        let admission = match self.in_flight.admit(PLATFORM, &invocation.event_id) {
             Ok(admission) => admission,
             Err(busy) => {
                 let reply = notice(busy.to_string(), &invocation.actor.identity);

@@ -172,8 +172,10 @@ impl SlackFront {
     }
 
     /// A permit for one delivery, or `Ack::Busy` (logged and counted by the gate).
-    fn admit(&self) -> Result<Admission, Ack> {
-        self.in_flight.admit("slack").map_err(|_| Ack::Busy)
+    fn admit(&self, delivery: &str) -> Result<Admission, Ack> {
+        self.in_flight
+            .admit("slack", delivery)
+            .map_err(|_| Ack::Busy)
     }
 
     /// Runs `invocation` in a task of its own holding `admission`, replying through the front's sink.
@@ -232,7 +234,7 @@ impl SlackFront {
         if let Some(refusal) = self.outsider(&c.team_id, &c.team_id, c.enterprise_id.as_deref()) {
             return refusal;
         }
-        let admission = match self.admit() {
+        let admission = match self.admit(&format!("slack:{}:cmd:{}", c.team_id, c.trigger_id)) {
             Ok(admission) => admission,
             Err(busy) => return busy,
         };
@@ -281,7 +283,7 @@ impl SlackFront {
         {
             return Ack::Ignored;
         }
-        let admission = match self.admit() {
+        let admission = match self.admit(&format!("slack:{}:event:{}", m.team_id, m.event_id)) {
             Ok(admission) => admission,
             Err(busy) => return busy,
         };
@@ -325,7 +327,7 @@ impl SlackFront {
         // Once per message (the core claims the note under this key): pinning it again, or by someone else, adds
         // nothing.
         let message_key = format!("{}:{}", r.channel_id, r.message_ts);
-        let admission = match self.admit() {
+        let admission = match self.admit(&format!("slack:{}:event:{}", r.team_id, r.event_id)) {
             Ok(admission) => admission,
             Err(busy) => return busy,
         };
@@ -374,7 +376,7 @@ impl SlackFront {
         if let Some(refusal) = self.outsider(&b.team_id, &b.user_team, b.enterprise_id.as_deref()) {
             return refusal;
         }
-        let admission = match self.admit() {
+        let admission = match self.admit(&format!("slack:{}:action:{}", b.team_id, b.trigger_id)) {
             Ok(admission) => admission,
             Err(busy) => return busy,
         };

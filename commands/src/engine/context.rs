@@ -17,6 +17,7 @@ use crate::store::Store;
 
 use super::audit_gap::AuditGap;
 use super::audit_writer::AuditWriter;
+use super::busy_log::BusyLog;
 use super::claim::PreFilter;
 use super::metrics_hook::CoreMetrics;
 use super::ratelimit::{RateLimitConfig, RateLimits};
@@ -87,6 +88,8 @@ pub struct Context {
     pub(crate) audit_gap: AuditGap,
     /// Appends invocation and job rows in batches (group commit).
     pub(crate) audit_writer: AuditWriter,
+    /// The "busy" refusals of the current window, written as one summary row.
+    pub(crate) busy_log: BusyLog,
     /// Redis in front of the store's delivery claims, skipped for a while after it failed.
     pub(crate) claim_pre_filter: PreFilter,
 }
@@ -126,6 +129,7 @@ impl Context {
             audit_anchor: None,
             audit_gap: AuditGap::default(),
             audit_writer: AuditWriter::default(),
+            busy_log: BusyLog::default(),
             claim_pre_filter: PreFilter::default(),
         }
     }

@@ -6,6 +6,7 @@ mod admin;
 mod audit_checks;
 mod audit_gap;
 mod audit_writer;
+mod busy_log;
 mod change;
 mod checks;
 mod claim;
@@ -57,6 +58,12 @@ impl Core {
             ctx,
             invocations: Arc::default(),
         }
+    }
+
+    /// A delivery refused as busy (every permit taken), by its delivery id: counted into the current 10-second
+    /// window, whose one summary row goes into the audit log when the window ends.
+    pub fn note_busy(&self, platform: &str, delivery: &str) {
+        busy_log::note(&self.ctx, platform, delivery);
     }
 
     /// The context the core runs against.

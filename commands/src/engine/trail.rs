@@ -97,6 +97,11 @@ pub async fn record_step(
     write(ctx, entry).await
 }
 
+/// Records an entry no invocation or approval carries (a window of busy refusals).
+pub(super) async fn record_entry(ctx: &Context, entry: NewAuditEntry) -> Option<AuditRow> {
+    write(ctx, entry).await
+}
+
 /// Records the gap a store outage left, if there is one, so it precedes the next entry.
 pub(super) async fn record_gap(ctx: &Context) {
     if let Some((gap, token)) = ctx.audit_gap.take_entry(ctx.clock.now()) {

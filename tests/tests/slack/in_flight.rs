@@ -126,4 +126,14 @@ async fn with_every_slot_taken_a_command_is_answered_busy_at_once() {
         !ack_text(&answered).contains("busy"),
         "the slot is free again: {answered}"
     );
+    // The refusal is on the record: one summary row for its 10-second window, naming how many were refused (the retries above may have been refused too).
+    let mut audit = String::new();
+    for _ in 0..40 {
+        audit = ack_text(&bot.slash_json("UDAVE", "audit 30").await);
+        if audit.contains("deliveries refused since") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(audit.contains("deliveries refused since"), "{audit}");
 }
