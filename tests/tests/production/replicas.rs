@@ -272,14 +272,14 @@ async fn a_replica_killed_while_following_a_rollout_is_finished_by_another() {
 const SLACK_SECRET: &str = "test-signing-secret-sigterm-0123456789";
 
 /// In the environment of a child test process: the config of the `mystocks-bot run` replica it is to be.
-const REPLICA_CONFIG_ENV: &str = "MYSTOCKS_TEST_REPLICA_CONFIG";
+pub const REPLICA_CONFIG_ENV: &str = "MYSTOCKS_TEST_REPLICA_CONFIG";
 
-/// Not a test of its own: the body of the replica process that
-/// `a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once` starts — this test binary run again with only
-/// this entry selected. It runs exactly what `mystocks-bot run --config FILE` runs for a Slack configuration,
-/// SIGTERM handling included. Without the variable it does nothing.
+/// Not a test of its own: the body of the replica processes that
+/// `a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once` and the process soak (`fleet.rs`) start — this
+/// test binary run again with only this entry selected. It runs exactly what `mystocks-bot run --config FILE` runs
+/// for a Slack configuration, SIGTERM handling included. Without the variable it does nothing.
 #[test]
-#[ignore = "the body of a child process of a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once"]
+#[ignore = "the body of the replica processes of the SIGTERM test and the process soak"]
 fn replica_process() {
     let Ok(config) = std::env::var(REPLICA_CONFIG_ENV) else {
         return;
@@ -296,7 +296,7 @@ fn replica_process() {
 }
 
 /// A port nobody listens on now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -23,10 +23,11 @@ use crate::replicas::{Replica, replica, replica_settings};
 use crate::support::OwnRedis;
 
 /// A small deterministic generator (the soak is reproducible from its seed).
-struct Dice(u64);
+pub struct Dice(pub u64);
 
 impl Dice {
-    fn roll(&mut self, sides: u64) -> u64 {
+    /// A number below `sides`.
+    pub fn roll(&mut self, sides: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

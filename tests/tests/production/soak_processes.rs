@@ -1,0 +1,514 @@
+//! The soak behind docs/reliability.md, with real processes: three `mystocks-bot run` replicas (Slack over HTTP)
+//! on one PostgreSQL store and a Redis of their own, against one simulated cluster and one fake Slack. alice asks
+//! for `scale 4` and `scale 3` in turn by slash command; bob presses Approve on each request, or Deny on every
+//! tenth; every delivery is sent to two replicas at once, signed, with one trigger id (Slack delivering twice).
+//! Now and then a replica gets SIGKILL — the one holding the running job if there is one, at a random moment after
+//! the press — and a fresh process takes its place; now and then Redis is killed and restarted. At the end it
+//! counts, from the cluster's request log, the audit log and the store: executions per approved change,
+//! executions of denied ones, requests and jobs left in flight, and what the bot's own `audit verify` says.
+//! It is ignored in the normal run; run it with
+//!
+//! ```text
+//! SOAK_CHANGES=1000 cargo nextest run -p mystocks-tests --run-ignored only -E 'test(soak_processes)' --no-capture
+//! ```
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use mystocks_adapters::slack::SlackSigner;
+use mystocks_commands::audit::AuditKey;
+use mystocks_commands::store::{self, ApprovalRecord, ApprovalState, Store};
+use mystocks_sim::{Sim, SimConfig};
+use mystocks_tests::fake_slack::FakeSlack;
+use mystocks_tests::{TestDb, rbac};
+use serde_json::{Value, json};
+
+use crate::fleet::{Fleet, World};
+use crate::soak::Dice;
+use crate::support::OwnRedis;
+
+const SECRET: &str = "test-signing-secret-soak-0123456789";
+const AUDIT_KEY: &str = "test-audit-key-soak-0123456789abcdef";
+const CHANNEL: &str = "C1";
+const FORM: &str = "application/x-www-form-urlencoded";
+/// A request still pending this long after bob pressed is taken as a press lost with a killed replica (its
+/// delivery claimed, then nothing done), and bob presses again, as a person would.
+const PRESS_AGAIN_AFTER: Duration = Duration::from_secs(5);
+/// How long one request may take to end before the soak gives up on it.
+const REQUEST_GIVES_UP: Duration = Duration::from_secs(120);
+
+/// Slack's side: signs each delivery and sends the same one to two replicas at once.
+#[derive(Clone)]
+struct Slack {
+    http: reqwest::Client,
+    signer: SlackSigner,
+}
+
+impl Slack {
+    fn new() -> Slack {
+        // No pooled connections: a killed replica's port is served by a fresh process a moment later.
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("HTTP client");
+        Slack {
+            http,
+            signer: SlackSigner::new(SECRET.to_string().into()),
+        }
+    }
+
+    /// Posts `body` to `path` on each of `ports` at once; each answer, or none where the connection failed.
+    async fn to_each(&self, ports: &[u16], path: &str, body: &str) -> Vec<Option<(u16, String)>> {
+        let at = chrono::Utc::now().timestamp();
+        let signature = self.signer.sign(at, body.as_bytes());
+        let sends: Vec<_> = ports
+            .iter()
+            .map(|port| {
+                let request = self
+                    .http
+                    .post(format!("http://127.0.0.1:{port}{path}"))
+                    .header("content-type", FORM)
+                    .header("x-slack-request-timestamp", at.to_string())
+                    .header("x-slack-signature", signature.clone())
+                    .body(body.to_string());
+                tokio::spawn(async move {
+                    let answer = request.send().await.ok()?;
+                    let status = answer.status().as_u16();
+                    Some((status, answer.text().await.unwrap_or_default()))
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for send in sends {
+            answers.push(send.await.ok().flatten());
+        }
+        answers
+    }
+}
+
+/// `/mystocks text` from `user` in the channel, with a fresh trigger id.
+fn slash(user: &str, text: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", "deprecated")
+        .append_pair("team_id", "T1")
+        .append_pair("api_app_id", "A1")
+        .append_pair("channel_id", CHANNEL)
+        .append_pair("user_id", user)
+        .append_pair("user_name", &user.to_lowercase())
+        .append_pair("command", "/mystocks")
+        .append_pair("text", text)
+        .append_pair("response_url", "https://hooks.slack.invalid/commands/1")
+        .append_pair(
+            "trigger_id",
+            &format!("trig-{}", uuid::Uuid::new_v4().simple()),
+        )
+        .finish()
+}
+
+/// `user` presses the button carrying `value` on the message `ts`, with a fresh trigger id.
+fn press(user: &str, value: &str, ts: &str) -> String {
+    let payload = json!({
+        "type": "block_actions", "team": {"id": "T1"}, "api_app_id": "A1",
+        "user": {"id": user, "username": user.to_lowercase(), "team_id": "T1"},
+        "container": {"type": "message", "message_ts": ts, "channel_id": CHANNEL, "is_ephemeral": false},
+        "channel": {"id": CHANNEL, "name": "ops"},
+        "message": {"ts": ts, "type": "message", "text": "approval"},
+        "trigger_id": format!("trig-{}", uuid::Uuid::new_v4().simple()),
+        "response_url": "https://hooks.slack.invalid/actions/1",
+        "actions": [{"type": "button", "action_id": "mystocks-0", "block_id": "mystocks-actions", "value": value,
+                     "text": {"type": "plain_text", "text": "Approve"}, "action_ts": "1700000000.1"}]
+    });
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &payload.to_string())
+        .finish()
+}
+
+/// The button values of a posted message.
+fn buttons(body: &Value) -> Vec<String> {
+    body["blocks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["value"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Scale requests the cluster took (dry runs excluded).
+fn scale_patches(sim: &Sim) -> usize {
+    sim.changing_requests()
+        .iter()
+        .filter(|r| r.path.contains("/scale") && !r.path.contains("dryRun=All"))
+        .count()
+}
+
+/// Two different replicas out of `count`.
+fn two(dice: &mut Dice, count: usize) -> [usize; 2] {
+    let a = dice.roll(count as u64) as usize;
+    [a, (a + 1 + dice.roll(count as u64 - 1) as usize) % count]
+}
+
+/// What became of a `scale` asked for.
+enum Asked {
+    Request(Box<ApprovalRecord>),
+    Refused,
+}
+
+/// alice asks for `scale wanted`; waits for the request (posted, its message stored) or the refusal.
+async fn ask(slack: &Slack, ports: &[u16], store: &dyn Store, wanted: i32) -> Asked {
+    let body = slash("UALICE", &format!("scale {wanted}"));
+    let answers = slack.to_each(ports, "/slack/commands", &body).await;
+    for _ in 0..400 {
+        let pending = store
+            .approvals_in_state(&[ApprovalState::Pending], 10)
+            .await
+            .expect("store");
+        if let Some(request) = pending.into_iter().find(|r| r.request_message.is_some()) {
+            return Asked::Request(Box::new(request));
+        }
+        let refused = answers.iter().flatten().any(|(_, text)| {
+            text.contains("one change at a time") || text.contains("still in progress")
+        });
+        if refused {
+            return Asked::Refused;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("`scale {wanted}` led to neither a request nor a refusal: {answers:?}");
+}
+
+/// The running job's holder, as a replica of `fleet` (its lease owner is `host-pid-random`).
+async fn replica_holding_a_job(pool: &sqlx::PgPool, fleet: &Fleet) -> Option<usize> {
+    let owner: Option<String> = sqlx::query_scalar(
+        "SELECT owner FROM jobs WHERE status = 'running' AND owner IS NOT NULL ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+    .expect("jobs read")?;
+    let pid = owner?.rsplit('-').nth(1)?.parse().ok()?;
+    fleet.replica_of_pid(pid)
+}
+
+/// What the soak did and saw along the way.
+#[derive(Default)]
+struct Tally {
+    approved: Vec<String>,
+    denied: Vec<String>,
+    /// Scale requests the cluster took while each request was being decided and executed.
+    cluster_executions: BTreeMap<String, usize>,
+    refused_while_busy: usize,
+    kills_of_job_holder: usize,
+    kills_of_another: usize,
+    redis_restarts: usize,
+    presses_again: usize,
+    deliveries_cut_off: usize,
+}
+
+/// Bob's decision on `request`, pressed on its message and sent to two replicas; a kill and a Redis restart now
+/// and then while it runs; returns once the request has ended.
+#[allow(clippy::too_many_arguments)]
+async fn decide(
+    world: (&Sim, &FakeSlack, &dyn Store, &sqlx::PgPool),
+    slack: &Slack,
+    fleet: &mut Fleet,
+    redis: &mut OwnRedis,
+    dice: &mut Dice,
+    tally: &mut Tally,
+    request: &ApprovalRecord,
+    deny: bool,
+) {
+    let (sim, fake, store, pool) = world;
+    let ts = request.request_message.as_ref().expect("stored")["message_id"]
+        .as_str()
+        .expect("the request's message ts")
+        .to_string();
+    let message = fake
+        .message(CHANNEL, &ts)
+        .unwrap_or_else(|| panic!("{}: its message {ts} is in Slack", request.id));
+    let action = if deny { "deny " } else { "approve " };
+    let value = buttons(&message)
+        .into_iter()
+        .find(|v| v.starts_with(action))
+        .unwrap_or_else(|| panic!("a {action}button on {message}"));
+    let before = scale_patches(sim);
+    let pick = two(dice, fleet.count());
+    let ports = [fleet.port(pick[0]), fleet.port(pick[1])];
+    let pressing = {
+        let (slack, body) = (slack.clone(), press("UBOB", &value, &ts));
+        tokio::spawn(async move { slack.to_each(&ports, "/slack/interactions", &body).await })
+    };
+    if !deny && dice.roll(25) == 0 {
+        tokio::time::sleep(Duration::from_millis(dice.roll(150))).await;
+        let victim = match replica_holding_a_job(pool, fleet).await {
+            Some(holder) => {
+                tally.kills_of_job_holder += 1;
+                holder
+            }
+            None => {
+                tally.kills_of_another += 1;
+                dice.roll(fleet.count() as u64) as usize
+            }
+        };
+        fleet.kill_and_replace(victim).await;
+    }
+    if dice.roll(40) == 0 {
+        redis.stop();
+        tokio::time::sleep(Duration::from_millis(dice.roll(300))).await;
+        redis.restart();
+        tally.redis_restarts += 1;
+    }
+    let answers = pressing.await.expect("the presses were sent");
+    tally.deliveries_cut_off += answers.iter().filter(|a| a.is_none()).count();
+
+    let (since, mut pressed) = (Instant::now(), Instant::now());
+    loop {
+        let record = store
+            .approval(&request.id)
+            .await
+            .expect("store")
+            .expect("the request");
+        if record.state.is_final() {
+            break;
+        }
+        if record.state == ApprovalState::Pending && pressed.elapsed() > PRESS_AGAIN_AFTER {
+            let pick = two(dice, fleet.count());
+            let ports = [fleet.port(pick[0]), fleet.port(pick[1])];
+            let body = press("UBOB", &value, &ts);
+            slack.to_each(&ports, "/slack/interactions", &body).await;
+            tally.presses_again += 1;
+            pressed = Instant::now();
+        }
+        assert!(
+            since.elapsed() < REQUEST_GIVES_UP,
+            "{} is still {} ({:?}); the replicas' logs are in {}",
+            request.id,
+            record.state,
+            record.state_detail,
+            fleet.path().display()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tally
+        .cluster_executions
+        .insert(request.id.clone(), scale_patches(sim) - before);
+    if deny {
+        tally.denied.push(request.id.clone());
+    } else {
+        tally.approved.push(request.id.clone());
+    }
+}
+
+/// dave's `/mystocks audit verify`, answered in the slash command's response or posted in the channel.
+async fn audit_verify_in_chat(slack: &Slack, fake: &FakeSlack, port: u16) -> String {
+    let answers = slack
+        .to_each(&[port], "/slack/commands", &slash("UDAVE", "audit verify"))
+        .await;
+    if let Some((_, text)) = answers.into_iter().flatten().next()
+        && text.contains("Audit log")
+    {
+        let answer: Value = serde_json::from_str(&text).unwrap_or_default();
+        return answer["text"].as_str().unwrap_or(&text).to_string();
+    }
+    for _ in 0..600 {
+        let said = fake
+            .accepted("chat.postMessage")
+            .into_iter()
+            .filter_map(|b| b["text"].as_str().map(str::to_string))
+            .find(|t| t.contains("Audit log"));
+        if let Some(said) = said {
+            return said;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("`audit verify` was not answered");
+}
+
+/// Executions per request from the audit log: its `executed … applied` rows.
+async fn audit_executions(store: &dyn Store) -> BTreeMap<String, usize> {
+    let rows = store.audit_tail(i64::MAX / 2).await.expect("audit");
+    let mut applied = BTreeMap::new();
+    for row in &rows {
+        if row.decision == "executed"
+            && row
+                .outcome
+                .as_deref()
+                .is_some_and(|o| o.starts_with("applied"))
+            && let Some(id) = &row.approval_id
+        {
+            *applied.entry(id.clone()).or_default() += 1;
+        }
+    }
+    applied
+}
+
+/// How many requests ran 0, 1, 2… times.
+fn histogram(ids: &[String], executions: &BTreeMap<String, usize>) -> BTreeMap<usize, usize> {
+    ids.iter().fold(BTreeMap::new(), |mut m, id| {
+        *m.entry(executions.get(id).copied().unwrap_or(0))
+            .or_default() += 1;
+        m
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a soak of minutes with real processes; run it on purpose (docs/reliability.md)"]
+async fn soak_processes_with_kill_9_redis_restarts_and_duplicates() {
+    let changes: usize = std::env::var("SOAK_CHANGES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20);
+    mystocks_tests::init();
+    let started = Instant::now();
+    // A fast cluster: a pod is ready in about 25 ms, so a rollout takes a fraction of a second.
+    let token = rbac::bot_token();
+    let sim = Sim::start(SimConfig {
+        tokens: vec![token.clone()],
+        speed: 200.0,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let fake = FakeSlack::start(&[CHANNEL]).await;
+    let db = TestDb::postgres().await;
+    let audit_key = AuditKey::new(AUDIT_KEY.to_string().into()).expect("audit key");
+    // Connected (and migrated) before the replicas start, which then find the schema in place.
+    let store = store::connect(&db.url, audit_key.clone())
+        .await
+        .expect("store");
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("database");
+    let mut redis = OwnRedis::start();
+    let kube_dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = kube_dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        sim.kubeconfig_for(rbac::BOT_USER, &token.token),
+    )
+    .expect("kubeconfig");
+    let world = World {
+        kubeconfig,
+        store_url: db.url.clone(),
+        redis_url: redis.url(),
+        slack_api: fake.api_url(),
+        signing_secret: SECRET.to_string(),
+        audit_key: AUDIT_KEY.to_string(),
+    };
+    let mut fleet = Fleet::start(&world, 3).await;
+    let slack = Slack::new();
+    let mut dice = Dice(0x0050_a60f_9e55);
+    let mut tally = Tally::default();
+
+    let mut asked = 0usize;
+    while tally.approved.len() < changes {
+        let spec = sim.deployment().spec.replicas;
+        let wanted = if spec == Some(3) { 4 } else { 3 };
+        let pick = two(&mut dice, fleet.count());
+        let ports = [fleet.port(pick[0]), fleet.port(pick[1])];
+        let request = match ask(&slack, &ports, store.as_ref(), wanted).await {
+            Asked::Request(request) => request,
+            Asked::Refused => {
+                tally.refused_while_busy += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        asked += 1;
+        let world = (&sim, &fake, store.as_ref(), &pool);
+        let deny = asked.is_multiple_of(10);
+        decide(
+            world, &slack, &mut fleet, &mut redis, &mut dice, &mut tally, &request, deny,
+        )
+        .await;
+    }
+
+    // Figures.
+    let audit = audit_executions(store.as_ref()).await;
+    let per_approved_cluster = histogram(&tally.approved, &tally.cluster_executions);
+    let per_approved_audit = histogram(&tally.approved, &audit);
+    let denied_executions: usize = tally
+        .denied
+        .iter()
+        .map(|id| tally.cluster_executions[id] + audit.get(id).copied().unwrap_or(0))
+        .sum();
+    let mut ended: BTreeMap<String, usize> = BTreeMap::new();
+    for id in tally.approved.iter().chain(&tally.denied) {
+        let state = store
+            .approval(id)
+            .await
+            .expect("store")
+            .expect("record")
+            .state;
+        *ended.entry(state.to_string()).or_default() += 1;
+    }
+    let in_flight = store
+        .approvals_in_state(&ApprovalState::IN_FLIGHT, 1000)
+        .await
+        .expect("store");
+    let taken_over: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE kind = 'execute-approval' AND attempts > 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("jobs counted");
+    let jobs_open: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')")
+            .fetch_one(&pool)
+            .await
+            .expect("jobs counted");
+    let in_chat = audit_verify_in_chat(&slack, &fake, fleet.port(0)).await;
+    let verify = store.verify_audit(&audit_key, None).await.expect("verify");
+    let patches = scale_patches(&sim);
+    let logged = sim.requests().len();
+    eprintln!(
+        "soak (processes): {} approved changes, {} denied; {} refused while another was in flight\n\
+         kill -9: {} of the replica holding the running job, {} of another; {} processes started in all; \
+         {} Redis kills and restarts; {taken_over} executions taken over by another replica\n\
+         every delivery sent to two replicas; {} of them cut off by a kill; {} presses repeated after a lost one\n\
+         executions per approved change, from the cluster (executions: changes): {per_approved_cluster:?}\n\
+         executions per approved change, from the audit log: {per_approved_audit:?}\n\
+         executions of denied requests: {denied_executions}\n\
+         requests by end state: {ended:?}; left in flight: {}; jobs left queued or running: {jobs_open}\n\
+         scale requests the cluster took: {patches} (of {logged} API requests logged)\n\
+         audit verify in chat: {in_chat}\n\
+         audit verify through the store: {} rows, problems {:?}\n\
+         wall time: {:.0} s",
+        tally.approved.len(),
+        tally.denied.len(),
+        tally.refused_while_busy,
+        tally.kills_of_job_holder,
+        tally.kills_of_another,
+        fleet.started(),
+        tally.redis_restarts,
+        tally.deliveries_cut_off,
+        tally.presses_again,
+        in_flight.len(),
+        verify.rows_checked,
+        verify.problems,
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        per_approved_cluster.keys().copied().collect::<Vec<_>>(),
+        [1],
+        "each approved change reached the cluster exactly once"
+    );
+    assert_eq!(
+        per_approved_audit.keys().copied().collect::<Vec<_>>(),
+        [1],
+        "each approved change has exactly one `executed … applied` row"
+    );
+    assert_eq!(denied_executions, 0);
+    assert!(in_flight.is_empty(), "{in_flight:?}");
+    assert_eq!(jobs_open, 0, "no job left behind");
+    assert!(
+        logged < 100_000,
+        "the cluster's request log stayed whole, so its counts are exact"
+    );
+    assert_eq!(
+        patches,
+        tally.approved.len(),
+        "no scale besides the approved ones"
+    );
+    assert!(in_chat.contains("Audit log intact"), "{in_chat}");
+    assert!(verify.is_ok(), "{verify:?}");
+}
