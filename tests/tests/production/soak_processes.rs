@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use mystocks_adapters::slack::SlackSigner;
-use mystocks_commands::audit::AuditKey;
+use mystocks_commands::audit::{AuditKey, AuditRow};
 use mystocks_commands::store::{self, ApprovalRecord, ApprovalState, Store};
 use mystocks_sim::{Sim, SimConfig};
 use mystocks_tests::fake_slack::FakeSlack;
@@ -325,8 +325,8 @@ async fn audit_verify_in_chat(slack: &Slack, fake: &FakeSlack, port: u16) -> Str
     panic!("`audit verify` was not answered");
 }
 
-/// Executions per request from the audit log: its `executed … applied` rows.
-async fn audit_executions(store: &dyn Store) -> BTreeMap<String, usize> {
+/// The audit log, and the executions per request in it: its `executed … applied` rows.
+async fn audit_executions(store: &dyn Store) -> (Vec<AuditRow>, BTreeMap<String, usize>) {
     let rows = store.audit_tail(i64::MAX / 2).await.expect("audit");
     let mut applied = BTreeMap::new();
     for row in &rows {
@@ -340,7 +340,38 @@ async fn audit_executions(store: &dyn Store) -> BTreeMap<String, usize> {
             *applied.entry(id.clone()).or_default() += 1;
         }
     }
-    applied
+    (rows, applied)
+}
+
+/// The audit trail and execution job of request `id`, for a report.
+async fn trail_of(id: &str, rows: &[AuditRow], pool: &sqlx::PgPool) -> String {
+    let mut out = format!("{id}:\n");
+    for row in rows.iter().filter(|r| r.approval_id.as_deref() == Some(id)) {
+        out.push_str(&format!(
+            "  audit #{} {} {} by {}: {}\n",
+            row.seq,
+            row.at.format("%H:%M:%S%.3f"),
+            row.decision,
+            row.actor_identity,
+            row.outcome.as_deref().unwrap_or("")
+        ));
+    }
+    let jobs: Vec<(String, Option<String>, i32, Option<String>)> = sqlx::query_as(
+        "SELECT status, owner, attempts, state::text FROM jobs \
+         WHERE kind = 'execute-approval' AND payload->>'approval_id' = $1",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .expect("jobs read");
+    for (status, owner, attempts, state) in jobs {
+        out.push_str(&format!(
+            "  job {status}, {attempts} claims, last by {}, checkpoint {}\n",
+            owner.unwrap_or_default(),
+            state.unwrap_or_default()
+        ));
+    }
+    out
 }
 
 /// How many requests ran 0, 1, 2… times.
@@ -396,7 +427,11 @@ async fn soak_processes_with_kill_9_redis_restarts_and_duplicates() {
     };
     let mut fleet = Fleet::start(&world, 3).await;
     let slack = Slack::new();
-    let mut dice = Dice(0x0050_a60f_9e55);
+    let seed = std::env::var("SOAK_SEED")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0x0050_a60f_9e55);
+    let mut dice = Dice(seed);
     let mut tally = Tally::default();
 
     let mut asked = 0usize;
@@ -423,7 +458,13 @@ async fn soak_processes_with_kill_9_redis_restarts_and_duplicates() {
     }
 
     // Figures.
-    let audit = audit_executions(store.as_ref()).await;
+    let (rows, audit) = audit_executions(store.as_ref()).await;
+    let mut odd_trails = String::new();
+    for id in &tally.approved {
+        if audit.get(id) != Some(&1) || tally.cluster_executions.get(id) != Some(&1) {
+            odd_trails.push_str(&trail_of(id, &rows, &pool).await);
+        }
+    }
     let per_approved_cluster = histogram(&tally.approved, &tally.cluster_executions);
     let per_approved_audit = histogram(&tally.approved, &audit);
     let denied_executions: usize = tally
@@ -461,7 +502,7 @@ async fn soak_processes_with_kill_9_redis_restarts_and_duplicates() {
     let patches = scale_patches(&sim);
     let logged = sim.requests().len();
     eprintln!(
-        "soak (processes): {} approved changes, {} denied; {} refused while another was in flight\n\
+        "soak (processes, seed {seed}): {} approved changes, {} denied; {} refused while another was in flight\n\
          kill -9: {} of the replica holding the running job, {} of another; {} processes started in all; \
          {} Redis kills and restarts; {taken_over} executions taken over by another replica\n\
          every delivery sent to two replicas; {} of them cut off by a kill; {} presses repeated after a lost one\n\
@@ -472,7 +513,8 @@ async fn soak_processes_with_kill_9_redis_restarts_and_duplicates() {
          scale requests the cluster took: {patches} (of {logged} API requests logged)\n\
          audit verify in chat: {in_chat}\n\
          audit verify through the store: {} rows, problems {:?}\n\
-         wall time: {:.0} s",
+         wall time: {:.0} s\n\
+         {odd_trails}",
         tally.approved.len(),
         tally.denied.len(),
         tally.refused_while_busy,
@@ -495,7 +537,7 @@ async fn soak_processes_with_kill_9_redis_restarts_and_duplicates() {
     assert_eq!(
         per_approved_audit.keys().copied().collect::<Vec<_>>(),
         [1],
-        "each approved change has exactly one `executed … applied` row"
+        "each approved change has exactly one `executed … applied` row:\n{odd_trails}"
     );
     assert_eq!(denied_executions, 0);
     assert!(in_flight.is_empty(), "{in_flight:?}");
