@@ -12,6 +12,7 @@ mod ops;
 mod outage;
 mod rbac;
 mod replicas;
+mod slack_deliveries;
 mod slack_replicas;
 mod soak;
 mod soak_processes;

@@ -18,126 +18,24 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use mystocks_adapters::slack::SlackSigner;
 use mystocks_commands::audit::{AuditKey, AuditRow};
 use mystocks_commands::store::{self, ApprovalRecord, ApprovalState, Store};
 use mystocks_sim::{Sim, SimConfig};
 use mystocks_tests::fake_slack::FakeSlack;
 use mystocks_tests::{TestDb, rbac};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::fleet::{Fleet, World};
+use crate::slack_deliveries::{CHANNEL, SECRET, Slack, buttons, press, slash};
 use crate::soak::Dice;
 use crate::support::OwnRedis;
 
-const SECRET: &str = "test-signing-secret-soak-0123456789";
 const AUDIT_KEY: &str = "test-audit-key-soak-0123456789abcdef";
-const CHANNEL: &str = "C1";
-const FORM: &str = "application/x-www-form-urlencoded";
 /// A request still pending this long after bob pressed is taken as a press lost with a killed replica (its
 /// delivery claimed, then nothing done), and bob presses again, as a person would.
 const PRESS_AGAIN_AFTER: Duration = Duration::from_secs(5);
 /// How long one request may take to end before the soak gives up on it.
 const REQUEST_GIVES_UP: Duration = Duration::from_secs(120);
-
-/// Slack's side: signs each delivery and sends the same one to two replicas at once.
-#[derive(Clone)]
-struct Slack {
-    http: reqwest::Client,
-    signer: SlackSigner,
-}
-
-impl Slack {
-    fn new() -> Slack {
-        // No pooled connections: a killed replica's port is served by a fresh process a moment later.
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("HTTP client");
-        Slack {
-            http,
-            signer: SlackSigner::new(SECRET.to_string().into()),
-        }
-    }
-
-    /// Posts `body` to `path` on each of `ports` at once; each answer, or none where the connection failed.
-    async fn to_each(&self, ports: &[u16], path: &str, body: &str) -> Vec<Option<(u16, String)>> {
-        let at = chrono::Utc::now().timestamp();
-        let signature = self.signer.sign(at, body.as_bytes());
-        let sends: Vec<_> = ports
-            .iter()
-            .map(|port| {
-                let request = self
-                    .http
-                    .post(format!("http://127.0.0.1:{port}{path}"))
-                    .header("content-type", FORM)
-                    .header("x-slack-request-timestamp", at.to_string())
-                    .header("x-slack-signature", signature.clone())
-                    .body(body.to_string());
-                tokio::spawn(async move {
-                    let answer = request.send().await.ok()?;
-                    let status = answer.status().as_u16();
-                    Some((status, answer.text().await.unwrap_or_default()))
-                })
-            })
-            .collect();
-        let mut answers = Vec::new();
-        for send in sends {
-            answers.push(send.await.ok().flatten());
-        }
-        answers
-    }
-}
-
-/// `/mystocks text` from `user` in the channel, with a fresh trigger id.
-fn slash(user: &str, text: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("token", "deprecated")
-        .append_pair("team_id", "T1")
-        .append_pair("api_app_id", "A1")
-        .append_pair("channel_id", CHANNEL)
-        .append_pair("user_id", user)
-        .append_pair("user_name", &user.to_lowercase())
-        .append_pair("command", "/mystocks")
-        .append_pair("text", text)
-        .append_pair("response_url", "https://hooks.slack.invalid/commands/1")
-        .append_pair(
-            "trigger_id",
-            &format!("trig-{}", uuid::Uuid::new_v4().simple()),
-        )
-        .finish()
-}
-
-/// `user` presses the button carrying `value` on the message `ts`, with a fresh trigger id.
-fn press(user: &str, value: &str, ts: &str) -> String {
-    let payload = json!({
-        "type": "block_actions", "team": {"id": "T1"}, "api_app_id": "A1",
-        "user": {"id": user, "username": user.to_lowercase(), "team_id": "T1"},
-        "container": {"type": "message", "message_ts": ts, "channel_id": CHANNEL, "is_ephemeral": false},
-        "channel": {"id": CHANNEL, "name": "ops"},
-        "message": {"ts": ts, "type": "message", "text": "approval"},
-        "trigger_id": format!("trig-{}", uuid::Uuid::new_v4().simple()),
-        "response_url": "https://hooks.slack.invalid/actions/1",
-        "actions": [{"type": "button", "action_id": "mystocks-0", "block_id": "mystocks-actions", "value": value,
-                     "text": {"type": "plain_text", "text": "Approve"}, "action_ts": "1700000000.1"}]
-    });
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("payload", &payload.to_string())
-        .finish()
-}
-
-/// The button values of a posted message.
-fn buttons(body: &Value) -> Vec<String> {
-    body["blocks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
-        .filter_map(|e| e["value"].as_str().map(str::to_string))
-        .collect()
-}
 
 /// Scale requests the cluster took (dry runs excluded).
 fn scale_patches(sim: &Sim) -> usize {
@@ -400,6 +298,24 @@ async fn trail_of(id: &str, rows: &[AuditRow], pool: &sqlx::PgPool) -> String {
     out
 }
 
+/// Jobs still queued or running once the last one has had time to close (a request is marked done just before
+/// the job row that ran it).
+async fn jobs_left_open(pool: &sqlx::PgPool) -> i64 {
+    let mut open = 0;
+    for _ in 0..100 {
+        open =
+            sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')")
+                .fetch_one(pool)
+                .await
+                .expect("jobs counted");
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    open
+}
+
 /// How many requests ran 0, 1, 2… times.
 fn histogram(ids: &[String], executions: &BTreeMap<String, usize>) -> BTreeMap<usize, usize> {
     ids.iter().fold(BTreeMap::new(), |mut m, id| {
@@ -524,11 +440,7 @@ async fn soak_processes_with_kill_9_redis_restarts_and_duplicates() {
     .fetch_one(&pool)
     .await
     .expect("jobs counted");
-    let jobs_open: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')")
-            .fetch_one(&pool)
-            .await
-            .expect("jobs counted");
+    let jobs_open = jobs_left_open(&pool).await;
     let in_chat = audit_verify_in_chat(&slack, &fake, fleet.port(0)).await;
     let verify = store.verify_audit(&audit_key, None).await.expect("verify");
     let patches = scale_patches(&sim);
