@@ -101,6 +101,7 @@ impl Application {
         let core_settings = CoreSettings {
             rate_limit: settings.rate_limit.clone(),
             process_id: process_id(),
+            job_lease: settings.jobs.lease(),
             ..CoreSettings::default()
         };
         let metrics = Arc::new(Metrics::new());

@@ -23,6 +23,8 @@ pub struct Faults {
     /// The number of the write that fails (counted since the store was made); 0: none.
     fail_at: AtomicU64,
     paused: tokio::sync::watch::Sender<bool>,
+    /// An audit decision (`"executed"`) whose append pauses the store, as if the process stopped right there.
+    pause_at_audit: std::sync::Mutex<Option<String>>,
 }
 
 impl Default for Faults {
@@ -31,6 +33,7 @@ impl Default for Faults {
             writes: AtomicU64::new(0),
             fail_at: AtomicU64::new(0),
             paused: tokio::sync::watch::Sender::new(false),
+            pause_at_audit: std::sync::Mutex::new(None),
         }
     }
 }
@@ -50,6 +53,24 @@ impl Faults {
     /// Every call waits until [`Faults::resume`].
     pub fn pause(&self) {
         self.paused.send_replace(true);
+    }
+
+    /// The store pauses (as [`Faults::pause`]) when an audit row with `decision` is appended, before it is written.
+    pub fn pause_at_audit(&self, decision: &str) {
+        *self
+            .pause_at_audit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(decision.to_string());
+    }
+
+    fn pause_if_audit_is(&self, decision: &str) {
+        let at = self
+            .pause_at_audit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if at.as_deref() == Some(decision) {
+            self.pause();
+        }
     }
 
     pub fn resume(&self) {
@@ -292,6 +313,7 @@ impl Store for FaultyStore {
     }
 
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditRow, StoreError> {
+        self.faults.pause_if_audit_is(&entry.decision);
         self.faults.write("append_audit").await?;
         self.inner.append_audit(entry).await
     }

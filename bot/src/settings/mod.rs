@@ -73,6 +73,9 @@ pub struct Settings {
     /// Bounds on the work the bot takes on at once.
     #[serde(default)]
     pub limits: LimitsSettings,
+    /// Stored jobs: how long a replica holds one before another may take it over.
+    #[serde(default)]
+    pub jobs: JobsSettings,
 }
 
 impl Settings {
@@ -376,6 +379,34 @@ impl Default for LimitsSettings {
     fn default() -> Self {
         LimitsSettings {
             max_in_flight: mystocks_adapters::in_flight::DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
+/// Stored jobs (executing an approval and following its rollout, runbook runs, SLA timers).
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsSettings {
+    /// A job's lease (`"30s"`): the replica running a job renews it every third of this; when the replica dies
+    /// without SIGTERM, another takes the job over once it has run out. At least 3 s.
+    pub lease: String,
+}
+
+impl JobsSettings {
+    /// The shortest lease: renewed every third of it, a shorter one would leave a store round trip no room.
+    pub const MIN_LEASE: std::time::Duration = std::time::Duration::from_secs(3);
+
+    /// The lease; the default 30 s if it does not parse (`problems` reports that).
+    pub fn lease(&self) -> std::time::Duration {
+        mystocks_commands::policy::parse_duration(&self.lease)
+            .unwrap_or(std::time::Duration::from_secs(30))
+    }
+}
+
+impl Default for JobsSettings {
+    fn default() -> Self {
+        JobsSettings {
+            lease: "30s".into(),
         }
     }
 }

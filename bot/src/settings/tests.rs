@@ -458,3 +458,24 @@ fn a_bad_audit_checkpoint_says_what_to_write() {
         Ok(())
     });
 }
+
+#[test]
+fn the_job_lease_defaults_to_30s_and_a_short_or_bad_one_says_what_to_write() {
+    Jail::expect_with(|jail| {
+        jail.create_file("bot.toml", &valid_file())?;
+        let s = load(jail).map_err(|e| e.to_string())?;
+        assert_eq!(s.jobs.lease(), std::time::Duration::from_secs(30));
+        jail.set_env("MYSTOCKS_BOT__JOBS__LEASE", "5s");
+        let s = load(jail).map_err(|e| e.to_string())?;
+        assert_eq!(s.jobs.lease(), std::time::Duration::from_secs(5));
+        for (lease, needle) in [
+            ("2s", "jobs.lease `2s` is under 3s"),
+            ("soon", "jobs.lease:"),
+        ] {
+            jail.set_env("MYSTOCKS_BOT__JOBS__LEASE", lease);
+            let err = load(jail).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains(needle), "{lease}: {err}");
+        }
+        Ok(())
+    });
+}

@@ -84,6 +84,15 @@ impl Settings {
         if let Err(e) = mystocks_commands::policy::parse_duration(&self.server.shutdown_grace) {
             p.push(format!("server.shutdown_grace: {e}"));
         }
+        match mystocks_commands::policy::parse_duration(&self.jobs.lease) {
+            Err(e) => p.push(format!("jobs.lease: {e}")),
+            Ok(lease) if lease < super::JobsSettings::MIN_LEASE => p.push(format!(
+                "jobs.lease `{}` is under 3s: it is renewed every third of it, which must leave room for a \
+                 store round trip",
+                self.jobs.lease
+            )),
+            Ok(_) => {}
+        }
         if let Some(url) = &svc.database_url {
             check_url(
                 &mut p,

@@ -128,6 +128,20 @@ async fn run_cluster(
         ApprovalState::Executing if !state.applied => {
             match cluster::reconcile_after_crash(&ctx.kube, plan).await {
                 Ok(Reconciled::AlreadyApplied) => {
+                    // The process that sent the change stopped before its `executed` row was written (or just
+                    // after): the record says what this one found, so no applied change goes unrecorded.
+                    record_step(
+                        ctx,
+                        &ctx.settings.process_id,
+                        &record.id,
+                        Decision::Executed,
+                        &format!(
+                            "found applied after a restart: {}",
+                            cause(ctx, record, payload)
+                        ),
+                        json!({}),
+                    )
+                    .await;
                     state.applied = true;
                     out.checkpoint(&state).await;
                 }
@@ -179,11 +193,7 @@ async fn apply(
     if let Err(err) = cluster::check_binding(&ctx.kube, plan).await {
         return Err(out.fail(record, err.to_string()).await);
     }
-    let requester = ctx.directory.display_name(&record.requester_person);
-    let cause = format!(
-        "{} by {requester}, approved by {} ({})",
-        record.command, payload.approved_by, record.id
-    );
+    let cause = cause(ctx, record, payload);
     match cluster::execute(&ctx.kube, &approved, &cause, &ctx.settings.field_manager).await {
         Ok(_) => {
             record_step(
@@ -199,6 +209,15 @@ async fn apply(
         }
         Err(err) => Err(out.fail(record, err.to_string()).await),
     }
+}
+
+/// The change-cause: what, requested by whom, approved by whom.
+fn cause(ctx: &Context, record: &ApprovalRecord, payload: &ExecutePayload) -> String {
+    let requester = ctx.directory.display_name(&record.requester_person);
+    format!(
+        "{} by {requester}, approved by {} ({})",
+        record.command, payload.approved_by, record.id
+    )
 }
 
 /// Follows the rollout to its end, updating one progress message, then reports and closes the request.

@@ -305,3 +305,81 @@ on_both_stores!(
         assert_eq!(scale_changes(&second), 1);
     }
 );
+
+on_both_stores!(
+    a_change_sent_by_a_process_that_died_before_recording_it_is_on_the_record,
+    |store: StoreKind| async move {
+        let faults = Arc::new(Faults::default());
+        let first = Arc::new(
+            TestApp::spawn(AppOptions {
+                store,
+                faults: Some(faults.clone()),
+                ..Default::default()
+            })
+            .await,
+        );
+        let id = approval_id(&first.say("alice", "scale 6").await).expect("a request");
+        // The first process sends the change, then its store hangs just before the `executed` row is written: its
+        // job loses its lease and stops there, as a process killed between the two would.
+        faults.pause_at_audit("executed");
+        let approving = {
+            let first = first.clone();
+            let id = id.clone();
+            tokio::spawn(async move { first.say("bob", &format!("approve {id}")).await })
+        };
+        for _ in 0..200 {
+            if first.sim.deployment().spec.replicas == Some(6) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            first.sim.deployment().spec.replicas,
+            Some(6),
+            "the first process sent the change"
+        );
+        let second = TestApp::spawn_on(
+            first.sim.clone(),
+            AppOptions {
+                store,
+                reuse_db: Some(first.db_url.clone()),
+                ..Default::default()
+            },
+        )
+        .await;
+        let mut state = ApprovalState::Executing;
+        for _ in 0..600 {
+            second.core.run_due_jobs().await;
+            state = state_of(&second, &id).await;
+            if state.is_final() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(state, ApprovalState::Done);
+        assert_eq!(scale_changes(&second), 1, "the change was sent once");
+        let executed: Vec<String> = second
+            .store
+            .audit_tail(50)
+            .await
+            .expect("tail")
+            .into_iter()
+            .filter(|r| r.approval_id.as_deref() == Some(id.as_str()) && r.decision == "executed")
+            .map(|r| r.outcome.unwrap_or_default())
+            .collect();
+        assert_eq!(
+            executed.len(),
+            1,
+            "the applied change is on the record once: {executed:?}"
+        );
+        assert!(
+            executed[0].starts_with("found applied after a restart: scale"),
+            "{executed:?}"
+        );
+        faults.resume();
+        tokio::time::timeout(Duration::from_secs(30), approving)
+            .await
+            .expect("the first process settles once its store answers")
+            .expect("task");
+    }
+);

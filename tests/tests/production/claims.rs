@@ -2,56 +2,23 @@
 //! twice, on SQLite and on PostgreSQL. The store's claim decides; Redis only pre-filters duplicates in front of it.
 //! Each test runs a Redis server of its own (a child process on a free port), since the shared one must stay up.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use mystocks_commands::Handler;
-use mystocks_commands::clock::SystemClock;
-use mystocks_commands::cluster::Target;
-use mystocks_commands::coordinator::RedisCoordinator;
-use mystocks_commands::directory::Directory;
-use mystocks_commands::engine::ratelimit::RateLimitConfig;
-use mystocks_commands::engine::{Context, Core, CoreSettings};
-use mystocks_commands::policy::PolicyConfig;
-use mystocks_commands::store;
+use mystocks_commands::engine::CoreSettings;
 use mystocks_sim::Sim;
-use mystocks_tests::app::{kube_client, test_audit_key};
-use mystocks_tests::{AppOptions, Recorded, RecordingSink, TestApp, TestDb};
+use mystocks_tests::{AppOptions, Recorded, TestApp, TestDb};
 
-use crate::replicas::Replica;
+use crate::replicas::{self, Replica, replica_settings};
 use crate::support::{OwnRedis, invocation};
 
 /// A replica on `db_url` whose coordinator is `redis`, trying Redis again 100 ms after it failed.
 async fn replica(sim: &Sim, db_url: &str, redis: &OwnRedis) -> Replica {
-    let store = store::connect(db_url, test_audit_key())
-        .await
-        .expect("store connects");
-    let coordinator = RedisCoordinator::connect(&redis.url(), "mystocks-bot-test:")
-        .await
-        .unwrap_or_else(|e| panic!("our own Redis answers: {}", e.0));
     let settings = CoreSettings {
         coordinator_retry: Duration::from_millis(100),
-        rate_limit: RateLimitConfig {
-            read_per_minute: 10_000,
-            destructive_per_minute: 10_000,
-        },
-        ..CoreSettings::default()
+        ..replica_settings("claims")
     };
-    let ctx = Context::new(
-        kube_client(sim).await,
-        Target::default(),
-        store,
-        Arc::new(coordinator),
-        Directory::demo(),
-        PolicyConfig::default(),
-        Arc::new(SystemClock),
-        test_audit_key(),
-        settings,
-    );
-    let core = Core::new(ctx);
-    let sink = Arc::new(RecordingSink::default());
-    core.register_sink("console", sink.clone());
-    Replica { core, sink }
+    replicas::replica(sim, db_url, &redis.url(), "mystocks-bot-test:", settings).await
 }
 
 /// Delivers `event` (alice's `whoami`) and returns what it answered.

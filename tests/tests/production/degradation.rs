@@ -10,7 +10,7 @@ use mystocks_commands::store::ApprovalState;
 use mystocks_tests::{AppOptions, TestApp, TestDb, approval_id, texts};
 
 use crate::outage::Outage;
-use crate::replicas::{redis_url, replica};
+use crate::replicas::{redis_url, replica, replica_settings};
 use crate::support::invocation;
 
 fn address_of(url: &str, default_port: u16) -> SocketAddr {
@@ -51,7 +51,7 @@ async fn redis_down_claims_in_the_store_and_changes_go_on() {
         &db.url,
         &through(&redis_url(), &redis),
         &prefix,
-        0,
+        replica_settings(&format!("replica-0-{prefix}")),
     )
     .await;
     let ask = |event: &str, who: &str, text: &str| {
@@ -124,7 +124,15 @@ async fn postgres_down_answers_reads_refuses_changes_and_records_the_audit_gap()
     let db = TestDb::postgres().await;
     let pg = Outage::proxy(address_of(&db.url, 5432)).await;
     let prefix = format!("mystocks-bot-test-{}:", uuid::Uuid::new_v4().simple());
-    let bot = replica(&app.sim, &through(&db.url, &pg), &redis_url(), &prefix, 0).await;
+    let settings = replica_settings(&format!("replica-0-{prefix}"));
+    let bot = replica(
+        &app.sim,
+        &through(&db.url, &pg),
+        &redis_url(),
+        &prefix,
+        settings,
+    )
+    .await;
     let ask = |event: &str, who: &str, text: &str| {
         let (core, sink, inv) = (
             bot.core.clone(),

@@ -33,24 +33,36 @@ pub struct Replica {
     pub sink: Arc<RecordingSink>,
 }
 
-pub async fn replica(sim: &Sim, db_url: &str, redis: &str, prefix: &str, n: usize) -> Replica {
+/// The settings of a test replica named `process_id`: a 3 s job lease polled every 100 ms (a dead replica's jobs
+/// move on within seconds), and rate limits no test reaches.
+pub fn replica_settings(process_id: &str) -> CoreSettings {
+    CoreSettings {
+        job_lease: Duration::from_secs(3),
+        job_poll: Duration::from_millis(100),
+        follow_timeout: Duration::from_secs(60),
+        process_id: process_id.to_string(),
+        rate_limit: RateLimitConfig {
+            read_per_minute: 10_000,
+            destructive_per_minute: 10_000,
+        },
+        ..CoreSettings::default()
+    }
+}
+
+/// A replica with `settings` on the store at `db_url` and the Redis at `redis`, its keys under `prefix`.
+pub async fn replica(
+    sim: &Sim,
+    db_url: &str,
+    redis: &str,
+    prefix: &str,
+    settings: CoreSettings,
+) -> Replica {
     let store = store::connect(db_url, test_audit_key())
         .await
         .expect("store connects");
     let coordinator = RedisCoordinator::connect(redis, prefix)
         .await
         .unwrap_or_else(|e| panic!("Redis is required at {redis} (set REDIS_TEST_URL): {}", e.0));
-    let settings = CoreSettings {
-        job_lease: Duration::from_secs(3),
-        job_poll: Duration::from_millis(100),
-        follow_timeout: Duration::from_secs(60),
-        process_id: format!("replica-{n}-{prefix}"),
-        rate_limit: RateLimitConfig {
-            read_per_minute: 10_000,
-            destructive_per_minute: 10_000,
-        },
-        ..CoreSettings::default()
-    };
     let ctx = Context::new(
         kube_client(sim).await,
         Target::default(),
@@ -74,7 +86,8 @@ async fn three(sim: &Sim) -> (Vec<Replica>, TestDb) {
     let prefix = format!("mystocks-bot-test-{}:", uuid::Uuid::new_v4().simple());
     let mut replicas = Vec::new();
     for n in 0..3 {
-        replicas.push(replica(sim, &db.url, &redis_url(), &prefix, n).await);
+        let settings = replica_settings(&format!("replica-{n}-{prefix}"));
+        replicas.push(replica(sim, &db.url, &redis_url(), &prefix, settings).await);
     }
     (replicas, db)
 }
@@ -259,14 +272,14 @@ async fn a_replica_killed_while_following_a_rollout_is_finished_by_another() {
 const SLACK_SECRET: &str = "test-signing-secret-sigterm-0123456789";
 
 /// In the environment of a child test process: the config of the `mystocks-bot run` replica it is to be.
-const REPLICA_CONFIG_ENV: &str = "MYSTOCKS_TEST_REPLICA_CONFIG";
+pub const REPLICA_CONFIG_ENV: &str = "MYSTOCKS_TEST_REPLICA_CONFIG";
 
-/// Not a test of its own: the body of the replica process that
-/// `a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once` starts — this test binary run again with only
-/// this entry selected. It runs exactly what `mystocks-bot run --config FILE` runs for a Slack configuration,
-/// SIGTERM handling included. Without the variable it does nothing.
+/// Not a test of its own: the body of the replica processes that
+/// `a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once` and the process soak (`fleet.rs`) start — this
+/// test binary run again with only this entry selected. It runs exactly what `mystocks-bot run --config FILE` runs
+/// for a Slack configuration, SIGTERM handling included. Without the variable it does nothing.
 #[test]
-#[ignore = "the body of a child process of a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once"]
+#[ignore = "the body of the replica processes of the SIGTERM test and the process soak"]
 fn replica_process() {
     let Ok(config) = std::env::var(REPLICA_CONFIG_ENV) else {
         return;
@@ -283,7 +296,7 @@ fn replica_process() {
 }
 
 /// A port nobody listens on now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -533,7 +546,8 @@ async fn a_replica_stopped_with_sigterm_hands_its_rollout_over_at_once() {
 
     // Another replica claims it on its first poll and reports the rollout's end in the same Slack thread.
     let prefix = format!("mystocks-bot-test-{}:", uuid::Uuid::new_v4().simple());
-    let other = replica(&sim, &db.url, &redis_url(), &prefix, 1).await;
+    let settings = replica_settings(&format!("replica-1-{prefix}"));
+    let other = replica(&sim, &db.url, &redis_url(), &prefix, settings).await;
     other.core.register_sink("slack", other.sink.clone());
     let poller = other.core.start_job_runner();
     let mut state = ApprovalState::Executing;

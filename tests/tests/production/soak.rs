@@ -19,14 +19,15 @@ use mystocks_commands::{Actor, Addressing, Conversation, Handler, Identity, Invo
 use mystocks_tests::app::test_audit_key;
 use mystocks_tests::{AppOptions, TestApp, TestDb, approval_id, texts};
 
-use crate::replicas::{Replica, replica};
+use crate::replicas::{Replica, replica, replica_settings};
 use crate::support::OwnRedis;
 
 /// A small deterministic generator (the soak is reproducible from its seed).
-struct Dice(u64);
+pub struct Dice(pub u64);
 
 impl Dice {
-    fn roll(&mut self, sides: u64) -> u64 {
+    /// A number below `sides`.
+    pub fn roll(&mut self, sides: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -57,7 +58,9 @@ struct Running {
 }
 
 async fn start(app: &TestApp, db: &TestDb, redis: &str, n: usize) -> Running {
-    let replica = replica(&app.sim, &db.url, redis, "mystocks-bot-soak:", n).await;
+    let prefix = "mystocks-bot-soak:";
+    let settings = replica_settings(&format!("replica-{n}-{prefix}"));
+    let replica = replica(&app.sim, &db.url, redis, prefix, settings).await;
     let poller = replica.core.start_job_runner();
     Running { replica, poller }
 }

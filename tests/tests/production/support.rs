@@ -36,6 +36,17 @@ pub async fn get(port: u16, path: &str) -> (u16, String) {
     (status, body)
 }
 
+/// The status of `GET path` on 127.0.0.1:port, or none while nothing answers there.
+pub async fn try_get(port: u16, path: &str) -> Option<u16> {
+    let answer = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await
+        .ok()?;
+    Some(answer.status().as_u16())
+}
+
 /// A sim at 50× speed that takes only `token` (the bot's Role-bound token, or one a test made).
 pub async fn sim_for(token: SimToken) -> Sim {
     Sim::start(SimConfig {
