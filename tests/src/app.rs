@@ -143,15 +143,8 @@ impl TestApp {
             Some(faults) => crate::faulty_store::FaultyStore::wrap(store.clone(), faults.clone()),
             None => store.clone(),
         };
-        let directory = match &options.people {
-            Some(people) => {
-                Directory::from_config_with(people, &options.policy).expect("test people are valid")
-            }
-            None => Directory::demo(),
-        };
-        let ctx = test_context(&sim, core_store)
+        let mut ctx = test_context(&sim, core_store)
             .await
-            .directory(directory)
             .policy(options.policy.clone())
             .clock(clock.clone())
             .settings(CoreSettings {
@@ -159,11 +152,15 @@ impl TestApp {
                 ..test_settings()
             })
             .incidents(options.incidents.clone());
-        let ctx = if options.audit_checkpoint {
-            ctx.audit_anchor(checkpoint_in(&sim))
-        } else {
-            ctx
-        };
+        if let Some(people) = &options.people {
+            ctx = ctx.directory(
+                Directory::from_config_with(people, &options.policy)
+                    .expect("test people are valid"),
+            );
+        }
+        if options.audit_checkpoint {
+            ctx = ctx.audit_anchor(checkpoint_in(&sim));
+        }
         let ctx = ctx.build();
         let core = Core::new(ctx);
         let sink = Arc::new(RecordingSink::default());
