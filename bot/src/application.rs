@@ -13,7 +13,6 @@ use mystocks_adapters::in_flight::{BusyObserver, InFlight};
 use mystocks_commands::Handler as _;
 use mystocks_commands::audit::AuditKey;
 use mystocks_commands::audit_anchor::{AuditAnchor, CheckpointLocation};
-use mystocks_commands::clock::SystemClock;
 use mystocks_commands::cluster::Target;
 use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator, RedisCoordinator};
 use mystocks_commands::directory::Directory;
@@ -105,24 +104,19 @@ impl Application {
             ..CoreSettings::default()
         };
         let metrics = Arc::new(Metrics::new());
-        let context = Context::new(
-            kube,
-            target,
-            store,
-            coordinator,
-            directory,
-            settings.policy.clone(),
-            Arc::new(SystemClock),
-            audit_key,
-            core_settings,
-        )
-        .with_pod_proxy(pod_proxy)
-        .with_metrics(metrics.clone())
-        .with_incidents(settings.incident_settings())
-        .with_checks(settings.checks_config());
-        let context = context.with_runbooks(crate::check_config::load_runbooks(&settings.runbooks));
+        let context = Context::builder(kube, store, audit_key)
+            .target(target)
+            .coordinator(coordinator)
+            .directory(directory)
+            .policy(settings.policy.clone())
+            .settings(core_settings)
+            .pod_proxy(pod_proxy)
+            .metrics(metrics.clone())
+            .incidents(settings.incident_settings())
+            .checks(settings.checks_config())
+            .runbooks(crate::check_config::load_runbooks(&settings.runbooks));
         let context = match audit_anchor(&settings.audit)? {
-            Some(anchor) => context.with_audit_anchor(anchor),
+            Some(anchor) => context.audit_anchor(anchor),
             None => {
                 tracing::warn!(
                     "no [audit.checkpoint]: the audit chain is not anchored outside the database, so its newest \
@@ -130,7 +124,8 @@ impl Application {
                 );
                 context
             }
-        };
+        }
+        .build();
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;

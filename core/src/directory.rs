@@ -102,6 +102,13 @@ pub struct Directory {
     sources: RoleSources,
 }
 
+/// Nobody: every identity is unknown and holds no role.
+impl Default for Directory {
+    fn default() -> Self {
+        Directory::from_empty()
+    }
+}
+
 /// Who may approve a request: their names, and every chat identity they have (for the platforms to mention them).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Approvers {

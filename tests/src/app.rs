@@ -3,15 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mystocks_commands::audit::AuditKey;
 use mystocks_commands::audit_anchor::{AuditAnchor, CheckpointLocation};
-use mystocks_commands::checks::ChecksConfig;
-use mystocks_commands::clock::{Clock, ManualClock};
-use mystocks_commands::cluster::Target;
-use mystocks_commands::coordinator::{Coordinator, InProcessCoordinator};
+use mystocks_commands::clock::ManualClock;
 use mystocks_commands::directory::{Directory, DirectoryConfig};
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
-use mystocks_commands::engine::{Context, Core, CoreSettings};
+use mystocks_commands::engine::{Core, CoreSettings};
 use mystocks_commands::incident::IncidentSettings;
 use mystocks_commands::policy::PolicyConfig;
 use mystocks_commands::store::{self, Store};
@@ -20,7 +16,11 @@ use mystocks_sim::world::ScenarioState;
 use mystocks_sim::{Sim, SimConfig};
 
 use crate::db::TestDb;
+use crate::kit::{test_context, test_rate_limit, test_settings};
 use crate::sink::{Recorded, RecordingSink};
+
+// Where suites have always found them; they live in the kit now.
+pub use crate::kit::{kube_client, test_audit_key};
 
 /// Which store a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,10 +60,7 @@ impl Default for AppOptions {
             speed: 50.0,
             policy: PolicyConfig::default(),
             reuse_db: None,
-            rate_limit: RateLimitConfig {
-                read_per_minute: 10_000,
-                destructive_per_minute: 10_000,
-            },
+            rate_limit: test_rate_limit(),
             incidents: IncidentSettings::default(),
             faults: None,
             people: None,
@@ -82,27 +79,6 @@ pub struct TestApp {
     pub db: Option<TestDb>,
     pub db_url: String,
     events: std::sync::atomic::AtomicU64,
-}
-
-/// The audit key tests use.
-pub fn test_audit_key() -> AuditKey {
-    AuditKey::new(secrecy::SecretString::from(
-        "test-audit-key-0123456789abcdef",
-    ))
-    .expect("audit key")
-}
-
-/// A kube client for the sim, as the bot builds one from a kubeconfig.
-pub async fn kube_client(sim: &Sim) -> kube::Client {
-    let kubeconfig =
-        kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).expect("sim kubeconfig parses");
-    let config = kube::Config::from_custom_kubeconfig(
-        kubeconfig,
-        &kube::config::KubeConfigOptions::default(),
-    )
-    .await
-    .expect("sim kubeconfig usable");
-    kube::Client::try_from(config).expect("kube client")
 }
 
 /// The audit checkpoint deploy/ creates, made (empty) in `sim` unless it exists, and the anchor for it.
@@ -163,47 +139,29 @@ impl TestApp {
             .await
             .expect("store connects");
         let clock = Arc::new(ManualClock::default());
-        let coordinator: Arc<dyn Coordinator> = Arc::new(InProcessCoordinator::default());
-        let settings = CoreSettings {
-            follow_timeout: Duration::from_secs(60),
-            job_lease: Duration::from_secs(5),
-            job_poll: Duration::from_millis(100),
-            process_id: format!("test-{}", uuid::Uuid::new_v4().simple()),
-            rate_limit: options.rate_limit.clone(),
-            ..CoreSettings::default()
-        };
         let core_store = match &options.faults {
             Some(faults) => crate::faulty_store::FaultyStore::wrap(store.clone(), faults.clone()),
             None => store.clone(),
         };
-        let directory = match &options.people {
-            Some(people) => {
-                Directory::from_config_with(people, &options.policy).expect("test people are valid")
-            }
-            None => Directory::demo(),
-        };
-        let ctx = Context::new(
-            kube_client(&sim).await,
-            Target::default(),
-            core_store,
-            coordinator,
-            directory,
-            options.policy.clone(),
-            clock.clone() as Arc<dyn Clock>,
-            test_audit_key(),
-            settings,
-        )
-        .with_incidents(options.incidents.clone())
-        .with_checks(ChecksConfig {
-            api_url: Some(sim.app_url()),
-            redis_url: Some(format!("redis://{}", sim.redis_addr())),
-            ..ChecksConfig::default()
-        });
-        let ctx = if options.audit_checkpoint {
-            ctx.with_audit_anchor(checkpoint_in(&sim))
-        } else {
-            ctx
-        };
+        let mut ctx = test_context(&sim, core_store)
+            .await
+            .policy(options.policy.clone())
+            .clock(clock.clone())
+            .settings(CoreSettings {
+                rate_limit: options.rate_limit.clone(),
+                ..test_settings()
+            })
+            .incidents(options.incidents.clone());
+        if let Some(people) = &options.people {
+            ctx = ctx.directory(
+                Directory::from_config_with(people, &options.policy)
+                    .expect("test people are valid"),
+            );
+        }
+        if options.audit_checkpoint {
+            ctx = ctx.audit_anchor(checkpoint_in(&sim));
+        }
+        let ctx = ctx.build();
         let core = Core::new(ctx);
         let sink = Arc::new(RecordingSink::default());
         core.register_sink("console", sink.clone());

@@ -6,12 +6,14 @@ pub mod db;
 pub mod fake_pagerduty;
 pub mod fake_slack;
 pub mod faulty_store;
+pub mod kit;
 pub mod rbac;
 pub mod sink;
 pub mod synapse;
 
 pub use app::{AppOptions, StoreKind, TestApp, approval_id, approval_state, texts};
 pub use db::TestDb;
+pub use kit::test_context;
 pub use sink::{Recorded, RecordingSink};
 
 /// Installs the rustls crypto provider (ring and aws-lc may both be linked); call at the start of every test.

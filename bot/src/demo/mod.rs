@@ -17,10 +17,8 @@ use mystocks_commands::cluster::Target;
 use mystocks_commands::cluster::client::{
     client_from_kubeconfig_yaml, pod_proxy_client_from_kubeconfig_yaml,
 };
-use mystocks_commands::coordinator::InProcessCoordinator;
 use mystocks_commands::directory::Directory;
-use mystocks_commands::engine::{Context, Core, CoreSettings};
-use mystocks_commands::policy::PolicyConfig;
+use mystocks_commands::engine::{Context, Core};
 use mystocks_commands::store::{self, Store};
 use mystocks_sim::world::ScenarioState;
 use mystocks_sim::{Sim, SimConfig};
@@ -118,24 +116,22 @@ impl DemoParts {
     /// The core's context for the demo: the sim's deployment, the demo people (alice operator, bob approver,
     /// carol viewer, dave admin), the default policy, in-process coordination and a clock that `:advance` moves.
     pub fn context(&self) -> Context {
-        Context::new(
+        Context::builder(
             self.kube.clone(),
-            Target::new(
-                mystocks_sim::DEFAULT_NAMESPACE,
-                mystocks_sim::DEFAULT_DEPLOYMENT,
-            ),
             self.store.clone(),
-            Arc::new(InProcessCoordinator::default()),
-            Directory::demo(),
-            PolicyConfig::default(),
-            self.clock.clone(),
             self.audit_key.clone(),
-            CoreSettings::default(),
         )
-        .with_pod_proxy(self.pod_proxy.clone())
-        .with_checks(self.checks())
-        .with_incidents(incidents::settings())
-        .with_runbooks(demo_runbooks())
+        .target(Target::new(
+            mystocks_sim::DEFAULT_NAMESPACE,
+            mystocks_sim::DEFAULT_DEPLOYMENT,
+        ))
+        .directory(Directory::demo())
+        .clock(self.clock.clone())
+        .pod_proxy(self.pod_proxy.clone())
+        .checks(self.checks())
+        .incidents(incidents::settings())
+        .runbooks(demo_runbooks())
+        .build()
     }
 
     /// The checks pointed at the sim: its app URL and Redis stand-in. The MyStocks database is not simulated:

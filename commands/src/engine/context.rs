@@ -19,6 +19,7 @@ use super::audit_gap::AuditGap;
 use super::audit_writer::AuditWriter;
 use super::busy_log::BusyLog;
 use super::claim::PreFilter;
+use super::context_builder::ContextBuilder;
 use super::metrics_hook::CoreMetrics;
 use super::ratelimit::{RateLimitConfig, RateLimits};
 
@@ -62,8 +63,8 @@ impl Default for CoreSettings {
 pub struct Context {
     pub kube: kube::Client,
     /// The same cluster for requests through the pod proxy (`health --pods`, per-pod metrics): kube-rs's retries
-    /// off, since there a 503 is the answer (see [`crate::checks::pods::proxy_client`]). `kube` until
-    /// [`Context::with_pod_proxy`] sets one.
+    /// off, since there a 503 is the answer (see [`crate::checks::pods::proxy_client`]). `kube` unless
+    /// [`ContextBuilder::pod_proxy`] sets one.
     pub pod_proxy: kube::Client,
     pub target: Target,
     pub store: Arc<dyn Store>,
@@ -95,7 +96,18 @@ pub struct Context {
 }
 
 impl Context {
-    /// Builds a context; rate limiters are made from `settings.rate_limit`.
+    /// A builder for a context on `kube`, `store` and `audit_key`, the parts with no sensible default; everything
+    /// else has a setter and starts at its default (see [`ContextBuilder`]).
+    pub fn builder(
+        kube: kube::Client,
+        store: Arc<dyn Store>,
+        audit_key: AuditKey,
+    ) -> ContextBuilder {
+        ContextBuilder::new(kube, store, audit_key)
+    }
+
+    /// A context from nine positional parts. Only the production suite still calls it; it goes once that suite
+    /// uses [`Context::builder`].
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         kube: kube::Client,
@@ -108,67 +120,14 @@ impl Context {
         audit_key: AuditKey,
         settings: CoreSettings,
     ) -> Self {
-        let limits = RateLimits::new(&settings.rate_limit);
-        let checks = ChecksConfig::default();
-        Context {
-            pod_proxy: kube.clone(),
-            kube,
-            target,
-            store,
-            coordinator,
-            directory,
-            policy,
-            clock,
-            audit_key,
-            settings,
-            checks,
-            incidents: IncidentSettings::default(),
-            runbooks: Arc::default(),
-            limits,
-            metrics: None,
-            audit_anchor: None,
-            audit_gap: AuditGap::default(),
-            audit_writer: AuditWriter::default(),
-            busy_log: BusyLog::default(),
-            claim_pre_filter: PreFilter::default(),
-        }
-    }
-
-    /// The same context reporting to `metrics` (the binary's Prometheus registry).
-    pub fn with_metrics(mut self, metrics: Arc<dyn CoreMetrics>) -> Self {
-        self.metrics = Some(metrics);
-        self
-    }
-
-    /// The same context using `client` for requests through the pod proxy (built with
-    /// [`crate::checks::pods::proxy_client`]: no retries).
-    pub fn with_pod_proxy(mut self, client: kube::Client) -> Self {
-        self.pod_proxy = client;
-        self
-    }
-
-    /// The same context with these checks settings (`[checks]`; the default has no URLs configured).
-    pub fn with_checks(mut self, checks: ChecksConfig) -> Self {
-        self.checks = checks;
-        self
-    }
-
-    /// The same context with these runbooks (`[runbooks]`; the default has none).
-    pub fn with_runbooks(mut self, runbooks: RunbookSet) -> Self {
-        self.runbooks = Arc::new(runbooks);
-        self
-    }
-
-    /// The same context keeping the audit chain's checkpoint outside the database, in `anchor`'s ConfigMap.
-    pub fn with_audit_anchor(mut self, anchor: AuditAnchor) -> Self {
-        self.audit_anchor = Some(Arc::new(anchor));
-        self
-    }
-
-    /// The same context with these incident settings (`[incidents]`, and the pager from `[pagerduty]`).
-    pub fn with_incidents(mut self, incidents: IncidentSettings) -> Self {
-        self.incidents = incidents;
-        self
+        Context::builder(kube, store, audit_key)
+            .target(target)
+            .coordinator(coordinator)
+            .directory(directory)
+            .policy(policy)
+            .clock(clock)
+            .settings(settings)
+            .build()
     }
 
     /// The key one change at a time is counted per: `namespace/deployment`.

@@ -11,6 +11,7 @@ mod change;
 mod checks;
 mod claim;
 mod context;
+mod context_builder;
 mod decide;
 mod dispatch;
 mod execute;
@@ -33,6 +34,7 @@ use async_trait::async_trait;
 
 pub use claim::delivery_key;
 pub use context::{Context, CoreSettings};
+pub use context_builder::ContextBuilder;
 pub use execute::{ExecutePayload, FollowState};
 pub use metrics_hook::{CoreMetrics, Dependency};
 

@@ -30,6 +30,14 @@ fn demo_people_have_their_roles() {
 }
 
 #[test]
+fn the_default_directory_knows_nobody() {
+    let d = Directory::default();
+    let p = d.resolve(&id("console:alice"));
+    assert!(!p.known);
+    assert!(p.roles.is_empty());
+}
+
+#[test]
 fn two_accounts_are_one_person() {
     let d = Directory::demo();
     let console = d.resolve(&id("console:bob"));

@@ -9,17 +9,13 @@ use matrix_sdk::ruma::{OwnedRoomId, RoomId};
 use mystocks_adapters::matrix::{MatrixBot, MatrixConfig, MatrixError};
 use mystocks_bot::settings::Settings;
 use mystocks_commands::Handler;
-use mystocks_commands::checks::ChecksConfig;
-use mystocks_commands::clock::{Clock, ManualClock};
-use mystocks_commands::cluster::Target;
-use mystocks_commands::coordinator::InProcessCoordinator;
+use mystocks_commands::clock::ManualClock;
 use mystocks_commands::directory::Directory;
-use mystocks_commands::engine::ratelimit::RateLimitConfig;
-use mystocks_commands::engine::{Context, Core, CoreSettings};
+use mystocks_commands::engine::Core;
 use mystocks_commands::store::{self, Store};
 use mystocks_sim::{Sim, SimConfig};
 use mystocks_tests::TestDb;
-use mystocks_tests::app::{kube_client, test_audit_key};
+use mystocks_tests::kit::{test_audit_key, test_context};
 use mystocks_tests::synapse::{Account, Synapse, SynapseOptions};
 
 use crate::user::{Seen, TestUser};
@@ -249,34 +245,15 @@ impl World {
     }
 
     async fn core(&self, loaded: &Settings) -> Core {
-        let settings = CoreSettings {
-            follow_timeout: Duration::from_secs(60),
-            job_lease: Duration::from_secs(5),
-            job_poll: Duration::from_millis(100),
-            process_id: format!("matrix-test-{}", uuid::Uuid::new_v4().simple()),
-            rate_limit: RateLimitConfig {
-                read_per_minute: 10_000,
-                destructive_per_minute: 10_000,
-            },
-            ..CoreSettings::default()
-        };
-        let ctx = Context::new(
-            kube_client(&self.sim).await,
-            Target::default(),
-            self.store.clone(),
-            Arc::new(InProcessCoordinator::default()),
-            Directory::from_config_with(&loaded.people, &loaded.policy).expect("the people"),
-            loaded.policy.clone(),
-            self.clock.clone() as Arc<dyn Clock>,
-            test_audit_key(),
-            settings,
-        )
-        .with_incidents(loaded.incident_settings())
-        .with_checks(ChecksConfig {
-            api_url: Some(self.sim.app_url()),
-            redis_url: Some(format!("redis://{}", self.sim.redis_addr())),
-            ..ChecksConfig::default()
-        });
+        let ctx = test_context(&self.sim, self.store.clone())
+            .await
+            .directory(
+                Directory::from_config_with(&loaded.people, &loaded.policy).expect("the people"),
+            )
+            .policy(loaded.policy.clone())
+            .clock(self.clock.clone())
+            .incidents(loaded.incident_settings())
+            .build();
         Core::new(ctx)
     }
 

@@ -5,20 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mystocks_commands::checks::{ChecksConfig, Thresholds};
-use mystocks_commands::clock::{Clock, ManualClock};
-use mystocks_commands::cluster::Target;
 use mystocks_commands::cluster::client::pod_proxy_client_from_kubeconfig_yaml;
-use mystocks_commands::coordinator::InProcessCoordinator;
-use mystocks_commands::directory::Directory;
-use mystocks_commands::engine::ratelimit::RateLimitConfig;
-use mystocks_commands::engine::{Context, Core, CoreSettings};
-use mystocks_commands::policy::PolicyConfig;
+use mystocks_commands::engine::{Core, CoreSettings};
 use mystocks_commands::reply::{Block, Level};
 use mystocks_commands::store;
 use mystocks_commands::{Actor, Addressing, Conversation, Handler, Identity, Invocation};
 use mystocks_sim::world::{Scenario, ScenarioState};
 use mystocks_sim::{Sim, SimConfig};
-use mystocks_tests::app::{kube_client, test_audit_key};
+use mystocks_tests::kit::{sim_checks, test_audit_key, test_context, test_settings};
 use mystocks_tests::{Recorded, RecordingSink, TestDb};
 
 /// The core with checks, its sim, and what it said.
@@ -35,14 +29,12 @@ pub struct ChecksApp {
 /// which alone can add a couple of hundred ms. The sim's slow `/health` (high-latency) takes 600–1200 ms.
 pub fn demo_checks(sim: &Sim, database_url: Option<String>) -> ChecksConfig {
     ChecksConfig {
-        api_url: Some(sim.app_url()),
-        redis_url: Some(format!("redis://{}", sim.redis_addr())),
         database_url,
         thresholds: Thresholds {
             latency_warn_ms: 500,
             ..Thresholds::default()
         },
-        ..ChecksConfig::default()
+        ..sim_checks(sim)
     }
 }
 
@@ -74,28 +66,15 @@ impl ChecksApp {
         let store = store::connect(&store_db.url, test_audit_key())
             .await
             .expect("store");
-        let settings = CoreSettings {
-            follow_timeout: Duration::from_secs(30),
-            job_poll: Duration::from_millis(100),
-            rate_limit: RateLimitConfig {
-                read_per_minute: 10_000,
-                destructive_per_minute: 10_000,
-            },
-            ..CoreSettings::default()
-        };
-        let ctx = Context::new(
-            kube_client(&sim).await,
-            Target::default(),
-            store,
-            Arc::new(InProcessCoordinator::default()),
-            Directory::demo(),
-            PolicyConfig::default(),
-            Arc::new(ManualClock::default()) as Arc<dyn Clock>,
-            test_audit_key(),
-            settings,
-        )
-        .with_pod_proxy(pod_proxy)
-        .with_checks(demo_checks(&sim, database_url));
+        let ctx = test_context(&sim, store)
+            .await
+            .settings(CoreSettings {
+                follow_timeout: Duration::from_secs(30),
+                ..test_settings()
+            })
+            .pod_proxy(pod_proxy)
+            .checks(demo_checks(&sim, database_url))
+            .build();
         let core = Core::new(ctx);
         let sink = Arc::new(RecordingSink::default());
         core.register_sink("console", sink.clone());

@@ -3,23 +3,15 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use mystocks_commands::checks::ChecksConfig;
-use mystocks_commands::clock::{Clock, ManualClock};
-use mystocks_commands::cluster::Target;
-use mystocks_commands::coordinator::InProcessCoordinator;
-use mystocks_commands::directory::Directory;
-use mystocks_commands::engine::ratelimit::RateLimitConfig;
-use mystocks_commands::engine::{Context, Core, CoreSettings};
-use mystocks_commands::policy::PolicyConfig;
+use mystocks_commands::engine::Core;
 use mystocks_commands::reply::ReplyKind;
 use mystocks_commands::runbook::{RunbookSet, load_dir};
 use mystocks_commands::store;
 use mystocks_commands::{Actor, Addressing, Conversation, Handler, Identity, Invocation};
 use mystocks_sim::world::{Scenario, ScenarioState};
 use mystocks_sim::{PodDelays, Sim, SimConfig};
-use mystocks_tests::app::{kube_client, test_audit_key};
+use mystocks_tests::kit::{test_audit_key, test_context};
 use mystocks_tests::{Recorded, RecordingSink, StoreKind, TestDb};
 
 /// The shipped runbooks, from the repository.
@@ -97,35 +89,7 @@ impl RunbookApp {
         let store = store::connect(&db_url, test_audit_key())
             .await
             .expect("store");
-        let settings = CoreSettings {
-            follow_timeout: Duration::from_secs(60),
-            job_lease: Duration::from_secs(5),
-            job_poll: Duration::from_millis(100),
-            process_id: format!("rb-{}", uuid::Uuid::new_v4().simple()),
-            rate_limit: RateLimitConfig {
-                read_per_minute: 10_000,
-                destructive_per_minute: 10_000,
-            },
-            ..CoreSettings::default()
-        };
-        let checks = ChecksConfig {
-            api_url: Some(sim.app_url()),
-            redis_url: Some(format!("redis://{}", sim.redis_addr())),
-            ..ChecksConfig::default()
-        };
-        let ctx = Context::new(
-            kube_client(&sim).await,
-            Target::default(),
-            store,
-            Arc::new(InProcessCoordinator::default()),
-            Directory::demo(),
-            PolicyConfig::default(),
-            Arc::new(ManualClock::default()) as Arc<dyn Clock>,
-            test_audit_key(),
-            settings,
-        )
-        .with_checks(checks)
-        .with_runbooks(runbooks);
+        let ctx = test_context(&sim, store).await.runbooks(runbooks).build();
         let core = Core::new(ctx);
         let sink = Arc::new(RecordingSink::default());
         core.register_sink("console", sink.clone());
