@@ -106,30 +106,6 @@ impl Context {
         ContextBuilder::new(kube, store, audit_key)
     }
 
-    /// A context from nine positional parts. Only the production suite still calls it; it goes once that suite
-    /// uses [`Context::builder`].
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        kube: kube::Client,
-        target: Target,
-        store: Arc<dyn Store>,
-        coordinator: Arc<dyn Coordinator>,
-        directory: Directory,
-        policy: PolicyConfig,
-        clock: Arc<dyn Clock>,
-        audit_key: AuditKey,
-        settings: CoreSettings,
-    ) -> Self {
-        Context::builder(kube, store, audit_key)
-            .target(target)
-            .coordinator(coordinator)
-            .directory(directory)
-            .policy(policy)
-            .clock(clock)
-            .settings(settings)
-            .build()
-    }
-
     /// The key one change at a time is counted per: `namespace/deployment`.
     pub fn target_key(&self) -> String {
         format!("{}/{}", self.target.namespace, self.target.deployment)

@@ -7,12 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mystocks_commands::clock::SystemClock;
-use mystocks_commands::cluster::Target;
 use mystocks_commands::coordinator::RedisCoordinator;
 use mystocks_commands::directory::Directory;
 use mystocks_commands::engine::ratelimit::RateLimitConfig;
 use mystocks_commands::engine::{Context, Core, CoreSettings};
-use mystocks_commands::policy::PolicyConfig;
 use mystocks_commands::reply::ReplyKind;
 use mystocks_commands::store::{self, ApprovalState};
 use mystocks_commands::{Handler, Invocation};
@@ -63,17 +61,13 @@ pub async fn replica(
     let coordinator = RedisCoordinator::connect(redis, prefix)
         .await
         .unwrap_or_else(|e| panic!("Redis is required at {redis} (set REDIS_TEST_URL): {}", e.0));
-    let ctx = Context::new(
-        kube_client(sim).await,
-        Target::default(),
-        store,
-        Arc::new(coordinator),
-        Directory::demo(),
-        PolicyConfig::default(),
-        Arc::new(SystemClock),
-        test_audit_key(),
-        settings,
-    );
+    // A real clock: the replicas are separate processes in spirit, each with its own store pool and Redis.
+    let ctx = Context::builder(kube_client(sim).await, store, test_audit_key())
+        .coordinator(Arc::new(coordinator))
+        .directory(Directory::demo())
+        .clock(Arc::new(SystemClock))
+        .settings(settings)
+        .build();
     let core = Core::new(ctx);
     let sink = Arc::new(RecordingSink::default());
     core.register_sink("console", sink.clone());
