@@ -87,8 +87,11 @@ impl InFlight {
                 })
             }
             Err(_) => {
-                tracing::warn!(
+                // Debug only: under a flood a line per refusal would cost more than the refusal. The observer
+                // counts them, and the bot logs and audits one summary per window.
+                tracing::debug!(
                     platform,
+                    delivery,
                     max_in_flight = self.max,
                     "refused a delivery: too many in flight"
                 );

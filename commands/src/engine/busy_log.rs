@@ -94,10 +94,21 @@ pub(crate) fn note(ctx: &std::sync::Arc<Context>, platform: &str, delivery: &str
     if !ctx.busy_log.note(platform, delivery, ctx.clock.now()) {
         return;
     }
+    tracing::warn!(
+        platform,
+        delivery,
+        "refusing deliveries: every permit is taken ([limits] max_in_flight); one summary follows in 10 s"
+    );
     let ctx = ctx.clone();
     tokio::spawn(async move {
         tokio::time::sleep(WINDOW).await;
         if let Some(window) = ctx.busy_log.take() {
+            tracing::warn!(
+                refused = window.count,
+                first = %window.first,
+                last = %window.last,
+                "deliveries refused as busy in the last window"
+            );
             super::trail::record_entry(&ctx, window.entry(ctx.clock.now())).await;
         }
     });
