@@ -410,14 +410,14 @@ async fn an_org_wide_install_takes_only_its_organisation_and_workspaces() {
     })
     .await;
     let (ts, _, approve) = posted_request(&bot.slack, "approve");
-    let mut press = bot.slack.block_actions(TEAM, "UBOB", &approve, &ts);
-    press["enterprise"] = json!({"id": "E2", "name": "Other"});
+    // bob presses Approve from workspace `team` of organisation `org`.
+    let press_from = |team: &'static str, org: &'static str| {
+        let mut press = bot.slack.block_actions(team, "UBOB", &approve, &ts);
+        press["enterprise"] = json!({"id": org, "name": org});
+        form(&[("payload", &press.to_string())])
+    };
     let (status, _) = bot
-        .post_signed(
-            "/slack/interactions",
-            FORM,
-            &form(&[("payload", &press.to_string())]),
-        )
+        .post_signed("/slack/interactions", FORM, &press_from(TEAM, "E2"))
         .await;
     assert_eq!(status, 200);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -427,14 +427,8 @@ async fn an_org_wide_install_takes_only_its_organisation_and_workspaces() {
         real_changes(&bot.sim)
     );
     // bob, pressing from the organisation, approves.
-    let mut press = bot.slack.block_actions("T2", "UBOB", &approve, &ts);
-    press["enterprise"] = json!({"id": "E1", "name": "Acme"});
     let (status, _) = bot
-        .post_signed(
-            "/slack/interactions",
-            FORM,
-            &form(&[("payload", &press.to_string())]),
-        )
+        .post_signed("/slack/interactions", FORM, &press_from("T2", "E1"))
         .await;
     assert_eq!(status, 200);
     bot.wait_for("the rollout to complete", |s| {
