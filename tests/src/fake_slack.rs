@@ -454,6 +454,18 @@ fn dispatch(fake: &FakeSlack, method: &str, body: &Value) -> Result<Value, Strin
     }
 }
 
+/// The button values (the commands they stand for) of a message body.
+pub fn buttons(body: &Value) -> Vec<String> {
+    body["blocks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["value"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// Keeps a message as Slack does: a reply also marks its thread's parent (`thread_ts` set to the parent's own `ts`,
 /// `reply_count`, `reply_users`, `latest_reply`), which is how Slack shows a parent once it has replies.
 fn store_message(inner: &mut Inner, channel: &str, ts: &str, body: Value) {

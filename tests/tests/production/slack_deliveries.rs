@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mystocks_adapters::slack::SlackSigner;
-use serde_json::{Value, json};
+use mystocks_tests::fake_slack::FakeSlack;
 
 pub const SECRET: &str = "test-signing-secret-soak-0123456789";
 pub const CHANNEL: &str = "C1";
@@ -84,32 +84,13 @@ pub fn slash(user: &str, text: &str) -> String {
         .finish()
 }
 
-/// `user` presses the button carrying `value` on the message `ts`, with a fresh trigger id.
-pub fn press(user: &str, value: &str, ts: &str) -> String {
-    let payload = json!({
-        "type": "block_actions", "team": {"id": "T1"}, "api_app_id": "A1",
-        "user": {"id": user, "username": user.to_lowercase(), "team_id": "T1"},
-        "container": {"type": "message", "message_ts": ts, "channel_id": CHANNEL, "is_ephemeral": false},
-        "channel": {"id": CHANNEL, "name": "ops"},
-        "message": {"ts": ts, "type": "message", "text": "approval"},
-        "trigger_id": format!("trig-{}", uuid::Uuid::new_v4().simple()),
-        "response_url": "https://hooks.slack.invalid/actions/1",
-        "actions": [{"type": "button", "action_id": "mystocks-0", "block_id": "mystocks-actions", "value": value,
-                     "text": {"type": "plain_text", "text": "Approve"}, "action_ts": "1700000000.1"}]
-    });
+/// `user` presses the button carrying `value` on the message `ts`: the payload Slack sends for the message as the
+/// fake keeps it, with a fresh trigger id.
+pub fn press(fake: &FakeSlack, user: &str, value: &str, ts: &str) -> String {
     url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("payload", &payload.to_string())
+        .append_pair(
+            "payload",
+            &fake.block_actions("T1", user, value, ts).to_string(),
+        )
         .finish()
-}
-
-/// The button values of a posted message.
-pub fn buttons(body: &Value) -> Vec<String> {
-    body["blocks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
-        .filter_map(|e| e["value"].as_str().map(str::to_string))
-        .collect()
 }

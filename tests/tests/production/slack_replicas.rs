@@ -9,7 +9,7 @@ use mystocks_adapters::slack::SlackSigner;
 use mystocks_bot::settings::Settings;
 use mystocks_commands::store::{self, ApprovalState};
 use mystocks_sim::{Sim, SimConfig};
-use mystocks_tests::fake_slack::{BOT_TOKEN, FakeSlack};
+use mystocks_tests::fake_slack::{BOT_TOKEN, FakeSlack, buttons};
 use mystocks_tests::{TestDb, rbac};
 use serde_json::{Value, json};
 
@@ -71,16 +71,6 @@ async fn to_all(ports: &[u16], path: &str, content_type: &str, body: &str) {
         let status = send.await.expect("task").expect("a replica answers");
         assert_eq!(status, 200, "{path}");
     }
-}
-
-fn buttons(body: &Value) -> Vec<String> {
-    let blocks = body["blocks"].as_array().cloned().unwrap_or_default();
-    blocks
-        .iter()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
-        .filter_map(|e| e["value"].as_str().map(str::to_string))
-        .collect()
 }
 
 fn press(user: &str, value: &str, message_ts: &str, thread_ts: &str) -> String {

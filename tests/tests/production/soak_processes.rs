@@ -26,9 +26,10 @@ use mystocks_tests::{TestDb, rbac};
 use serde_json::Value;
 
 use crate::fleet::{Fleet, World};
-use crate::slack_deliveries::{CHANNEL, SECRET, Slack, buttons, press, slash};
+use crate::slack_deliveries::{CHANNEL, SECRET, Slack, press, slash};
 use crate::soak::Dice;
 use crate::support::OwnRedis;
+use mystocks_tests::fake_slack::buttons;
 
 const AUDIT_KEY: &str = "test-audit-key-soak-0123456789abcdef";
 /// A request still pending this long after bob pressed is taken as a press lost with a killed replica (its
@@ -137,7 +138,7 @@ async fn decide(
     let pick = two(dice, fleet.count());
     let ports = [fleet.port(pick[0]), fleet.port(pick[1])];
     let pressing = {
-        let (slack, body) = (slack.clone(), press("UBOB", &value, &ts));
+        let (slack, body) = (slack.clone(), press(fake, "UBOB", &value, &ts));
         tokio::spawn(async move { slack.to_each(&ports, "/slack/interactions", &body).await })
     };
     if !deny && dice.roll(25) == 0 {
@@ -176,7 +177,7 @@ async fn decide(
         if record.state == ApprovalState::Pending && pressed.elapsed() > PRESS_AGAIN_AFTER {
             let pick = two(dice, fleet.count());
             let ports = [fleet.port(pick[0]), fleet.port(pick[1])];
-            let body = press("UBOB", &value, &ts);
+            let body = press(fake, "UBOB", &value, &ts);
             slack.to_each(&ports, "/slack/interactions", &body).await;
             tally.presses_again += 1;
             pressed = Instant::now();

@@ -8,6 +8,7 @@ use std::time::Duration;
 use mystocks_adapters::slack::SlackSigner;
 use mystocks_bot::settings::Settings;
 use mystocks_sim::{Sim, SimConfig};
+pub use mystocks_tests::fake_slack::buttons;
 use mystocks_tests::fake_slack::{APP_TOKEN, BOT_TOKEN, FakeSlack};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -480,18 +481,6 @@ pub fn whispers_to(slack: &FakeSlack, user: &str) -> Vec<Value> {
         .accepted("chat.postEphemeral")
         .into_iter()
         .filter(|b| b["user"] == user)
-        .collect()
-}
-
-/// The button values of a message body.
-pub fn buttons(body: &Value) -> Vec<String> {
-    body["blocks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
-        .filter_map(|e| e["value"].as_str().map(str::to_string))
         .collect()
 }
 
